@@ -1,0 +1,17 @@
+//! The rules of the `migrate` crates, as plain Rust: how migration files are named, what their `-- migrate:`
+//! directives mean, how checksums and the chain are computed, and how a set of files becomes an ordered, validated
+//! list of migrations.
+//!
+//! The proc macro (`migrate-macros`) applies these rules at compile time; the runtime and the CLI apply the very same
+//! rules to a directory at run time. With the `sqlite` feature it also reads a connection's structural schema, which
+//! the macro (to embed schema hashes) and the runtime (to detect drift) must compute identically.
+#![warn(missing_docs)]
+
+pub mod checksum;
+pub mod directive;
+pub mod load;
+pub mod name;
+pub mod split;
+
+pub use checksum::Checksum;
+pub use load::{LoadError, MigrationSource, Script};
