@@ -9,9 +9,10 @@
 
 pub mod checksum;
 pub mod directive;
+pub mod expand;
 pub mod load;
 pub mod name;
 pub mod split;
 
 pub use checksum::Checksum;
-pub use load::{LoadError, MigrationSource, Script};
+pub use load::{CodeMigration, LoadError, MigrationSource, Script};

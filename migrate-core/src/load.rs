@@ -57,6 +57,73 @@ pub struct MigrationSource {
     pub checksum: Checksum,
     /// The chain value up to and including this migration.
     pub chain: Checksum,
+    /// A Rust-code migration declared in `embed_migrations!(…, code = […])`: `up.sql` is empty and `up.path` is the
+    /// function's path.
+    pub code: bool,
+}
+
+/// A Rust-code migration declared beside the SQL files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMigration {
+    /// Its version, which no file may use.
+    pub version: u64,
+    /// Its name (same rules as file names).
+    pub name: String,
+    /// How errors and the history name it, e.g. the function path `crate::backfill_slugs`.
+    pub path: String,
+    /// Whether a down function was given.
+    pub reversible: bool,
+}
+
+/// The checksum of a Rust-code migration: it covers the version and the name, not the function's code, which the
+/// build cannot see. Changing what a code migration does therefore needs a new version.
+pub fn code_checksum(version: u64, name: &str) -> Checksum {
+    checksum::sha256(format!("rust:{version}:{name}").as_bytes())
+}
+
+/// Inserts Rust-code migrations among the file migrations and recomputes the chain over the merged list.
+///
+/// ```
+/// use migrate_core::load::{add_code_migrations, CodeMigration};
+/// let mut set = Vec::new();
+/// add_code_migrations(&mut set, &[CodeMigration { version: 5, name: "backfill".into(), path: "app::backfill".into(), reversible: false }]).unwrap();
+/// assert!(set[0].code);
+/// ```
+pub fn add_code_migrations(set: &mut Vec<MigrationSource>, code: &[CodeMigration]) -> Result<(), LoadError> {
+    for c in code {
+        if let Some(clash) = set.iter().find(|m| m.version == c.version) {
+            return Err(LoadError::DuplicateVersion {
+                version: c.version,
+                files: vec![clash.up.path.clone(), c.path.clone()],
+            });
+        }
+        name::parse(&format!("{}_{}.sql", c.version, c.name)).map_err(|reason| LoadError::BadName {
+            file: c.path.clone(),
+            reason,
+        })?;
+        let script = |path: &str| Script { path: path.to_owned(), sql: String::new(), directives: Directives::default() };
+        set.push(MigrationSource {
+            version: c.version,
+            name: c.name.clone(),
+            up: script(&c.path),
+            down: c.reversible.then(|| script(&c.path)),
+            checksum: code_checksum(c.version, &c.name),
+            chain: Checksum::ZERO,
+            code: true,
+        });
+    }
+    set.sort_by_key(|m| m.version);
+    rechain(set);
+    Ok(())
+}
+
+/// Recomputes every chain value of an ordered set.
+pub fn rechain(set: &mut [MigrationSource]) {
+    let mut chain = Checksum::ZERO;
+    for m in set {
+        chain = checksum::chain(&chain, m.version, &m.checksum);
+        m.chain = chain;
+    }
 }
 
 /// A file or set of files that breaks the rules. Every variant names the file(s).
@@ -243,7 +310,7 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
         let down = down.map(script).transpose()?;
         let checksum = checksum::checksum(&up.sql);
         chain = checksum::chain(&chain, version, &checksum);
-        out.push(MigrationSource { version, name: up_name(&up.path), up, down, checksum, chain });
+        out.push(MigrationSource { version, name: up_name(&up.path), up, down, checksum, chain, code: false });
     }
     Ok(out)
 }
@@ -394,6 +461,21 @@ mod tests {
         let mut dir = f("sub", "");
         dir.contents = Entry::Dir;
         assert_eq!(err(vec![dir]), LoadError::Subdirectory { file: "m/sub".into() });
+    }
+
+    #[test]
+    fn code_migrations_join_the_chain() {
+        let mut set = load_files(vec![f("1_a.sql", "SELECT 1;"), f("3_c.sql", "SELECT 3;")]).unwrap();
+        let decl = |v: u64, n: &str| CodeMigration { version: v, name: n.into(), path: format!("app::{n}"), reversible: false };
+        add_code_migrations(&mut set, &[decl(2, "backfill")]).unwrap();
+        assert_eq!(set.iter().map(|m| (m.version, m.code)).collect::<Vec<_>>(), [(1, false), (2, true), (3, false)]);
+        assert_eq!(set[1].checksum, code_checksum(2, "backfill"));
+        assert_eq!(set[2].chain, checksum::chain(&set[1].chain, 3, &set[2].checksum));
+        assert!(matches!(
+            add_code_migrations(&mut set, &[decl(3, "clash")]),
+            Err(LoadError::DuplicateVersion { version: 3, files }) if files == ["m/3_c.sql", "app::clash"]
+        ));
+        assert!(matches!(add_code_migrations(&mut set, &[decl(9, "Bad")]), Err(LoadError::BadName { .. })));
     }
 
     #[test]

@@ -1,0 +1,282 @@
+//! The migration table: what `embed_migrations!` emits into a `static`, and what a directory loaded at run time
+//! becomes. Borrowed (`Cow::Borrowed`) data makes the static free of heap allocation and parsing; owned data serves
+//! sets loaded at run time by the CLI.
+
+use migrate_core::Checksum;
+use std::borrow::Cow;
+use std::fmt;
+
+/// The error a Rust-code migration returns.
+pub type CodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A Rust-code migration: gets the open transaction, returns a Result. An `Err` rolls the transaction back.
+pub type CodeFn = fn(&rusqlite::Transaction<'_>) -> Result<(), CodeError>;
+
+/// One migration of a [`Migrations`] table.
+#[derive(Clone)]
+pub struct Migration {
+    pub(crate) version: u64,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) up_file: Cow<'static, str>,
+    pub(crate) up: Up,
+    pub(crate) down_file: Option<Cow<'static, str>>,
+    pub(crate) down: Option<Down>,
+    pub(crate) checksum: Checksum,
+    pub(crate) chain: Checksum,
+    pub(crate) schema_hash: Option<Checksum>,
+    pub(crate) no_transaction: bool,
+    pub(crate) foreign_keys_off: bool,
+}
+
+/// The up half of a migration.
+#[derive(Clone)]
+pub enum Up {
+    /// SQL to execute.
+    Sql(Cow<'static, str>),
+    /// A Rust function.
+    Code(CodeFn),
+}
+
+/// The down half of a reversible migration.
+#[derive(Clone)]
+pub enum Down {
+    /// SQL to execute.
+    Sql(Cow<'static, str>),
+    /// A Rust function.
+    Code(CodeFn),
+}
+
+impl Migration {
+    /// Used by `embed_migrations!`; not a stable API.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __embedded(
+        version: u64,
+        name: &'static str,
+        up_file: &'static str,
+        up: Up,
+        down_file: Option<&'static str>,
+        down: Option<Down>,
+        checksum: [u8; 32],
+        chain: [u8; 32],
+        schema_hash: Option<[u8; 32]>,
+        no_transaction: bool,
+        foreign_keys_off: bool,
+    ) -> Migration {
+        Migration {
+            version,
+            name: Cow::Borrowed(name),
+            up_file: Cow::Borrowed(up_file),
+            up,
+            down_file: match down_file {
+                Some(f) => Some(Cow::Borrowed(f)),
+                None => None,
+            },
+            down,
+            checksum: Checksum(checksum),
+            chain: Checksum(chain),
+            schema_hash: match schema_hash {
+                Some(h) => Some(Checksum(h)),
+                None => None,
+            },
+            no_transaction,
+            foreign_keys_off,
+        }
+    }
+
+    /// The version number.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The name after the version (`add_users` for `0003_add_users.sql`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The up file as the build named it (relative to the crate), or `<rust code>` for a code migration.
+    pub fn up_file(&self) -> &str {
+        &self.up_file
+    }
+
+    /// The down file, for reversible SQL migrations.
+    pub fn down_file(&self) -> Option<&str> {
+        self.down_file.as_deref()
+    }
+
+    /// The up SQL, or `None` for a Rust-code migration.
+    pub fn up_sql(&self) -> Option<&str> {
+        match &self.up {
+            Up::Sql(s) => Some(s),
+            Up::Code(_) => None,
+        }
+    }
+
+    /// The up half.
+    pub fn up(&self) -> &Up {
+        &self.up
+    }
+
+    /// The down half, if the migration is reversible.
+    pub fn down(&self) -> Option<&Down> {
+        self.down.as_ref()
+    }
+
+    /// The down SQL, for reversible SQL migrations.
+    pub fn down_sql(&self) -> Option<&str> {
+        match &self.down {
+            Some(Down::Sql(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether a down exists.
+    pub fn is_reversible(&self) -> bool {
+        self.down.is_some()
+    }
+
+    /// SHA-256 of the normalized up file (see `migrate_core::checksum`); for code migrations, of
+    /// `rust:{version}:{name}`.
+    pub fn checksum(&self) -> Checksum {
+        self.checksum
+    }
+
+    /// The chain value up to and including this migration.
+    pub fn chain(&self) -> Checksum {
+        self.chain
+    }
+
+    /// Hash of the structural schema after this migration, when the build validated the SQL.
+    pub fn schema_hash(&self) -> Option<Checksum> {
+        self.schema_hash
+    }
+
+    /// `-- migrate:no-transaction`.
+    pub fn no_transaction(&self) -> bool {
+        self.no_transaction
+    }
+
+    /// `-- migrate:foreign-keys=off`.
+    pub fn foreign_keys_off(&self) -> bool {
+        self.foreign_keys_off
+    }
+
+    /// Whether this is a Rust-code migration.
+    pub fn is_code(&self) -> bool {
+        matches!(self.up, Up::Code(_))
+    }
+}
+
+impl fmt::Debug for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("up_file", &self.up_file)
+            .field("down_file", &self.down_file)
+            .field("code", &self.is_code())
+            .field("checksum", &self.checksum)
+            .field("chain", &self.chain)
+            .field("no_transaction", &self.no_transaction)
+            .field("foreign_keys_off", &self.foreign_keys_off)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A set of migrations in version order, with what the build learned about the schema they produce.
+///
+/// Build one with `migrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
+/// [`Migrations::from_sources`] / [`Migrations::from_dir`].
+#[derive(Clone, Debug)]
+pub struct Migrations {
+    pub(crate) set: Cow<'static, str>,
+    pub(crate) migrations: Cow<'static, [Migration]>,
+    pub(crate) final_schema: Option<Cow<'static, str>>,
+    pub(crate) sqlite_version: Option<Cow<'static, str>>,
+}
+
+impl Migrations {
+    /// Used by `embed_migrations!`; not a stable API.
+    #[doc(hidden)]
+    pub const fn __embedded(
+        set: &'static str,
+        migrations: &'static [Migration],
+        final_schema: Option<&'static str>,
+        sqlite_version: Option<&'static str>,
+    ) -> Migrations {
+        Migrations {
+            set: Cow::Borrowed(set),
+            migrations: Cow::Borrowed(migrations),
+            final_schema: match final_schema {
+                Some(s) => Some(Cow::Borrowed(s)),
+                None => None,
+            },
+            sqlite_version: match sqlite_version {
+                Some(s) => Some(Cow::Borrowed(s)),
+                None => None,
+            },
+        }
+    }
+
+    /// The set name that keys this set's rows in the history table (default `default`).
+    pub fn set_name(&self) -> &str {
+        &self.set
+    }
+
+    /// All migrations, oldest first.
+    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
+        self.migrations.iter()
+    }
+
+    /// All migrations, oldest first.
+    pub fn as_slice(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.migrations.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+
+    /// The migration with this version (binary search: versions are strictly increasing).
+    pub fn get(&self, version: u64) -> Option<&Migration> {
+        self.migrations
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()
+            .map(|i| &self.migrations[i])
+    }
+
+    /// The newest migration.
+    pub fn latest(&self) -> Option<&Migration> {
+        self.migrations.last()
+    }
+
+    /// The newest version, 0 for an empty set.
+    pub fn latest_version(&self) -> u64 {
+        self.latest().map_or(0, |m| m.version)
+    }
+
+    /// The normalized structural schema after the newest migration, when the build validated the SQL.
+    pub fn final_schema(&self) -> Option<&str> {
+        self.final_schema.as_deref()
+    }
+
+    /// The SQLite version the build validated the SQL with.
+    pub fn build_sqlite_version(&self) -> Option<&str> {
+        self.sqlite_version.as_deref()
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = std::slice::Iter<'a, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
