@@ -40,19 +40,93 @@ pub struct ExpandError {
     pub message: String,
 }
 
-/// The SQL the up script runs. `db` is the schema just before this migration, or `None` when the build does not
-/// execute SQL (then schema-dependent directives are an error).
-pub fn expand_up(script: &Script, db: Option<&dyn Introspect>) -> Result<String, ExpandError> {
-    let _ = db;
-    Ok(script.sql.clone())
+/// A piece of the SQL a script runs, with where it came from so errors can name a line of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The SQL.
+    pub sql: String,
+    /// For file text: the file line `sql` starts on. For generated SQL: the line of the directive that generated it.
+    pub line: usize,
+    /// Whether a directive generated this chunk.
+    pub generated: bool,
 }
 
-/// The SQL the down script runs, given its up script (whose directives may generate the reverse).
+/// Joins chunks into the text that is embedded and executed.
+pub fn join(chunks: &[Chunk]) -> String {
+    let mut out = String::new();
+    for c in chunks {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&c.sql);
+    }
+    out
+}
+
+/// The SQL the up script runs, in order. `db` is the schema just before this migration, or `None` when the build
+/// does not execute SQL (then schema-dependent directives are an error).
+pub fn expand_up(script: &Script, db: Option<&dyn Introspect>) -> Result<Vec<Chunk>, ExpandError> {
+    let _ = db;
+    Ok(vec![Chunk { sql: script.sql.clone(), line: 1, generated: false }])
+}
+
+/// The SQL the down script runs, given its up script (whose directives may generate the reverse). `db` is the
+/// schema just before the down runs.
 pub fn expand_down(
     up: &Script,
     down: Option<&Script>,
     db: Option<&dyn Introspect>,
-) -> Result<Option<String>, ExpandError> {
+) -> Result<Option<Vec<Chunk>>, ExpandError> {
     let _ = (up, db);
-    Ok(down.map(|d| d.sql.clone()))
+    Ok(down.map(|d| vec![Chunk { sql: d.sql.clone(), line: 1, generated: false }]))
+}
+
+#[cfg(feature = "sqlite")]
+impl Introspect for rusqlite::Connection {
+    fn table_columns(&self, table: &str) -> Result<Option<Vec<ColumnInfo>>, String> {
+        let mut stmt = self
+            .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")
+            .map_err(|e| e.to_string())?;
+        let cols = stmt
+            .query_map([table], |r| {
+                Ok(ColumnInfo { name: r.get(0)?, decl_type: r.get(1)?, not_null: r.get(2)?, pk: r.get(3)? })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| e.to_string())?;
+        Ok(if cols.is_empty() { None } else { Some(cols) })
+    }
+
+    fn table_dependents(&self, table: &str) -> Result<Vec<(String, String, String)>, String> {
+        let mut stmt = self
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_schema \
+                 WHERE tbl_name = ?1 AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
+            )
+            .map_err(|e| e.to_string())?;
+        stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn introspects_a_connection() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+             CREATE INDEX t_name ON t(name);
+             CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN SELECT 1; END;",
+        )
+        .unwrap();
+        let cols = db.table_columns("t").unwrap().unwrap();
+        assert_eq!(cols[0], ColumnInfo { name: "id".into(), decl_type: "INTEGER".into(), not_null: false, pk: 1 });
+        assert!(cols[1].not_null);
+        assert_eq!(db.table_columns("missing").unwrap(), None);
+        let deps: Vec<String> = db.table_dependents("t").unwrap().into_iter().map(|(_, n, _)| n).collect();
+        assert_eq!(deps, ["t_name", "t_ai"]);
+    }
 }
