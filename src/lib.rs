@@ -1,1 +1,88 @@
-//! placeholder
+//! SQLite schema migrations that are checked when you build and applied safely when you launch.
+//!
+//! ```
+//! static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+//!
+//! assert!(MIGRATIONS.len() >= 2);
+//! assert_eq!(MIGRATIONS.get(1).unwrap().name(), "create_todos");
+//! ```
+//!
+//! `cargo build` reads the `.sql` files of the directory, rejects bad names, bad order, duplicate versions and SQL
+//! that does not run (the error names the file and line), proves every down script restores the schema, and embeds
+//! a static table: SQL text, checksums, a hash chain and schema hashes. Nothing is parsed at run time.
+//!
+//! See the README for the file format, and [`build::track`] for picking up new files without `cargo clean`.
+
+pub use migrate_runtime::*;
+
+/// Re-exported so applications and generated code agree on one rusqlite.
+pub use rusqlite;
+
+/// Helpers for the application's `build.rs`.
+pub mod build {
+    /// Makes cargo rebuild the crate when a file is added to, removed from or changed in the migrations
+    /// directory. Put it in `build.rs`:
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// fn main() {
+    ///     migrate::build::track("migrations");
+    /// }
+    /// ```
+    ///
+    /// Editing a file that is already embedded triggers a rebuild without this (the macro tracks each file it
+    /// read); a *new* file is only seen by the next build if something tells cargo to look at the directory, which
+    /// is what this does (`cargo:rerun-if-changed` on a directory covers every file in it). With the `nightly`
+    /// feature the macro also calls `proc_macro::tracked_path::path`.
+    pub fn track(dir: &str) {
+        println!("cargo:rerun-if-changed={dir}");
+    }
+}
+
+/// Embeds and validates a migrations directory at compile time.
+///
+/// ```
+/// static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+/// ```
+///
+/// The path is relative to the calling crate's `Cargo.toml`. Options, after the path:
+///
+/// - `set = "name"`: the set name keying this set's rows in the history table (default `"default"`); lets several
+///   crates share one database.
+/// - `validate_sql = false`: do not execute the SQL at build time (for migrations that need a loadable extension
+///   or a function the bundled SQLite lacks). Names, directives and checksums are still checked.
+/// - `check_down = false`: do not prove that each down script restores the schema its up script started from.
+/// - `code = [(version, "name", path::to::up_fn), (version, "name", up_fn, down_fn)]`: Rust-code migrations at
+///   versions of their own (a clash with a file's version is a compile error). Each function has the signature
+///   `fn(&rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError>`. Their checksum covers the version and
+///   name only (the build cannot see the function's code), so change what one does by adding a new version. The
+///   build does not run them, so it assumes they change data, not the schema.
+///
+/// ```
+/// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+///     tx.execute("UPDATE todos SET title = trim(title)", [])?;
+///     Ok(())
+/// }
+/// static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!(
+///     "examples/todo/migrations",
+///     set = "todo",
+///     code = [(1000, "trim_titles", backfill)],
+/// );
+/// assert!(MIGRATIONS.get(1000).unwrap().is_code());
+/// ```
+///
+/// Build-time validation uses the SQLite bundled with the macro (its version is in every error message and in
+/// [`Migrations::build_sqlite_version`]). An application that links an older system SQLite may still reject newer
+/// syntax at run time.
+#[macro_export]
+macro_rules! embed_migrations {
+    ($($args:tt)*) => {
+        $crate::__private::embed_migrations_impl!($crate; $($args)*)
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use migrate_macros::embed_migrations as embed_migrations_impl;
+    pub use migrate_runtime::table::{Down, Migration, Migrations, Up};
+}

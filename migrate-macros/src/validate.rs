@@ -1,0 +1,62 @@
+//! Reads the directory and applies migrate-core's rules; every failure becomes a `syn::Error` on the directory
+//! literal whose message names the offending file.
+
+use crate::parse::Args;
+use migrate_core::compile::{self, CompileOptions, Compiled};
+use migrate_core::load::{self, CodeMigration, LoadError};
+use std::path::PathBuf;
+
+/// A validated set, ready to expand.
+pub struct Validated {
+    /// The migrations directory, absolute.
+    pub abs_dir: PathBuf,
+    /// What `migrate_core::compile` produced.
+    pub compiled: Compiled,
+}
+
+pub fn validate(args: &Args) -> syn::Result<Validated> {
+    let err = |msg: String| syn::Error::new(args.dir.span(), msg);
+    // `MIGRATE_MACRO_BASE_DIR` exists for the UI tests: trybuild compiles each case in a scratch crate under
+    // `target/`, whose manifest directory is not where the fixtures are.
+    let manifest_dir = std::env::var_os("MIGRATE_MACRO_BASE_DIR")
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+        .ok_or_else(|| err("CARGO_MANIFEST_DIR is not set; embed_migrations! must be expanded by cargo".into()))?;
+    let rel = args.dir.value();
+    let abs_dir = manifest_dir.join(&rel);
+    let rel = rel.trim_end_matches(['/', '\\']);
+
+    let mut files = load::read_dir(&abs_dir).map_err(|e| match e {
+        LoadError::ReadDir { message, .. } => {
+            err(format!("{rel}: cannot read the migrations directory ({}): {message}", abs_dir.display()))
+        }
+        other => err(other.to_string()),
+    })?;
+    // Name files relative to the crate, as the user wrote the directory, not by absolute path.
+    for f in &mut files {
+        f.display = format!("{rel}/{}", f.file_name);
+    }
+    let mut set = load::load_files(files).map_err(|e| err(e.to_string()))?;
+
+    let mut code = Vec::with_capacity(args.code.len());
+    for c in &args.code {
+        code.push(CodeMigration {
+            version: c.version.base10_parse()?,
+            name: c.name.value(),
+            path: c.display(),
+            reversible: c.down.is_some(),
+        });
+    }
+    load::add_code_migrations(&mut set, &code).map_err(|e| {
+        let span = args
+            .code
+            .iter()
+            .find(|c| e.files().contains(&c.display().as_str()))
+            .map_or(args.dir.span(), |c| c.version.span());
+        syn::Error::new(span, e.to_string())
+    })?;
+
+    let options = CompileOptions { run_sql: args.validate_sql, check_down: args.check_down };
+    let compiled = compile::compile(set, &options).map_err(|e| err(e.to_string()))?;
+    Ok(Validated { abs_dir, compiled })
+}

@@ -1,0 +1,75 @@
+//! The static table `embed_migrations!` emits, checked against what migrate-core computes from the same files.
+
+use migrate_core::checksum;
+use std::path::Path;
+
+static TODO: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+
+fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+    tx.execute("UPDATE todos SET title = trim(title)", [])?;
+    Ok(())
+}
+
+fn unbackfill(_tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+    Ok(())
+}
+
+static WITH_CODE: migrate::Migrations = migrate::embed_migrations!(
+    "examples/todo/migrations",
+    set = "todo",
+    code = [(2, "noop_between", unbackfill), (10, "trim_titles", backfill, unbackfill)],
+);
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
+}
+
+#[test]
+fn table_matches_the_files() {
+    let versions: Vec<(u64, &str)> = TODO.iter().map(|m| (m.version(), m.name())).collect();
+    assert_eq!(versions, [(1, "create_todos"), (2, "add_tags"), (3, "todo_due_date")]);
+    assert_eq!(TODO.set_name(), "default");
+    assert_eq!(TODO.latest_version(), 3);
+
+    let m = TODO.get(3).unwrap();
+    assert_eq!(m.up_file(), "examples/todo/migrations/0003_todo_due_date.up.sql");
+    assert_eq!(m.down_file(), Some("examples/todo/migrations/0003_todo_due_date.down.sql"));
+    assert_eq!(m.up_sql(), Some(read(m.up_file()).as_str()));
+    assert_eq!(m.down_sql(), Some(read(m.down_file().unwrap()).as_str()));
+    assert!(m.is_reversible() && !m.is_code() && !m.no_transaction());
+
+    let mut chain = migrate::Checksum::ZERO;
+    for m in &TODO {
+        let sum = checksum::checksum(&read(m.up_file()));
+        assert_eq!(m.checksum(), sum, "{}", m.up_file());
+        chain = checksum::chain(&chain, m.version(), &sum);
+        assert_eq!(m.chain(), chain, "{}", m.up_file());
+        assert!(m.schema_hash().is_some());
+    }
+    assert!(TODO.get(4).is_none());
+}
+
+#[test]
+fn schema_data_is_embedded() {
+    let schema = TODO.final_schema().unwrap();
+    assert!(schema.contains("todos") && schema.contains("due_at") && schema.contains("tags_by_tag"), "{schema}");
+    let hashes: Vec<_> = TODO.iter().map(|m| m.schema_hash().unwrap()).collect();
+    assert_ne!(hashes[0], hashes[1]);
+    assert_ne!(hashes[1], hashes[2]);
+    assert!(TODO.build_sqlite_version().unwrap().starts_with("3."));
+}
+
+#[test]
+fn code_migrations_sit_among_the_files() {
+    let v: Vec<(u64, bool, bool)> = WITH_CODE.iter().map(|m| (m.version(), m.is_code(), m.is_reversible())).collect();
+    assert_eq!(v, [(1, false, true), (2, true, false), (3, false, true), (10, true, true)]);
+    assert_eq!(WITH_CODE.set_name(), "todo");
+    let code = WITH_CODE.get(10).unwrap();
+    assert_eq!(code.checksum(), migrate_core::load::code_checksum(10, "trim_titles"));
+    assert!(code.up_sql().is_none());
+    // The chain covers the code migrations too, so it differs from the files-only set from version 2 on.
+    assert_eq!(WITH_CODE.get(1).unwrap().chain(), TODO.get(1).unwrap().chain());
+    assert_ne!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());
+    // A code migration does not change the schema the build computed.
+    assert_eq!(WITH_CODE.get(2).unwrap().schema_hash(), TODO.get(1).unwrap().schema_hash());
+}

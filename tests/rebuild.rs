@@ -1,0 +1,56 @@
+//! A new migration file is picked up by the next `cargo build`, without `cargo clean`, when the crate's build.rs
+//! calls `migrate::build::track`. Proven on a scratch crate built twice by a real cargo.
+
+use std::path::Path;
+use std::process::Command;
+
+fn cargo_run(dir: &Path, target: &Path) -> String {
+    let out = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--offline"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("MIGRATE_MACRO_BASE_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo run failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn new_file_is_seen_without_cargo_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"scratch\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate = {{ path = {:?} }}\n\n[workspace]\n",
+            root.display().to_string()
+        ),
+    )
+    .unwrap();
+    // Reuse the workspace's lock file so the scratch crate resolves the same, already downloaded, versions.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("build.rs"), "fn main() {\n    migrate::build::track(\"migrations\");\n}\n").unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
+         fn main() { for m in &M { println!(\"{} {}\", m.version(), m.name()); } }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("migrations/0001_first.sql"), "CREATE TABLE a(x);\n").unwrap();
+    // A target dir inside this workspace's so dependencies compile once across runs of this test.
+    let target = root.join("target").join("rebuild-scratch");
+
+    assert_eq!(cargo_run(dir, &target), "1 first\n");
+
+    std::fs::write(dir.join("migrations/0002_second.sql"), "CREATE TABLE b(x);\n").unwrap();
+    assert_eq!(cargo_run(dir, &target), "1 first\n2 second\n");
+
+    // An edit to an embedded file is picked up too (the macro tracks each file it read).
+    std::fs::write(dir.join("migrations/0002_second.sql"), "CREATE TABLE b(x, y);\n").unwrap();
+    std::fs::rename(dir.join("migrations/0002_second.sql"), dir.join("migrations/0002_renamed.sql")).unwrap();
+    assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
+}

@@ -1,0 +1,5 @@
+static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/directive_after_sql");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}

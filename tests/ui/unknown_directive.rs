@@ -1,0 +1,5 @@
+static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/unknown_directive");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}

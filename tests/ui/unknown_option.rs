@@ -1,0 +1,6 @@
+static MIGRATIONS: migrate::Migrations =
+    migrate::embed_migrations!("tests/ui/fixtures/bad_name", validate = false);
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}
