@@ -1,8 +1,28 @@
 //! The runtime of the `migrate` crates: everything that touches a live database. Use it through the `migrate`
 //! facade.
+//!
+//! ```no_run
+//! # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+//! let mut conn = rusqlite::Connection::open("app.db").unwrap();
+//! let report = MIGRATIONS.migrate(&mut conn).unwrap(); // bring to latest with the default policy
+//! let status = MIGRATIONS.status(&conn).unwrap(); // read-only
+//! println!("{report}{status}");
+//! ```
 #![warn(missing_docs)]
 
+pub mod backup;
+mod dynamic;
+mod error;
+mod history;
+mod migrator;
+mod plan;
+mod status;
 pub mod table;
 
+pub use error::{At, Error, ErrorKind, FkViolation};
+pub use history::{DEFAULT_TABLE, Failure};
 pub use migrate_core::Checksum;
+pub use migrator::{Applied, BackupInfo, Migrator, Mode, Policy, Report, Target};
+pub use plan::{Direction, Plan, Step, TxMode};
+pub use status::{Entry, State, Status};
 pub use table::{CodeError, CodeFn, Down, Migration, Migrations, Up};

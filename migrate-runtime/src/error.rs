@@ -1,0 +1,456 @@
+//! `migrate::Error`: one variant per failure, each naming the migration (version, name, file) it is about.
+
+use migrate_core::Checksum;
+use std::fmt;
+
+use crate::table::Migration;
+
+/// The migration an error is about: version, name and file.
+///
+/// For a migration known only from the history table (missing from the binary, or from a newer binary), `file` is
+/// the file recorded when it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct At {
+    /// The version.
+    pub version: u64,
+    /// The name after the version.
+    pub name: String,
+    /// The up file (or the Rust function's path for a code migration).
+    pub file: String,
+}
+
+impl At {
+    pub(crate) fn of(m: &Migration) -> At {
+        At {
+            version: m.version,
+            name: m.name.to_string(),
+            file: m.up_file.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "migration {} `{}` ({})",
+            self.version, self.name, self.file
+        )
+    }
+}
+
+/// One row `PRAGMA foreign_key_check` reported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FkViolation {
+    /// The table holding the offending row.
+    pub table: String,
+    /// The offending row's rowid (`None` for a WITHOUT ROWID table).
+    pub rowid: Option<i64>,
+    /// The table the foreign key refers to.
+    pub parent: String,
+}
+
+impl fmt::Display for FkViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rowid {
+            Some(r) => write!(f, "{} rowid {} -> {}", self.table, r, self.parent),
+            None => write!(f, "{} (without rowid) -> {}", self.table, self.parent),
+        }
+    }
+}
+
+fn fk_list(v: &[FkViolation]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = v
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if v.len() > SHOWN {
+        s.push_str(&format!(", … ({} in all)", v.len()));
+    }
+    s
+}
+
+fn opt_at(at: &Option<At>) -> String {
+    at.as_ref().map(|a| format!("{a}: ")).unwrap_or_default()
+}
+
+/// Everything that can go wrong when checking or migrating a database.
+///
+/// Match on [`Error::kind`] to react to a class of failure; [`Error::migration`] names the migration involved.
+///
+/// ```no_run
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+/// match MIGRATIONS.migrate(&mut conn) {
+///     Ok(report) => println!("{report}"),
+///     Err(e) if e.kind() == migrate_runtime::ErrorKind::Busy => eprintln!("another process holds the database: {e}"),
+///     Err(e) => panic!("cannot migrate: {e}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configured history table name is not a plain identifier.
+    #[error(
+        "invalid history table name {name:?}: use letters, digits and `_` (not starting with a digit or `sqlite_`), \
+         at most 64 characters"
+    )]
+    InvalidTableName {
+        /// The name as given.
+        name: String,
+    },
+    /// An applied migration's file was edited after it ran.
+    #[error(
+        "{at}: the file was changed after it was applied (applied checksum {}, embedded checksum {}); \
+         restore the file and put the change in a new migration",
+        applied.short(),
+        embedded.short()
+    )]
+    Divergent {
+        /// The migration.
+        at: At,
+        /// The checksum recorded when it ran.
+        applied: Checksum,
+        /// The checksum of the embedded file.
+        embedded: Checksum,
+    },
+    /// An applied migration is no longer embedded (its file was deleted or renumbered).
+    #[error(
+        "{at}: applied to the database but no longer among the embedded migrations (deleted or renumbered?)"
+    )]
+    Missing {
+        /// The migration, as the history table records it.
+        at: At,
+    },
+    /// The database has migrations newer than this binary knows: it was migrated by a newer release.
+    #[error(
+        "{at}: the database was migrated by a newer binary (its newest migration is {at_version}; this binary knows \
+         up to {latest})",
+        at_version = at.version
+    )]
+    DatabaseAhead {
+        /// The newest migration in the history table.
+        at: At,
+        /// The newest embedded version.
+        latest: u64,
+    },
+    /// A migration that has not run sits below the newest applied one.
+    #[error(
+        "{at}: not applied, but the database already has the newer migration {newest_applied}; \
+         allow out-of-order migrations explicitly or renumber the file"
+    )]
+    OutOfOrder {
+        /// The unapplied migration.
+        at: At,
+        /// The newest applied version.
+        newest_applied: u64,
+    },
+    /// A history row that cannot be read.
+    #[error("history table {table}: row for version {version:?} is corrupt: {detail}")]
+    CorruptHistory {
+        /// The history table.
+        table: String,
+        /// The version of the row, when it could be read.
+        version: Option<i64>,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A down migration was requested through a migration that has no down script.
+    #[error("{at}: cannot roll back: the migration is irreversible (no down script{})", if *.unknown { ", and the binary does not know it" } else { "" })]
+    Irreversible {
+        /// The migration.
+        at: At,
+        /// The migration is known only from the history table, and rolling back unknown migrations was not allowed
+        /// or the history holds no down SQL for it.
+        unknown: bool,
+    },
+    /// `Target::Version(v)` names a version that is neither embedded nor 0.
+    #[error("target version {version} is not one of the embedded migrations (newest is {latest})")]
+    UnknownTarget {
+        /// The requested version.
+        version: u64,
+        /// The newest embedded version.
+        latest: u64,
+    },
+    /// A statement of a migration failed; the migration's transaction was rolled back.
+    #[error("{at}: line {line}: {source}")]
+    MigrationFailed {
+        /// The migration.
+        at: At,
+        /// The 1-based line of the failing statement in the file.
+        line: usize,
+        /// The down script failed (rolling back), not the up script.
+        down: bool,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A Rust-code migration returned an error; its transaction was rolled back.
+    #[error("{at}: the Rust migration returned an error: {source}")]
+    CodeFailed {
+        /// The migration.
+        at: At,
+        /// What the function returned.
+        #[source]
+        source: crate::table::CodeError,
+    },
+    /// `PRAGMA foreign_key_check` found violations before commit of a `foreign-keys=off` migration; it was rolled
+    /// back.
+    #[error(
+        "{at}: foreign key violations after the migration (rolled back): {}",
+        fk_list(violations)
+    )]
+    ForeignKeyViolation {
+        /// The migration.
+        at: At,
+        /// The offending rows.
+        violations: Vec<FkViolation>,
+    },
+    /// The database stayed locked by another connection longer than the busy timeout.
+    #[error("{}database is locked (busy timeout expired): {source}", opt_at(at))]
+    Busy {
+        /// The migration running when it happened, if any.
+        at: Option<At>,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database (or its directory) is read-only and migrations are pending.
+    #[error("{}database is read-only: {source}", opt_at(at))]
+    ReadOnly {
+        /// The migration that needed to write, if any.
+        at: Option<At>,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The disk (or `max_page_count`) is full; the transaction was rolled back.
+    #[error("{}database or disk is full: {source}", opt_at(at))]
+    DiskFull {
+        /// The migration running when it happened, if any.
+        at: Option<At>,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Any other SQLite error, outside a migration's own SQL.
+    #[error("{}{context}: {source}", opt_at(at))]
+    Database {
+        /// What was being done.
+        context: String,
+        /// The migration involved, if any.
+        at: Option<At>,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The lock file that serialises `no-transaction` migrations across processes could not be used.
+    #[error("{at}: lock file {path}: {source}")]
+    LockFile {
+        /// The migration that needed it.
+        at: At,
+        /// The lock file.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `baseline` on a database that already has history for this set.
+    #[error("cannot baseline: history table {table} already has {rows} row(s) for set `{set}`")]
+    HistoryNotEmpty {
+        /// The history table.
+        table: String,
+        /// The set.
+        set: String,
+        /// How many rows.
+        rows: u64,
+    },
+    /// The live schema differs from the embedded schema at the database's version.
+    #[error(
+        "{}schema differs from the embedded schema at version {version}:\n{diff}",
+        opt_at(at)
+    )]
+    SchemaDrift {
+        /// The migration whose schema was expected (the current or baseline version).
+        at: Option<At>,
+        /// The version.
+        version: u64,
+        /// What differs, one item per line.
+        diff: String,
+    },
+    /// `PRAGMA integrity_check` reported problems.
+    #[error("integrity check failed: {}", messages.join("; "))]
+    Integrity {
+        /// What SQLite reported.
+        messages: Vec<String>,
+    },
+    /// A migrations directory that breaks the file rules (run-time loading).
+    #[error(transparent)]
+    Load(#[from] migrate_core::LoadError),
+    /// A migrations directory whose SQL does not compile (run-time loading).
+    #[error("{0}")]
+    Compile(String),
+    /// The backup taken before the first write failed; nothing was migrated.
+    #[error("backup before migrating failed: {message}")]
+    Backup {
+        /// What went wrong.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+}
+
+/// The class of an [`Error`], for matching without destructuring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::InvalidTableName`].
+    InvalidTableName,
+    /// [`Error::Divergent`].
+    Divergent,
+    /// [`Error::Missing`].
+    Missing,
+    /// [`Error::DatabaseAhead`].
+    DatabaseAhead,
+    /// [`Error::OutOfOrder`].
+    OutOfOrder,
+    /// [`Error::CorruptHistory`].
+    CorruptHistory,
+    /// [`Error::Irreversible`].
+    Irreversible,
+    /// [`Error::UnknownTarget`].
+    UnknownTarget,
+    /// [`Error::MigrationFailed`].
+    MigrationFailed,
+    /// [`Error::CodeFailed`].
+    CodeFailed,
+    /// [`Error::ForeignKeyViolation`].
+    ForeignKeyViolation,
+    /// [`Error::Busy`].
+    Busy,
+    /// [`Error::ReadOnly`].
+    ReadOnly,
+    /// [`Error::DiskFull`].
+    DiskFull,
+    /// [`Error::Database`].
+    Database,
+    /// [`Error::LockFile`].
+    LockFile,
+    /// [`Error::HistoryNotEmpty`].
+    HistoryNotEmpty,
+    /// [`Error::SchemaDrift`].
+    SchemaDrift,
+    /// [`Error::Integrity`].
+    Integrity,
+    /// [`Error::Load`].
+    Load,
+    /// [`Error::Compile`].
+    Compile,
+    /// [`Error::Backup`].
+    Backup,
+}
+
+impl Error {
+    /// The class of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidTableName { .. } => ErrorKind::InvalidTableName,
+            Error::Divergent { .. } => ErrorKind::Divergent,
+            Error::Missing { .. } => ErrorKind::Missing,
+            Error::DatabaseAhead { .. } => ErrorKind::DatabaseAhead,
+            Error::OutOfOrder { .. } => ErrorKind::OutOfOrder,
+            Error::CorruptHistory { .. } => ErrorKind::CorruptHistory,
+            Error::Irreversible { .. } => ErrorKind::Irreversible,
+            Error::UnknownTarget { .. } => ErrorKind::UnknownTarget,
+            Error::MigrationFailed { .. } => ErrorKind::MigrationFailed,
+            Error::CodeFailed { .. } => ErrorKind::CodeFailed,
+            Error::ForeignKeyViolation { .. } => ErrorKind::ForeignKeyViolation,
+            Error::Busy { .. } => ErrorKind::Busy,
+            Error::ReadOnly { .. } => ErrorKind::ReadOnly,
+            Error::DiskFull { .. } => ErrorKind::DiskFull,
+            Error::Database { .. } => ErrorKind::Database,
+            Error::LockFile { .. } => ErrorKind::LockFile,
+            Error::HistoryNotEmpty { .. } => ErrorKind::HistoryNotEmpty,
+            Error::SchemaDrift { .. } => ErrorKind::SchemaDrift,
+            Error::Integrity { .. } => ErrorKind::Integrity,
+            Error::Load(_) => ErrorKind::Load,
+            Error::Compile(_) => ErrorKind::Compile,
+            Error::Backup { .. } => ErrorKind::Backup,
+        }
+    }
+
+    /// The migration the error is about, when there is one.
+    pub fn migration(&self) -> Option<&At> {
+        match self {
+            Error::Divergent { at, .. }
+            | Error::Missing { at }
+            | Error::DatabaseAhead { at, .. }
+            | Error::OutOfOrder { at, .. }
+            | Error::Irreversible { at, .. }
+            | Error::MigrationFailed { at, .. }
+            | Error::CodeFailed { at, .. }
+            | Error::ForeignKeyViolation { at, .. }
+            | Error::LockFile { at, .. } => Some(at),
+            Error::Busy { at, .. }
+            | Error::ReadOnly { at, .. }
+            | Error::DiskFull { at, .. }
+            | Error::Database { at, .. }
+            | Error::SchemaDrift { at, .. } => at.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Classifies a SQLite error raised outside a migration's own statements (taking the lock, writing history).
+    pub(crate) fn db(context: impl Into<String>, at: Option<At>, source: rusqlite::Error) -> Error {
+        match sqlite_code(&source) {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Error::Busy { at, source }
+            }
+            Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { at, source },
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { at, source },
+            _ => Error::Database {
+                context: context.into(),
+                at,
+                source,
+            },
+        }
+    }
+
+    /// Classifies a SQLite error raised by a migration's statement: environmental failures (busy, read-only, full)
+    /// keep their own kind so callers can retry or free space; the rest is the migration's fault.
+    pub(crate) fn statement(at: At, line: usize, down: bool, source: rusqlite::Error) -> Error {
+        match sqlite_code(&source) {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Error::Busy {
+                    at: Some(at),
+                    source,
+                }
+            }
+            Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly {
+                at: Some(at),
+                source,
+            },
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull {
+                at: Some(at),
+                source,
+            },
+            _ => Error::MigrationFailed {
+                at,
+                line,
+                down,
+                source,
+            },
+        }
+    }
+}
+
+pub(crate) fn sqlite_code(e: &rusqlite::Error) -> Option<rusqlite::ErrorCode> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    }
+}

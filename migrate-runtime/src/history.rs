@@ -1,0 +1,463 @@
+//! The history table: one row per applied migration, keyed by (set name, version), and a side table of failures.
+//!
+//! Layout (`_migrations` by default; `WITHOUT ROWID`, so the primary key is the table's own b-tree and the launch
+//! check's "newest row of this set" is one descent of it):
+//!
+//! ```sql
+//! CREATE TABLE "_migrations" (
+//!     set_name    TEXT    NOT NULL,
+//!     version     INTEGER NOT NULL,
+//!     name        TEXT    NOT NULL,
+//!     file        TEXT    NOT NULL,  -- the up file (or Rust function path) when it ran
+//!     checksum    TEXT    NOT NULL,  -- hex SHA-256 of the normalized up file
+//!     chain       TEXT    NOT NULL,  -- hex chain value up to and including this migration
+//!     applied_at  TEXT    NOT NULL,  -- UTC, RFC 3339
+//!     duration_us INTEGER NOT NULL,
+//!     kind        TEXT    NOT NULL,  -- 'sql', 'code' or 'baseline'
+//!     down_sql    TEXT,              -- the down script as applied, NULL when irreversible or Rust code
+//!     PRIMARY KEY (set_name, version)
+//! ) WITHOUT ROWID;
+//! CREATE TABLE "_migrations_failures" (
+//!     set_name TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, file TEXT NOT NULL,
+//!     direction TEXT NOT NULL, error TEXT NOT NULL, failed_at TEXT NOT NULL
+//! );
+//! ```
+
+use crate::error::{At, Error};
+use migrate_core::Checksum;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::borrow::Cow;
+use std::str::FromStr;
+
+/// The default history table name.
+pub const DEFAULT_TABLE: &str = "_migrations";
+
+/// A validated history table name and the SQL that uses it, built once (quoted, never pasted raw).
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryTable {
+    pub name: Cow<'static, str>,
+    newest_sql: Cow<'static, str>,
+}
+
+const DEFAULT_NEWEST_SQL: &str =
+    "SELECT version, chain FROM \"_migrations\" WHERE set_name = ?1 ORDER BY version DESC LIMIT 1";
+
+/// Checks a history table name: an identifier that needs no quoting in practice, so it reads well in the sqlite3
+/// shell, and is not reserved by SQLite. It is still quoted in every statement.
+pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
+    let mut chars = name.chars();
+    let ok_first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let reserved = name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_");
+    // The failures table appends `_failures`; keep both within a sane length.
+    if ok_first && ok_rest && !reserved && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(Error::InvalidTableName {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// Quotes an identifier for SQL (`"` doubled).
+pub(crate) fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// What the history says about this set.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub version: u64,
+    pub name: String,
+    pub file: String,
+    pub checksum: Checksum,
+    pub chain: Checksum,
+    pub applied_at: String,
+    pub duration_us: u64,
+    pub kind: String,
+}
+
+impl Row {
+    pub fn at(&self) -> At {
+        At {
+            version: self.version,
+            name: self.name.clone(),
+            file: self.file.clone(),
+        }
+    }
+}
+
+/// A recorded failure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    /// The migration that failed.
+    pub migration: At,
+    /// `up` or `down`.
+    pub direction: String,
+    /// The error text.
+    pub error: String,
+    /// When, UTC RFC 3339.
+    pub failed_at: String,
+}
+
+/// Result of the launch check's single read.
+pub(crate) enum Newest {
+    /// No history table at all.
+    NoTable,
+    /// The table exists but has no row for this set.
+    Empty,
+    /// The newest row's version and chain.
+    Row(i64, Checksum),
+    /// The newest row could not be decoded; the full comparison will report it.
+    Corrupt,
+}
+
+impl HistoryTable {
+    pub fn new(name: &str) -> Result<HistoryTable, Error> {
+        if name == DEFAULT_TABLE {
+            return Ok(HistoryTable::default());
+        }
+        validate_name(name)?;
+        let q = quote(name);
+        Ok(HistoryTable {
+            name: Cow::Owned(name.to_owned()),
+            newest_sql: Cow::Owned(format!(
+                "SELECT version, chain FROM {q} WHERE set_name = ?1 ORDER BY version DESC LIMIT 1"
+            )),
+        })
+    }
+
+    fn q(&self) -> String {
+        quote(&self.name)
+    }
+
+    fn failures_q(&self) -> String {
+        quote(&format!("{}_failures", self.name))
+    }
+
+    /// Whether the history table exists, from `sqlite_schema` (a read; never creates anything).
+    pub fn exists(&self, conn: &Connection) -> Result<bool, Error> {
+        table_exists(conn, &self.name)
+    }
+
+    /// The launch check's one indexed read. No allocation on success beyond the cached statement.
+    pub fn newest(&self, conn: &Connection, set: &str) -> Result<Newest, Error> {
+        let mut stmt = match conn.prepare_cached(&self.newest_sql) {
+            Ok(s) => s,
+            Err(e) => {
+                // Preparing fails when the table does not exist; confirm with a catalogue lookup rather than
+                // trusting an error message.
+                return if self.exists(conn)? {
+                    Err(Error::db(
+                        format!("reading history table {}", self.name),
+                        None,
+                        e,
+                    ))
+                } else {
+                    Ok(Newest::NoTable)
+                };
+            }
+        };
+        let mut rows = stmt
+            .query([set])
+            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))?;
+        let Some(row) = rows
+            .next()
+            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))?
+        else {
+            return Ok(Newest::Empty);
+        };
+        let version = match row.get_ref(0).map(|v| v.as_i64()) {
+            Ok(Ok(v)) => v,
+            _ => return Ok(Newest::Corrupt),
+        };
+        let chain = match row.get_ref(1).map(|v| v.as_str()) {
+            Ok(Ok(s)) => match Checksum::from_str(s) {
+                Ok(c) => c,
+                Err(_) => return Ok(Newest::Corrupt),
+            },
+            _ => return Ok(Newest::Corrupt),
+        };
+        Ok(Newest::Row(version, chain))
+    }
+
+    /// Every row of this set, oldest first. `None` when the table does not exist.
+    pub fn read_all(&self, conn: &Connection, set: &str) -> Result<Option<Vec<Row>>, Error> {
+        if !self.exists(conn)? {
+            return Ok(None);
+        }
+        let ctx = || format!("reading history table {}", self.name);
+        let sql = format!(
+            "SELECT version, name, file, checksum, chain, applied_at, duration_us, kind FROM {} \
+             WHERE set_name = ?1 ORDER BY version",
+            self.q()
+        );
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| Error::db(ctx(), None, e))?;
+        let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {
+            out.push(self.decode(r)?);
+        }
+        Ok(Some(out))
+    }
+
+    fn decode(&self, r: &rusqlite::Row<'_>) -> Result<Row, Error> {
+        let version_raw = r.get_ref(0).ok().and_then(|v| v.as_i64().ok());
+        let corrupt = |detail: String| Error::CorruptHistory {
+            table: self.name.to_string(),
+            version: version_raw,
+            detail,
+        };
+        let version = match version_raw {
+            Some(v) if v >= 0 => v as u64,
+            _ => return Err(corrupt("version is not a non-negative integer".into())),
+        };
+        let text = |i: usize, col: &str| -> Result<String, Error> {
+            r.get::<_, String>(i)
+                .map_err(|e| corrupt(format!("column {col}: {e}")))
+        };
+        let sum = |i: usize, col: &str| -> Result<Checksum, Error> {
+            text(i, col)?
+                .parse::<Checksum>()
+                .map_err(|e| corrupt(format!("column {col}: {e}")))
+        };
+        let duration_us = match r.get_ref(6).ok().and_then(|v| v.as_i64().ok()) {
+            Some(d) if d >= 0 => d as u64,
+            _ => {
+                return Err(corrupt(
+                    "column duration_us: not a non-negative integer".into(),
+                ));
+            }
+        };
+        Ok(Row {
+            version,
+            name: text(1, "name")?,
+            file: text(2, "file")?,
+            checksum: sum(3, "checksum")?,
+            chain: sum(4, "chain")?,
+            applied_at: text(5, "applied_at")?,
+            duration_us,
+            kind: text(7, "kind")?,
+        })
+    }
+
+    /// The down SQL recorded for one applied migration.
+    pub fn down_sql(
+        &self,
+        conn: &Connection,
+        set: &str,
+        version: u64,
+    ) -> Result<Option<String>, Error> {
+        let sql = format!(
+            "SELECT down_sql FROM {} WHERE set_name = ?1 AND version = ?2",
+            self.q()
+        );
+        conn.query_row(&sql, params![set, sql_int(version)], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()
+        .map(Option::flatten)
+        .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))
+    }
+
+    /// Creates both tables if needed. Called inside the write transaction, so a rolled-back run leaves no table.
+    pub fn create(&self, conn: &Connection) -> Result<(), Error> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                set_name    TEXT    NOT NULL,
+                version     INTEGER NOT NULL,
+                name        TEXT    NOT NULL,
+                file        TEXT    NOT NULL,
+                checksum    TEXT    NOT NULL,
+                chain       TEXT    NOT NULL,
+                applied_at  TEXT    NOT NULL,
+                duration_us INTEGER NOT NULL,
+                kind        TEXT    NOT NULL,
+                down_sql    TEXT,
+                PRIMARY KEY (set_name, version)
+            ) WITHOUT ROWID;",
+            self.q()
+        );
+        conn.execute_batch(&sql)
+            .map_err(|e| Error::db(format!("creating history table {}", self.name), None, e))
+    }
+
+    fn create_failures(&self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                set_name  TEXT    NOT NULL,
+                version   INTEGER NOT NULL,
+                name      TEXT    NOT NULL,
+                file      TEXT    NOT NULL,
+                direction TEXT    NOT NULL,
+                error     TEXT    NOT NULL,
+                failed_at TEXT    NOT NULL
+            );",
+            self.failures_q()
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        &self,
+        conn: &Connection,
+        set: &str,
+        at: (u64, &str, &str),
+        checksum: &Checksum,
+        chain: &Checksum,
+        applied_at: &str,
+        duration_us: u64,
+        kind: &str,
+        down_sql: Option<&str>,
+    ) -> Result<(), Error> {
+        let sql = format!(
+            "INSERT INTO {} (set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, down_sql) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            self.q()
+        );
+        let (version, name, file) = at;
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| Error::db(format!("writing history table {}", self.name), None, e))?;
+        stmt.execute(params![
+            set,
+            sql_int(version),
+            name,
+            file,
+            checksum.to_hex(),
+            chain.to_hex(),
+            applied_at,
+            sql_int(duration_us),
+            kind,
+            down_sql
+        ])
+        .map(drop)
+        .map_err(|e| {
+            let at = At {
+                version,
+                name: name.to_owned(),
+                file: file.to_owned(),
+            };
+            Error::db(format!("writing history table {}", self.name), Some(at), e)
+        })
+    }
+
+    pub fn delete(&self, conn: &Connection, set: &str, at: &At) -> Result<(), Error> {
+        let sql = format!(
+            "DELETE FROM {} WHERE set_name = ?1 AND version = ?2",
+            self.q()
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| s.execute(params![set, sql_int(at.version)]))
+            .map(drop)
+            .map_err(|e| {
+                Error::db(
+                    format!("writing history table {}", self.name),
+                    Some(at.clone()),
+                    e,
+                )
+            })
+    }
+
+    /// Records a failure in its own small transaction, after the migration's transaction rolled back. Best effort:
+    /// on a read-only or full database this fails too, and the caller still returns the original error.
+    pub fn record_failure(
+        &self,
+        conn: &Connection,
+        set: &str,
+        at: &At,
+        down: bool,
+        error: &str,
+    ) -> rusqlite::Result<()> {
+        if !conn.is_autocommit() {
+            // Never commit someone else's transaction.
+            return Ok(());
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let r = self.create_failures(conn).and_then(|()| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {} (set_name, version, name, file, direction, error, failed_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    self.failures_q()
+                ),
+                params![
+                    set,
+                    sql_int(at.version),
+                    at.name,
+                    at.file,
+                    if down { "down" } else { "up" },
+                    error,
+                    now()
+                ],
+            )
+        });
+        match r {
+            Ok(_) => conn.execute_batch("COMMIT"),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// The newest recorded failure of this set, if the failures table exists.
+    pub fn last_failure(&self, conn: &Connection, set: &str) -> Result<Option<Failure>, Error> {
+        if !table_exists(conn, &format!("{}_failures", self.name))? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT version, name, file, direction, error, failed_at FROM {} WHERE set_name = ?1 \
+             ORDER BY rowid DESC LIMIT 1",
+            self.failures_q()
+        );
+        conn.query_row(&sql, [set], |r| {
+            Ok(Failure {
+                migration: At {
+                    version: r.get::<_, i64>(0)?.max(0) as u64,
+                    name: r.get(1)?,
+                    file: r.get(2)?,
+                },
+                direction: r.get(3)?,
+                error: r.get(4)?,
+                failed_at: r.get(5)?,
+            })
+        })
+        .optional()
+        .map_err(|e| Error::db(format!("reading {}_failures", self.name), None, e))
+    }
+}
+
+impl Default for HistoryTable {
+    fn default() -> Self {
+        HistoryTable {
+            name: Cow::Borrowed(DEFAULT_TABLE),
+            newest_sql: Cow::Borrowed(DEFAULT_NEWEST_SQL),
+        }
+    }
+}
+
+pub(crate) fn table_exists(conn: &Connection, name: &str) -> Result<bool, Error> {
+    conn.prepare_cached("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+        .and_then(|mut s| s.exists([name]))
+        .map_err(|e| Error::db("reading sqlite_schema", None, e))
+}
+
+/// Now, UTC, RFC 3339 (e.g. `2026-11-22T11:00:41.123456Z`).
+pub(crate) fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// SQLite integers are signed 64-bit. Versions above `i64::MAX` cannot be stored; they fail the conversion with
+/// a SQLite-side error rather than wrapping into negative numbers.
+pub(crate) fn sql_int(v: u64) -> rusqlite::types::Value {
+    match i64::try_from(v) {
+        Ok(i) => rusqlite::types::Value::Integer(i),
+        // A text value fails the INTEGER comparisons and is never a valid stored version.
+        Err(_) => rusqlite::types::Value::Text(v.to_string()),
+    }
+}

@@ -1,0 +1,244 @@
+//! What a run will do: the steps, in order, with how each is wrapped in transactions.
+
+use crate::error::At;
+use crate::table::{Down, Migration, Up};
+use std::fmt;
+
+/// Up (apply) or down (roll back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Apply the up script.
+    Up,
+    /// Run the down script and remove the history row.
+    Down,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        })
+    }
+}
+
+/// How a step is wrapped in a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TxMode {
+    /// In one transaction with the other steps of its unit (batch mode).
+    Batch,
+    /// In a transaction of its own (per-migration mode).
+    Own,
+    /// Outside any transaction (`-- migrate:no-transaction`), under the migration lock file; its history row is
+    /// written right after, in a small transaction of its own.
+    None,
+}
+
+impl fmt::Display for TxMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TxMode::Batch => "batch",
+            TxMode::Own => "own transaction",
+            TxMode::None => "no transaction",
+        })
+    }
+}
+
+/// One step of a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    /// Up or down.
+    pub direction: Direction,
+    /// The migration's version.
+    pub version: u64,
+    /// Its name.
+    pub name: String,
+    /// The file that runs: the up file, the down file, or the Rust function; `<history>` for a down script read
+    /// from the history table.
+    pub file: String,
+    /// How the step is wrapped.
+    pub transaction: TxMode,
+    /// Which unit (transaction, or lone no-transaction step) it belongs to, from 1.
+    pub unit: usize,
+    /// `-- migrate:foreign-keys=off`: the unit runs with foreign keys off and is checked before commit.
+    pub foreign_keys_off: bool,
+    /// A Rust-code migration.
+    pub code: bool,
+    /// The SQL that runs (dry runs only; `None` for Rust code and in the report of a real run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+}
+
+/// The steps of a run, in order. A dry run returns it without changing anything.
+///
+/// ```no_run
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+/// let report = MIGRATIONS.migrator().dry_run(true).run(&mut conn).unwrap();
+/// for step in &report.plan.steps {
+///     println!("{} {} {}: {:?}", step.direction, step.version, step.name, step.sql);
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Plan {
+    /// The steps, in the order they run.
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The number of units (transactions and lone no-transaction steps).
+    pub fn units(&self) -> usize {
+        self.steps.last().map_or(0, |s| s.unit)
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.steps.is_empty() {
+            return writeln!(f, "  nothing to do");
+        }
+        for s in &self.steps {
+            let fk = if s.foreign_keys_off {
+                ", foreign keys off"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "  [{}] {:<4} {} {} ({}; {}{})",
+                s.unit, s.direction, s.version, s.name, s.file, s.transaction, fk
+            )?;
+            if let Some(sql) = &s.sql {
+                for line in sql.lines() {
+                    writeln!(f, "         | {line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One step, as the executor sees it.
+pub(crate) enum Action<'m> {
+    Up(&'m Migration),
+    Down(&'m Migration),
+    /// A migration this binary does not embed, rolled back with the down SQL recorded in history.
+    DownUnknown {
+        at: At,
+        sql: String,
+    },
+}
+
+impl Action<'_> {
+    pub fn no_transaction(&self) -> bool {
+        match self {
+            Action::Up(m) | Action::Down(m) => m.no_transaction,
+            Action::DownUnknown { .. } => false,
+        }
+    }
+
+    pub fn foreign_keys_off(&self) -> bool {
+        match self {
+            Action::Up(m) | Action::Down(m) => m.foreign_keys_off,
+            Action::DownUnknown { .. } => false,
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        match self {
+            Action::Up(_) => Direction::Up,
+            _ => Direction::Down,
+        }
+    }
+
+    pub fn version(&self) -> u64 {
+        match self {
+            Action::Up(m) | Action::Down(m) => m.version,
+            Action::DownUnknown { at, .. } => at.version,
+        }
+    }
+
+    pub fn at(&self) -> At {
+        match self {
+            Action::Up(m) | Action::Down(m) => At::of(m),
+            Action::DownUnknown { at, .. } => at.clone(),
+        }
+    }
+
+    /// The file that runs.
+    fn file(&self) -> String {
+        match self {
+            Action::Up(m) => m.up_file.to_string(),
+            Action::Down(m) => m.down_file.as_deref().unwrap_or(&m.up_file).to_owned(),
+            Action::DownUnknown { .. } => "<history>".to_owned(),
+        }
+    }
+
+    fn code(&self) -> bool {
+        match self {
+            Action::Up(m) => matches!(m.up, Up::Code(_)),
+            Action::Down(m) => matches!(m.down, Some(Down::Code(_))),
+            Action::DownUnknown { .. } => false,
+        }
+    }
+
+    fn sql(&self) -> Option<String> {
+        match self {
+            Action::Up(m) => m.up_sql().map(str::to_owned),
+            Action::Down(m) => m.down_sql().map(str::to_owned),
+            Action::DownUnknown { sql, .. } => Some(sql.clone()),
+        }
+    }
+}
+
+/// Where the unit starting at `pos` ends (exclusive).
+pub(crate) fn unit_end(actions: &[Action<'_>], pos: usize, per_migration: bool) -> usize {
+    if per_migration || actions[pos].no_transaction() {
+        return pos + 1;
+    }
+    let mut end = pos + 1;
+    while end < actions.len() && !actions[end].no_transaction() {
+        end += 1;
+    }
+    end
+}
+
+pub(crate) fn public_plan(actions: &[Action<'_>], per_migration: bool, with_sql: bool) -> Plan {
+    let mut steps = Vec::with_capacity(actions.len());
+    let mut pos = 0;
+    let mut unit = 0;
+    while pos < actions.len() {
+        let end = unit_end(actions, pos, per_migration);
+        unit += 1;
+        for a in &actions[pos..end] {
+            let at = a.at();
+            let transaction = if a.no_transaction() {
+                TxMode::None
+            } else if per_migration {
+                TxMode::Own
+            } else {
+                TxMode::Batch
+            };
+            steps.push(Step {
+                direction: a.direction(),
+                version: at.version,
+                name: at.name,
+                file: a.file(),
+                transaction,
+                unit,
+                foreign_keys_off: a.foreign_keys_off(),
+                code: a.code(),
+                sql: if with_sql { a.sql() } else { None },
+            });
+        }
+        pos = end;
+    }
+    Plan { steps }
+}

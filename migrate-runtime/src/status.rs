@@ -1,0 +1,285 @@
+//! The full comparison of the embedded migrations with the history: every migration gets a [`State`].
+
+use crate::error::At;
+use crate::history::{Failure, Row};
+use crate::table::{Migration, Migrations};
+use migrate_core::Checksum;
+use std::fmt;
+
+/// What one migration's relation to the database is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Applied, with the same checksum as the embedded file.
+    Applied,
+    /// Recorded by `baseline`: taken as applied without running.
+    Baseline,
+    /// Embedded, not applied, newer than everything applied.
+    Pending,
+    /// Applied, but the embedded file's checksum differs: the file was edited after it ran.
+    Divergent,
+    /// Applied, but no longer embedded.
+    Missing,
+    /// Applied by a newer binary: above the newest embedded version.
+    Ahead,
+    /// Embedded, not applied, but below the newest applied version.
+    OutOfOrder,
+}
+
+impl State {
+    /// Whether the default policy refuses to migrate in this state.
+    pub fn is_problem(self) -> bool {
+        matches!(
+            self,
+            State::Divergent | State::Missing | State::Ahead | State::OutOfOrder
+        )
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Baseline => "baseline",
+            State::Pending => "pending",
+            State::Divergent => "DIVERGENT",
+            State::Missing => "MISSING",
+            State::Ahead => "AHEAD",
+            State::OutOfOrder => "OUT-OF-ORDER",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One migration in a [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    /// Version.
+    pub version: u64,
+    /// Name.
+    pub name: String,
+    /// The embedded up file, or for a migration known only from history, the file recorded when it ran.
+    pub file: String,
+    /// Where it stands.
+    pub state: State,
+    /// The embedded checksum (`None` when not embedded).
+    #[serde(serialize_with = "ser_opt_sum")]
+    pub checksum: Option<Checksum>,
+    /// The checksum recorded when it ran (`None` when not applied).
+    #[serde(serialize_with = "ser_opt_sum")]
+    pub applied_checksum: Option<Checksum>,
+    /// When it ran, UTC RFC 3339.
+    pub applied_at: Option<String>,
+    /// How long it took, in microseconds.
+    pub duration_us: Option<u64>,
+}
+
+fn ser_opt_sum<S: serde::Serializer>(v: &Option<Checksum>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(c) => s.serialize_some(&c.to_hex()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Entry {
+    /// The migration as an [`At`].
+    pub fn at(&self) -> At {
+        At {
+            version: self.version,
+            name: self.name.clone(),
+            file: self.file.clone(),
+        }
+    }
+}
+
+/// A read-only report of where a database stands relative to an embedded set.
+///
+/// ```no_run
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// let conn = rusqlite::Connection::open("app.db").unwrap();
+/// let status = MIGRATIONS.status(&conn).unwrap();
+/// println!("{status}");
+/// println!("{}", serde_json::to_string(&status).unwrap());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    /// The set's name.
+    pub set_name: String,
+    /// The history table.
+    pub history_table: String,
+    /// Whether the history table exists.
+    pub history_exists: bool,
+    /// The newest applied version (0 when nothing is applied).
+    pub current_version: u64,
+    /// The newest embedded version.
+    pub latest_version: u64,
+    /// Every embedded migration, and every applied one that is not embedded, by version.
+    pub entries: Vec<Entry>,
+    /// The newest recorded failure of this set, if any.
+    pub last_failure: Option<Failure>,
+}
+
+impl Status {
+    /// Whether nothing is pending and nothing is wrong.
+    pub fn is_up_to_date(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.state, State::Applied | State::Baseline))
+    }
+
+    /// Entries in a given state.
+    pub fn in_state(&self, state: State) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(move |e| e.state == state)
+    }
+
+    /// The pending migrations (not counting out-of-order ones).
+    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
+        self.in_state(State::Pending)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "set `{}` (history table {}): database at version {}, binary at {}",
+            self.set_name, self.history_table, self.current_version, self.latest_version
+        )?;
+        let w = self
+            .entries
+            .iter()
+            .map(|e| e.version.to_string().len())
+            .max()
+            .unwrap_or(1)
+            .max(7);
+        writeln!(
+            f,
+            "  {:>w$}  {:<12}  {:<25}  name (file)",
+            "version", "state", "applied at"
+        )?;
+        for e in &self.entries {
+            writeln!(
+                f,
+                "  {:>w$}  {:<12}  {:<25}  {} ({})",
+                e.version,
+                e.state.label(),
+                e.applied_at.as_deref().unwrap_or("-"),
+                e.name,
+                e.file
+            )?;
+        }
+        if let Some(fail) = &self.last_failure {
+            writeln!(
+                f,
+                "last failure: {} {} at {}: {}",
+                fail.direction, fail.migration, fail.failed_at, fail.error
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The classified state the planner works from.
+pub(crate) struct Classified<'m> {
+    /// For each embedded migration, its history row (if applied).
+    pub embedded: Vec<(&'m Migration, Option<Row>, State)>,
+    /// History rows that are not embedded (missing or ahead).
+    pub unknown: Vec<(Row, State)>,
+    /// Newest applied version (0 if none).
+    pub current: u64,
+}
+
+pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_> {
+    let current = rows.last().map_or(0, |r| r.version);
+    let latest = migrations.latest_version();
+    let mut embedded = Vec::with_capacity(migrations.len());
+    let mut unknown = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    for m in migrations.iter() {
+        while let Some(r) = rows.next_if(|r| r.version < m.version) {
+            unknown.push((r, State::Missing));
+        }
+        match rows.next_if(|r| r.version == m.version) {
+            Some(r) => {
+                let state = if r.checksum != m.checksum {
+                    State::Divergent
+                } else if r.kind == "baseline" {
+                    State::Baseline
+                } else {
+                    State::Applied
+                };
+                embedded.push((m, Some(r), state));
+            }
+            None => {
+                let state = if m.version < current {
+                    State::OutOfOrder
+                } else {
+                    State::Pending
+                };
+                embedded.push((m, None, state));
+            }
+        }
+    }
+    for r in rows {
+        let state = if r.version > latest {
+            State::Ahead
+        } else {
+            State::Missing
+        };
+        unknown.push((r, state));
+    }
+    Classified {
+        embedded,
+        unknown,
+        current,
+    }
+}
+
+impl Classified<'_> {
+    pub fn to_status(
+        &self,
+        set: &str,
+        table: &str,
+        exists: bool,
+        latest: u64,
+        last_failure: Option<Failure>,
+    ) -> Status {
+        let mut entries: Vec<Entry> = self
+            .embedded
+            .iter()
+            .map(|(m, r, state)| Entry {
+                version: m.version,
+                name: m.name.to_string(),
+                file: m.up_file.to_string(),
+                state: *state,
+                checksum: Some(m.checksum),
+                applied_checksum: r.as_ref().map(|r| r.checksum),
+                applied_at: r.as_ref().map(|r| r.applied_at.clone()),
+                duration_us: r.as_ref().map(|r| r.duration_us),
+            })
+            .chain(self.unknown.iter().map(|(r, state)| Entry {
+                version: r.version,
+                name: r.name.clone(),
+                file: r.file.clone(),
+                state: *state,
+                checksum: None,
+                applied_checksum: Some(r.checksum),
+                applied_at: Some(r.applied_at.clone()),
+                duration_us: Some(r.duration_us),
+            }))
+            .collect();
+        entries.sort_by_key(|e| e.version);
+        Status {
+            set_name: set.to_owned(),
+            history_table: table.to_owned(),
+            history_exists: exists,
+            current_version: self.current,
+            latest_version: latest,
+            entries,
+            last_failure,
+        }
+    }
+}
