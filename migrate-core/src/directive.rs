@@ -3,10 +3,11 @@
 //! Adding a directive means one variant of [`Directive`], one arm in [`parse_one`] and its name in [`KNOWN`]; the
 //! header scanning, argument splitting and error reporting are shared.
 
+use crate::fts5::Fts5Index;
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off"];
+pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,43 @@ pub enum Directive {
     NoTransaction,
     /// `PRAGMA foreign_keys=OFF` around the transaction, `PRAGMA foreign_key_check` before commit.
     ForeignKeysOff,
+    /// `fts5 <index> content=<table> content_rowid=<col> columns=a,b [tokenize=…] [prefix=…] [detail=…]
+    /// [unindexed=…]` or `fts5 <index> contentless_delete=1 columns=… [source=<table> source_rowid=<col>]`: after the
+    /// file body, create the index, its sync triggers, and index the existing rows. A reversible migration's down
+    /// drops them first. See [`crate::fts5`].
+    Fts5(Box<Fts5Index>),
+    /// `fts5-resync <index>`: after the file body, drop and recreate the sync triggers of an existing
+    /// external-content index (read from its declaration) and rebuild it.
+    Fts5Resync {
+        /// The index.
+        index: String,
+    },
+    /// `rebuild <table> [drop=<name>,…]`: the file's first statement is the table's new `CREATE TABLE`; the
+    /// migration becomes SQLite's 12-step table rebuild. Implies `foreign-keys=off`. See [`crate::rebuild`].
+    Rebuild {
+        /// The table.
+        table: String,
+        /// Indexes, triggers and views not to recreate.
+        drop: Vec<String>,
+    },
+}
+
+impl Directive {
+    /// Whether the directive generates SQL, so a file whose only content is the directive is not empty.
+    pub fn generates_sql(&self) -> bool {
+        matches!(self, Directive::Fts5(_) | Directive::Fts5Resync { .. } | Directive::Rebuild { .. })
+    }
+
+    /// What makes two directives the same for the "appears twice" rule: at most one rebuild per file, each index
+    /// once.
+    fn key(&self) -> String {
+        match self {
+            Directive::Rebuild { .. } => "rebuild".into(),
+            Directive::Fts5(i) => format!("fts5 {}", i.name().to_lowercase()),
+            Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
+            d => d.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Directive {
@@ -22,6 +60,9 @@ impl fmt::Display for Directive {
         match self {
             Directive::NoTransaction => f.write_str("no-transaction"),
             Directive::ForeignKeysOff => f.write_str("foreign-keys=off"),
+            Directive::Fts5(i) => write!(f, "fts5 {}", i.name()),
+            Directive::Fts5Resync { index } => write!(f, "fts5-resync {index}"),
+            Directive::Rebuild { table, .. } => write!(f, "rebuild {table}"),
         }
     }
 }
@@ -39,9 +80,15 @@ impl Directives {
         self.list.iter().any(|(_, d)| *d == Directive::NoTransaction)
     }
 
-    /// `-- migrate:foreign-keys=off` is present.
+    /// `-- migrate:foreign-keys=off` is present, or implied by `-- migrate:rebuild`: the runtime turns
+    /// `PRAGMA foreign_keys` off outside the transaction and runs `PRAGMA foreign_key_check` before commit.
     pub fn foreign_keys_off(&self) -> bool {
-        self.list.iter().any(|(_, d)| *d == Directive::ForeignKeysOff)
+        self.list.iter().any(|(_, d)| matches!(d, Directive::ForeignKeysOff | Directive::Rebuild { .. }))
+    }
+
+    /// Some directive generates SQL (see [`Directive::generates_sql`]).
+    pub fn generates_sql(&self) -> bool {
+        self.list.iter().any(|(_, d)| d.generates_sql())
     }
 
     /// Whether there are none.
@@ -122,10 +169,10 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
         let body = body.trim();
         let (name, args) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
         let directive = parse_one(name, args.trim()).map_err(|kind| DirectiveError { line, kind })?;
-        if out.list.iter().any(|(_, d)| *d == directive) {
+        if out.list.iter().any(|(_, d)| d.key() == directive.key()) {
             return Err(DirectiveError {
                 line,
-                kind: DirectiveErrorKind::Duplicate(directive.to_string()),
+                kind: DirectiveErrorKind::Duplicate(directive.key()),
             });
         }
         out.list.push((line, directive));
@@ -142,11 +189,40 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             Err(DirectiveErrorKind::UnexpectedArgs { name: name.to_owned(), args: args.to_owned() })
         }
     };
+    let bad = |message: String| DirectiveErrorKind::BadArgs { name: name.to_owned(), message };
     match name {
         "no-transaction" => no_args(Directive::NoTransaction),
         "foreign-keys=off" => no_args(Directive::ForeignKeysOff),
+        "fts5" => Fts5Index::from_directive_args(args).map(|i| Directive::Fts5(Box::new(i))).map_err(bad),
+        "fts5-resync" => match split_args(args).map_err(bad)?.as_slice() {
+            [Arg { key: None, value }] if !value.is_empty() => Ok(Directive::Fts5Resync { index: value.clone() }),
+            _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
+        },
+        "rebuild" => parse_rebuild(args).map_err(bad),
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
+}
+
+fn parse_rebuild(args: &str) -> Result<Directive, String> {
+    let mut it = split_args(args)?.into_iter();
+    let table = match it.next() {
+        Some(Arg { key: None, value }) if !value.is_empty() => value,
+        _ => return Err("expected the table name first: `rebuild <table> [drop=<name>,…]`".into()),
+    };
+    let mut drop = Vec::new();
+    for a in it {
+        match a.key.as_deref() {
+            Some("drop") if drop.is_empty() => {
+                drop = a.value.split(',').map(|s| s.trim().to_owned()).collect();
+                if drop.iter().any(String::is_empty) {
+                    return Err("drop= lists names separated by commas".into());
+                }
+            }
+            Some("drop") => return Err("option `drop` is given twice".into()),
+            _ => return Err(format!("unexpected `{}`; the only option is drop=<name>,…", a.value)),
+        }
+    }
+    Ok(Directive::Rebuild { table, drop })
 }
 
 /// One argument of a directive: `value`, `key=value`, or either with a single-quoted value (`''` escapes a quote).
@@ -245,6 +321,43 @@ mod tests {
         assert!(parse("-- migrate:foreign-keys=on\n").is_err());
         let msg = parse("-- migrate:nope\n").unwrap_err().to_string();
         assert!(msg.contains("line 1") && msg.contains("no-transaction, foreign-keys=off"), "{msg}");
+    }
+
+    #[test]
+    fn generating_directives() {
+        let d = parse(
+            "-- migrate:fts5 f content=t content_rowid=id columns=a\n-- migrate:fts5-resync g\n\
+             -- migrate:rebuild t drop=t_a,v\nCREATE TABLE t(id INTEGER PRIMARY KEY);",
+        )
+        .unwrap();
+        assert!(d.generates_sql() && d.foreign_keys_off() && !d.no_transaction());
+        assert_eq!(d.list[1], (2, Directive::Fts5Resync { index: "g".into() }));
+        assert_eq!(d.list[2], (3, Directive::Rebuild { table: "t".into(), drop: vec!["t_a".into(), "v".into()] }));
+        assert!(matches!(&d.list[0].1, Directive::Fts5(i) if i.name() == "f"));
+        assert!(!parse("-- migrate:no-transaction\n").unwrap().generates_sql());
+
+        let kind = |s: &str| parse(s).unwrap_err().kind;
+        let bad = |s: &str| match kind(s) {
+            DirectiveErrorKind::BadArgs { message, .. } => message,
+            k => panic!("{k:?}"),
+        };
+        assert!(bad("-- migrate:fts5 f content=t content_rowid=id").contains("columns="));
+        assert!(bad("-- migrate:fts5 f content=t content_rowid=id columns=a bogus=1").contains("unknown option `bogus`"));
+        assert!(bad("-- migrate:fts5-resync").contains("index name"));
+        assert!(bad("-- migrate:fts5-resync a b").contains("index name"));
+        assert!(bad("-- migrate:rebuild").contains("table name"));
+        assert!(bad("-- migrate:rebuild t keep=x").contains("drop="));
+        assert!(bad("-- migrate:rebuild t drop=a,,b").contains("commas"));
+        assert_eq!(
+            kind("-- migrate:rebuild a\n-- migrate:rebuild b\n"),
+            DirectiveErrorKind::Duplicate("rebuild".into())
+        );
+        assert_eq!(
+            kind("-- migrate:fts5 f content=t content_rowid=id columns=a\n-- migrate:fts5 F content=u content_rowid=id columns=b\n"),
+            DirectiveErrorKind::Duplicate("fts5 f".into())
+        );
+        let msg = parse("-- migrate:fts5 f content=t columns=a\n").unwrap_err().to_string();
+        assert!(msg.starts_with("line 1: directive `fts5`: ") && msg.contains("content_rowid"), "{msg}");
     }
 
     #[test]

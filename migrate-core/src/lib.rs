@@ -10,9 +10,12 @@
 pub mod checksum;
 pub mod directive;
 pub mod expand;
+pub mod fts5;
 pub mod load;
 pub mod name;
+pub mod rebuild;
 pub mod split;
+pub mod sql;
 
 pub use checksum::Checksum;
 pub use load::{CodeMigration, LoadError, MigrationSource, Script};

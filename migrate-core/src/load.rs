@@ -304,7 +304,8 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
     for (version, group) in by_version {
         let (up, down) = pair(version, group)?;
         let up = script(up)?;
-        if !split::has_statements(&up.sql) {
+        // A directive that generates SQL (e.g. `-- migrate:fts5`) is content on its own.
+        if !split::has_statements(&up.sql) && !up.directives.generates_sql() {
             return Err(LoadError::EmptyUp { file: up.path });
         }
         let down = down.map(script).transpose()?;
