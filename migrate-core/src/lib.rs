@@ -13,6 +13,8 @@ pub mod expand;
 pub mod fts5;
 pub mod load;
 pub mod name;
+#[cfg(feature = "sqlite")]
+pub mod schema;
 pub mod rebuild;
 pub mod split;
 pub mod sql;
