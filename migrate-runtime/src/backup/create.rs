@@ -1,0 +1,369 @@
+//! Taking a backup: consistent snapshot into a temporary file in the backup directory, fsync, integrity check,
+//! optional zstd, atomic no-clobber rename, manifest.
+
+use super::fsutil::{HashingWriter, check_integrity, sha256_file, sync_dir};
+use super::manifest::{self, BackupInfo, FORMAT, Reason};
+use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
+use migrate_core::Checksum;
+use rusqlite::Connection;
+use rusqlite::backup::{Backup, StepResult};
+use std::fs::{self, File};
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tempfile::NamedTempFile;
+
+/// How long a snapshot waits for other connections' locks before giving up with [`BackupError::Busy`].
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// Backs up the main database of `conn` into the backup directory and verifies the copy.
+///
+/// Returns `Ok(None)` (nothing to protect) for an in-memory or temporary database and for a database without tables.
+/// Otherwise the backup is complete, fsynced, integrity-checked and described by its manifest when this returns; on
+/// any error nothing is left in the directory and the database is unchanged.
+///
+/// `conn` should not hold uncommitted changes: the snapshot is of the committed state, except through the backup API,
+/// which would copy what `conn` itself has written so far.
+///
+/// ```no_run
+/// use migrate_runtime::backup::{self, BackupOptions, Reason};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let conn = rusqlite::Connection::open("app.db")?;
+/// let opts = BackupOptions { compress: true, ..BackupOptions::default() };
+/// match backup::create(&conn, &opts, Reason::Manual, 4, 4)? {
+///     Some(info) => println!("wrote {}", info.path.display()),
+///     None => println!("nothing to back up"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub fn create(
+    conn: &Connection,
+    opts: &BackupOptions,
+    reason: Reason,
+    version_before: u64,
+    target_version: u64,
+) -> Result<Option<BackupInfo>, BackupError> {
+    let Some(src) = db_file(conn) else {
+        return Ok(None);
+    };
+    let has_tables: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| BackupError::sqlite("read the schema of", &src, e))?;
+    if !has_tables {
+        return Ok(None);
+    }
+    let dir = opts.dir_for(&src);
+    fs::create_dir_all(&dir).map_err(|e| BackupError::io("create directory", &dir, e))?;
+    let stem = src
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "db".into());
+
+    let plain = temp_in(&dir, &stem)?;
+    let hash_plain = !opts.compress;
+    let snap = snapshot(conn, &src, plain.path(), opts.method, hash_plain)?;
+    plain
+        .as_file()
+        .sync_all()
+        .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))?;
+    let integrity = check_integrity(plain.path(), opts.quick_check)?;
+
+    let (stored, sha256, size) = if opts.compress {
+        let z = temp_in(&dir, &stem)?;
+        let (sha, len) = compress(plain.path(), &z, opts.compression_level)?;
+        drop(plain);
+        (z, sha, len)
+    } else {
+        // invariant: snapshot() hashes the plain copy when asked to (hash_plain is true here).
+        let (sha, len) = match snap.hash {
+            Some(h) => h,
+            None => sha256_file(plain.path())?,
+        };
+        (plain, sha, len)
+    };
+
+    let (created_at, file_time) = manifest::timestamps(jiff::Timestamp::now());
+    let (id, path) = persist_unique(
+        stored,
+        &dir,
+        &stem,
+        &file_time,
+        version_before,
+        opts.compress,
+    )?;
+    let info = BackupInfo {
+        format: FORMAT,
+        file: manifest::file_name(&id, opts.compress),
+        id,
+        source: src,
+        created_at,
+        version_before,
+        target_version,
+        reason,
+        size,
+        db_size: snap.db_size,
+        sha256: sha256.to_hex(),
+        compressed: opts.compress,
+        sqlite_version: rusqlite::version().to_owned(),
+        check: if opts.quick_check {
+            "quick_check"
+        } else {
+            "integrity_check"
+        }
+        .to_owned(),
+        integrity,
+        method: snap.method.to_owned(),
+        path,
+    };
+    if let Err(e) = manifest::write_manifest(&dir, &info).and_then(|()| sync_dir(&dir)) {
+        // A backup without a manifest would be invisible to list/restore and never pruned: remove it.
+        let _ = fs::remove_file(&info.path);
+        let _ = fs::remove_file(info.manifest_path());
+        return Err(e);
+    }
+    Ok(Some(info))
+}
+
+/// A temporary file in the backup directory (same filesystem, so the final rename is atomic). Dropped on error,
+/// which deletes it: a failed backup leaves nothing behind.
+fn temp_in(dir: &Path, stem: &str) -> Result<NamedTempFile, BackupError> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{stem}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| BackupError::io("create a temporary file in", dir, e))
+}
+
+/// Renames the finished temp file to its final name without ever replacing an existing file: two backups in the same
+/// millisecond get `-1`, `-2`, … after the time.
+fn persist_unique(
+    mut tmp: NamedTempFile,
+    dir: &Path,
+    stem: &str,
+    file_time: &str,
+    version_before: u64,
+    compressed: bool,
+) -> Result<(String, PathBuf), BackupError> {
+    for n in 0u32..1000 {
+        let time = if n == 0 {
+            file_time.to_owned()
+        } else {
+            format!("{file_time}-{n}")
+        };
+        let id = format!("{stem}.{time}.v{version_before}");
+        let path = dir.join(manifest::file_name(&id, compressed));
+        // A manifest without its file (an interrupted prune) still claims the name.
+        if fs::symlink_metadata(
+            path.with_file_name(format!("{}.json", manifest::file_name(&id, compressed))),
+        )
+        .is_ok()
+        {
+            continue;
+        }
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => return Ok((id, path)),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
+            Err(e) => return Err(BackupError::io("rename into place", &path, e.error)),
+        }
+    }
+    Err(BackupError::io(
+        "find a free name in",
+        dir,
+        io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "1000 backups with the same millisecond",
+        ),
+    ))
+}
+
+/// Streams the plain snapshot through zstd into `out`, hashing the compressed bytes as they are written.
+fn compress(plain: &Path, out: &NamedTempFile, level: i32) -> Result<(Checksum, u64), BackupError> {
+    let opath = out.path().to_path_buf();
+    let input = File::open(plain).map_err(|e| BackupError::io("open", plain, e))?;
+    let file = out
+        .as_file()
+        .try_clone()
+        .map_err(|e| BackupError::io("open", &opath, e))?;
+    let writer = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
+    let mut enc = zstd::stream::write::Encoder::new(writer, level)
+        .map_err(|e| BackupError::io("compress", &opath, e))?;
+    io::copy(&mut BufReader::with_capacity(1 << 20, input), &mut enc)
+        .map_err(|e| BackupError::io("compress into", &opath, e))?;
+    let writer = enc
+        .finish()
+        .map_err(|e| BackupError::io("compress into", &opath, e))?;
+    let (buf, sha, len) = writer.finish();
+    let file = buf
+        .into_inner()
+        .map_err(|e| BackupError::io("write", &opath, e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| BackupError::io("fsync", &opath, e))?;
+    Ok((sha, len))
+}
+
+pub(crate) struct Snapshot {
+    pub(crate) method: &'static str,
+    pub(crate) db_size: u64,
+    /// SHA-256 and length of the copy, when the snapshot computed it on the way.
+    pub(crate) hash: Option<(Checksum, u64)>,
+}
+
+/// Copies a consistent snapshot of `conn`'s main database into `dst` (an existing, empty file).
+pub(crate) fn snapshot(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    method: SnapshotMethod,
+    hash: bool,
+) -> Result<Snapshot, BackupError> {
+    if method == SnapshotMethod::Auto
+        && let Some(s) = file_copy(conn, src, dst, hash)?
+    {
+        return Ok(s);
+    }
+    backup_api(conn, src, dst)?;
+    let db_size = fs::metadata(dst)
+        .map_err(|e| BackupError::io("stat", dst, e))?
+        .len();
+    Ok(Snapshot {
+        method: "backup-api",
+        db_size,
+        hash: None,
+    })
+}
+
+/// The online backup API, all pages in one step: the step holds a read transaction on the source, so the copy is one
+/// committed state even while other connections write (WAL) or wait (rollback journal).
+pub(crate) fn backup_api(conn: &Connection, src: &Path, dst: &Path) -> Result<(), BackupError> {
+    let mut out = Connection::open(dst).map_err(|e| BackupError::sqlite("open", dst, e))?;
+    // The temp file is discarded on failure and fsynced by the caller: no journal, no syncs of its own.
+    out.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+        .map_err(|e| BackupError::sqlite("prepare", dst, e))?;
+    {
+        let b = Backup::new(conn, &mut out)
+            .map_err(|e| BackupError::sqlite("start a backup of", src, e))?;
+        step_to_done(&b, src)?;
+    }
+    out.close()
+        .map_err(|(_, e)| BackupError::sqlite("close", dst, e))?;
+    Ok(())
+}
+
+/// Runs a backup to completion in one step, retrying while the source or target is busy.
+pub(crate) fn step_to_done(b: &Backup<'_, '_>, path: &Path) -> Result<(), BackupError> {
+    let start = Instant::now();
+    loop {
+        match b.step(-1) {
+            Ok(StepResult::Done) => return Ok(()),
+            Ok(StepResult::More) => continue,
+            Ok(StepResult::Busy | StepResult::Locked) => {
+                if start.elapsed() > BUSY_WAIT {
+                    return Err(BackupError::Busy {
+                        path: path.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(_) => {
+                return Err(BackupError::Busy {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(BackupError::sqlite("copy", path, e)),
+        }
+    }
+}
+
+/// The fast path: a plain file copy (copy_file_range on Linux) of the main database file, taken while `conn` holds
+/// the write lock and the WAL is fully checkpointed. Returns `Ok(None)` when those conditions cannot be established
+/// (the caller then uses the backup API); errors only for failures of the copy itself.
+///
+/// Why the copy is consistent:
+/// - `BEGIN IMMEDIATE` takes the write lock (RESERVED in rollback-journal mode, the WAL write lock in WAL mode). No
+///   other connection can commit while it is held. In rollback mode taking the lock also rolls back a hot journal,
+///   so the main file holds exactly the last committed state, and only a committing writer changes it.
+/// - In WAL mode the main file alone is the committed state only when every WAL frame has been written back.
+///   A checkpoint cannot run on a connection inside a transaction, so a second connection runs a PASSIVE checkpoint
+///   (it needs no write lock) and we require `checkpointed == log frames`. With the write lock held no frame can be
+///   added, and with nothing left to backfill no checkpoint writes to the main file, so it stays fixed until we
+///   release the lock. If old readers keep frames from being backfilled, we fall back.
+fn file_copy(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    hash: bool,
+) -> Result<Option<Snapshot>, BackupError> {
+    if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        return Ok(None);
+    }
+    if !fs::metadata(src).map(|m| m.is_file()).unwrap_or(false) {
+        return Ok(None);
+    }
+    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        return Ok(None);
+    }
+    let result = locked_copy(conn, src, dst, hash);
+    // Nothing was written; ending the transaction only releases the lock.
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
+fn locked_copy(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    hash: bool,
+) -> Result<Option<Snapshot>, BackupError> {
+    let mode: String = match conn.query_row("PRAGMA main.journal_mode", [], |r| r.get(0)) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    if mode.eq_ignore_ascii_case("wal") && !wal_fully_checkpointed(src) {
+        return Ok(None);
+    }
+    let db_size = fs::metadata(src)
+        .map_err(|e| BackupError::io("stat", src, e))?
+        .len();
+    let (copied, digest) = std::thread::scope(|s| {
+        // The source cannot change while the lock is held, so hashing it alongside the copy gives the copy's hash
+        // without a second pass over the backup.
+        let hasher = hash.then(|| s.spawn(|| sha256_file(src)));
+        let copied = fs::copy(src, dst).map_err(|e| BackupError::io("copy into", dst, e));
+        let digest = hasher.map(|h| h.join().unwrap_or_else(|_| Err(hash_thread_panicked(src))));
+        (copied, digest)
+    });
+    let copied = copied?;
+    let digest = digest.transpose()?;
+    if copied != db_size || digest.is_some_and(|(_, len)| len != db_size) {
+        // The file changed size under the lock: something outside SQLite's locking wrote it. Do not trust the copy.
+        return Ok(None);
+    }
+    Ok(Some(Snapshot {
+        method: "file-copy",
+        db_size,
+        hash: digest,
+    }))
+}
+
+fn hash_thread_panicked(src: &Path) -> BackupError {
+    BackupError::io("hash", src, io::Error::other("the hashing thread panicked"))
+}
+
+/// Runs a PASSIVE checkpoint from a second connection and reports whether the whole WAL is now in the main file.
+fn wal_fully_checkpointed(src: &Path) -> bool {
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let Ok(aux) = Connection::open_with_flags(src, flags) else {
+        return false;
+    };
+    let row: Result<(i64, i64, i64), _> =
+        aux.query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        });
+    matches!(row, Ok((0, log, done)) if log >= 0 && log == done)
+}

@@ -1,0 +1,173 @@
+//! File helpers shared by create, verify and restore: streaming SHA-256, durable directory entries, opening a backup
+//! file read-only without side files, and the integrity check.
+
+use super::BackupError;
+use migrate_core::Checksum;
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+const BUF: usize = 1 << 20;
+
+/// SHA-256 and length of a file, streamed (backups can be larger than memory).
+pub(crate) fn sha256_file(path: &Path) -> Result<(Checksum, u64), BackupError> {
+    let mut f = File::open(path).map_err(|e| BackupError::io("open", path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; BUF];
+    let mut len = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BackupError::io("read", path, e)),
+        };
+        h.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((Checksum(h.finalize().into()), len))
+}
+
+/// A writer that hashes and counts what passes through it (the compressed stream, so the manifest hash is that of
+/// the file on disk without reading it back).
+pub(crate) struct HashingWriter<W> {
+    pub(crate) inner: W,
+    hasher: Sha256,
+    pub(crate) len: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    pub(crate) fn finish(self) -> (W, Checksum, u64) {
+        (
+            self.inner,
+            Checksum(self.hasher.finalize().into()),
+            self.len,
+        )
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Makes a rename or unlink in `dir` durable. A no-op where directories cannot be opened (Windows).
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
+    #[cfg(unix)]
+    {
+        let d = File::open(dir).map_err(|e| BackupError::io("open directory", dir, e))?;
+        d.sync_all()
+            .map_err(|e| BackupError::io("fsync directory", dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// A `file:` URI for `path` with `immutable=1`: SQLite then takes no locks and creates no `-wal`/`-shm`/journal,
+/// which is right for a backup file that nothing else writes (and keeps the backup directory free of side files).
+fn immutable_uri(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let mut out = String::from("file:");
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            #[cfg(windows)]
+            b'\\' => out.push('/'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    #[cfg(windows)]
+    if !out.starts_with("file:/") {
+        out.insert(5, '/');
+    }
+    out.push_str("?immutable=1");
+    out
+}
+
+/// Opens a backup file read-only, without locks or side files.
+pub(crate) fn open_backup_file(path: &Path) -> Result<Connection, BackupError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(immutable_uri(path), flags)
+        .map_err(|e| BackupError::sqlite("open", path, e))
+}
+
+/// Runs `PRAGMA integrity_check` (or `quick_check`) on a plain (uncompressed) backup file. Corruption SQLite reports
+/// as an error rather than as rows (not a database, malformed image) is an integrity failure too, and so is a file
+/// with no schema at all: only databases holding tables are backed up, so an empty one is a truncated one.
+pub(crate) fn check_integrity(path: &Path, quick: bool) -> Result<String, BackupError> {
+    let fail = |message: String| BackupError::IntegrityFailed {
+        path: path.to_path_buf(),
+        message,
+    };
+    let conn = open_backup_file(path)?;
+    let pragma = if quick {
+        "PRAGMA quick_check"
+    } else {
+        "PRAGMA integrity_check"
+    };
+    let rows: Result<Vec<String>, rusqlite::Error> = conn
+        .prepare(pragma)
+        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect());
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => return Err(classify_check_error(path, e)),
+    };
+    if rows.len() != 1 || rows[0] != "ok" {
+        return Err(fail(rows.join("; ")));
+    }
+    let tables: Result<i64, rusqlite::Error> = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    );
+    match tables {
+        Ok(0) => Err(fail("the file holds no tables (empty or truncated)".into())),
+        Ok(_) => Ok("ok".into()),
+        Err(e) => Err(classify_check_error(path, e)),
+    }
+}
+
+fn classify_check_error(path: &Path, e: rusqlite::Error) -> BackupError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => BackupError::IntegrityFailed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+        _ => BackupError::sqlite("check", path, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_escapes_query_characters() {
+        let u = immutable_uri(Path::new("/tmp/a b?c#d%e/x.bak"));
+        assert_eq!(u, "file:/tmp/a%20b%3Fc%23d%25e/x.bak?immutable=1");
+    }
+}

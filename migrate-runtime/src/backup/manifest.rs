@@ -1,0 +1,376 @@
+//! The sidecar manifest (`<backup file>.json`), listing, and resolving an id to a backup inside the directory.
+
+use super::BackupError;
+use migrate_core::Checksum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The manifest format this library writes; newer formats are still read (unknown fields are ignored).
+pub(crate) const FORMAT: u32 = 1;
+
+const PLAIN_EXT: &str = ".bak";
+const ZST_EXT: &str = ".bak.zst";
+const MANIFEST_EXT: &str = ".json";
+
+/// Why a backup was taken.
+///
+/// ```
+/// use migrate_runtime::backup::Reason;
+/// assert_eq!(Reason::PreMigrate.to_string(), "pre-migrate");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Before applying migrations (up).
+    PreMigrate,
+    /// Before rolling migrations back (down).
+    PreRollback,
+    /// Before a restore replaced the database.
+    PreRestore,
+    /// Asked for directly.
+    Manual,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reason::PreMigrate => "pre-migrate",
+            Reason::PreRollback => "pre-rollback",
+            Reason::PreRestore => "pre-restore",
+            Reason::Manual => "manual",
+        })
+    }
+}
+
+/// One backup, as its manifest describes it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// for b in migrate_runtime::backup::list(std::path::Path::new("backups"))? {
+///     println!("{} {} v{} -> v{} {} bytes", b.created_at, b.reason, b.version_before, b.target_version, b.size);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    /// The manifest format (1).
+    pub format: u32,
+    /// The backup's id: its file name without `.bak` / `.bak.zst`.
+    pub id: String,
+    /// The backup file's name inside the backup directory.
+    pub file: String,
+    /// The database file that was backed up.
+    pub source: PathBuf,
+    /// When, in UTC (RFC 3339, milliseconds).
+    pub created_at: String,
+    /// The schema version before the change the backup precedes.
+    pub version_before: u64,
+    /// The version the change was going to.
+    pub target_version: u64,
+    /// Why it was taken.
+    pub reason: Reason,
+    /// The backup file's size in bytes (compressed size when compressed).
+    pub size: u64,
+    /// The database's size in bytes (equal to `size` when not compressed).
+    pub db_size: u64,
+    /// SHA-256 of the backup file as stored (lowercase hex).
+    pub sha256: String,
+    /// Whether the file is zstd-compressed.
+    pub compressed: bool,
+    /// The SQLite library version that took it.
+    pub sqlite_version: String,
+    /// The check that verified it (`integrity_check` or `quick_check`).
+    pub check: String,
+    /// What the check said (`ok`: a backup that fails is never kept).
+    pub integrity: String,
+    /// How the snapshot was taken (`file-copy` or `backup-api`).
+    pub method: String,
+    /// The backup file's full path (not stored; filled in from where the manifest was read).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl BackupInfo {
+    /// The recorded SHA-256, or `None` if the manifest holds something that is not one.
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.sha256.parse().ok()
+    }
+
+    /// The creation time as milliseconds since the Unix epoch, or `None` if the manifest's time does not parse.
+    pub fn created_at_millis(&self) -> Option<i64> {
+        self.created_at
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| t.as_millisecond())
+    }
+
+    /// The manifest's path.
+    pub fn manifest_path(&self) -> PathBuf {
+        manifest_of(&self.path)
+    }
+}
+
+fn manifest_of(backup: &Path) -> PathBuf {
+    let mut s = backup.as_os_str().to_owned();
+    s.push(MANIFEST_EXT);
+    PathBuf::from(s)
+}
+
+/// The id of a backup file name, or `None` when the name is not a backup's.
+pub(crate) fn id_of(file_name: &str) -> Option<&str> {
+    file_name
+        .strip_suffix(ZST_EXT)
+        .or_else(|| file_name.strip_suffix(PLAIN_EXT))
+        .filter(|id| !id.is_empty())
+}
+
+/// The backup file name for an id.
+pub(crate) fn file_name(id: &str, compressed: bool) -> String {
+    format!("{id}{}", if compressed { ZST_EXT } else { PLAIN_EXT })
+}
+
+/// Reads and checks one manifest: it must parse, and describe the file it sits next to.
+fn read_manifest(manifest: &Path) -> Result<BackupInfo, BackupError> {
+    let corrupt = |detail: String| BackupError::ManifestCorrupt {
+        path: manifest.to_path_buf(),
+        detail,
+    };
+    let bytes = fs::read(manifest).map_err(|e| BackupError::io("read", manifest, e))?;
+    let mut info: BackupInfo =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let name = manifest.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let backup_name = name.strip_suffix(MANIFEST_EXT).unwrap_or("");
+    if info.file != backup_name {
+        return Err(corrupt(format!(
+            "it names file {:?}, but sits next to {backup_name:?}",
+            info.file
+        )));
+    }
+    if id_of(backup_name) != Some(info.id.as_str())
+        || backup_name != file_name(&info.id, info.compressed)
+    {
+        return Err(corrupt(format!(
+            "id {:?} / compressed {} do not match the file name",
+            info.id, info.compressed
+        )));
+    }
+    if info.checksum().is_none() {
+        return Err(corrupt(format!(
+            "sha256 {:?} is not a SHA-256 value",
+            info.sha256
+        )));
+    }
+    if info.created_at_millis().is_none() {
+        return Err(corrupt(format!(
+            "created_at {:?} is not an RFC 3339 time",
+            info.created_at
+        )));
+    }
+    info.path = manifest.with_file_name(backup_name);
+    Ok(info)
+}
+
+/// Writes a manifest next to its backup: temp file, fsync, rename (so a reader never sees half a manifest).
+pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), BackupError> {
+    let target = manifest_of(&info.path);
+    let json = serde_json::to_vec_pretty(info).map_err(|e| BackupError::ManifestCorrupt {
+        path: target.clone(),
+        detail: format!("cannot serialize: {e}"),
+    })?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".manifest.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
+    io::Write::write_all(&mut tmp, &json)
+        .map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
+    tmp.persist(&target)
+        .map_err(|e| BackupError::io("rename into place", &target, e.error))?;
+    Ok(())
+}
+
+/// All backups in `dir` that have a readable manifest, newest first. A missing directory has none. Manifests that
+/// do not parse are skipped here (so one damaged file does not hide the others); [`inspect`] reports them.
+///
+/// ```no_run
+/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// let backups = migrate_runtime::backup::list(std::path::Path::new("backups"))?;
+/// if let Some(newest) = backups.first() {
+///     println!("newest: {}", newest.id);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub fn list(dir: &Path) -> Result<Vec<BackupInfo>, BackupError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(BackupError::io("read directory", dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| BackupError::io("read directory", dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let is_manifest = name.strip_suffix(MANIFEST_EXT).and_then(id_of).is_some();
+        if !is_manifest || name.starts_with('.') {
+            continue;
+        }
+        if let Ok(info) = read_manifest(&entry.path()) {
+            out.push(info);
+        }
+    }
+    sort_newest_first(&mut out);
+    Ok(out)
+}
+
+pub(crate) fn sort_newest_first(v: &mut [BackupInfo]) {
+    v.sort_by(|a, b| {
+        b.created_at_millis()
+            .cmp(&a.created_at_millis())
+            .then_with(|| b.id.cmp(&a.id))
+    });
+}
+
+/// One backup by id (`app.20261122T103000.123Z.v3`), file name (`….bak`, `….bak.zst`, `….json`) or path. A path
+/// or name that resolves outside `dir` is refused with [`BackupError::OutsideDir`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// let info = migrate_runtime::backup::inspect(std::path::Path::new("backups"), "app.20261122T103000.123Z.v3")?;
+/// println!("{info:#?}");
+/// # Ok(())
+/// # }
+/// ```
+pub fn inspect(dir: &Path, id: &str) -> Result<BackupInfo, BackupError> {
+    read_manifest(&resolve(dir, id)?)
+}
+
+/// Finds the manifest for `id` inside `dir`, refusing anything that leaves the directory.
+fn resolve(dir: &Path, id: &str) -> Result<PathBuf, BackupError> {
+    let outside = || BackupError::OutsideDir {
+        requested: id.to_owned(),
+        dir: dir.to_path_buf(),
+    };
+    let not_found = || BackupError::NotFound {
+        id: id.to_owned(),
+        dir: dir.to_path_buf(),
+    };
+    let canon_dir = match fs::canonicalize(dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found()),
+        Err(e) => return Err(BackupError::io("resolve", dir, e)),
+    };
+    if id.is_empty() {
+        return Err(not_found());
+    }
+    let as_path = Path::new(id);
+    // A bare name stays a name: only its own file in `dir` may match. Anything with a directory part is resolved
+    // and must land directly in `dir` (symlinks included, hence canonicalize).
+    let name = if as_path.components().count() == 1
+        && !id.contains(['/', '\\'])
+        && id != ".."
+        && id != "."
+    {
+        id.to_owned()
+    } else {
+        let candidate = if as_path.is_absolute() {
+            as_path.to_path_buf()
+        } else {
+            dir.join(as_path)
+        };
+        let parent = candidate.parent().ok_or_else(outside)?;
+        let canon_parent = fs::canonicalize(parent).map_err(|_| outside())?;
+        if canon_parent != canon_dir {
+            return Err(outside());
+        }
+        let file = candidate
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(outside)?;
+        file.to_owned()
+    };
+    if name == ".." || name == "." {
+        return Err(outside());
+    }
+    let stem = name.strip_suffix(MANIFEST_EXT).unwrap_or(&name);
+    let candidates: Vec<String> = match id_of(stem) {
+        Some(_) => vec![format!("{stem}{MANIFEST_EXT}")],
+        None => vec![
+            format!("{}{MANIFEST_EXT}", file_name(stem, false)),
+            format!("{}{MANIFEST_EXT}", file_name(stem, true)),
+        ],
+    };
+    for c in candidates {
+        let p = canon_dir.join(&c);
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::canonicalize(&p).map_err(|_| outside())?;
+                if target.parent() != Some(canon_dir.as_path()) {
+                    return Err(outside());
+                }
+                return Ok(p);
+            }
+            Ok(_) => return Ok(p),
+            Err(_) => continue,
+        }
+    }
+    Err(not_found())
+}
+
+/// `2026-11-22T10:30:00.123Z` (manifest) and `20261122T103000.123Z` (file name) for the same instant.
+pub(crate) fn timestamps(t: jiff::Timestamp) -> (String, String) {
+    let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    let ms = dt.subsec_nanosecond() / 1_000_000;
+    let (y, mo, d, h, mi, s) = (
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+    );
+    (
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z"),
+        format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}.{ms:03}Z"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names() {
+        assert_eq!(
+            id_of("app.20261122T103000.123Z.v3.bak"),
+            Some("app.20261122T103000.123Z.v3")
+        );
+        assert_eq!(
+            id_of("app.20261122T103000.123Z.v3.bak.zst"),
+            Some("app.20261122T103000.123Z.v3")
+        );
+        assert_eq!(id_of("app.db"), None);
+        assert_eq!(id_of(".bak"), None);
+        assert_eq!(file_name("x", true), "x.bak.zst");
+    }
+
+    #[test]
+    fn timestamp_forms() {
+        let t: jiff::Timestamp = "2026-11-22T10:30:00.123456Z".parse().unwrap();
+        let (rfc, name) = timestamps(t);
+        assert_eq!(rfc, "2026-11-22T10:30:00.123Z");
+        assert_eq!(name, "20261122T103000.123Z");
+        assert_eq!(
+            rfc.parse::<jiff::Timestamp>().unwrap().as_millisecond(),
+            t.as_millisecond()
+        );
+    }
+}
