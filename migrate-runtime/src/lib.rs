@@ -13,6 +13,7 @@
 pub mod backup;
 mod dynamic;
 mod error;
+pub mod fts;
 mod history;
 mod migrator;
 mod plan;

@@ -498,11 +498,7 @@ impl<'m> Migrator<'m> {
         let rows = table.read_all(conn, set)?;
         let exists = rows.is_some();
         let c = status::classify(self.migrations, rows.unwrap_or_default());
-        let last_failure = if exists {
-            table.last_failure(conn, set)?
-        } else {
-            None
-        };
+        let last_failure = table.last_failure(conn, set)?;
         Ok(c.to_status(
             set,
             &table.name,
@@ -520,11 +516,7 @@ impl<'m> Migrator<'m> {
         let c = status::classify(self.migrations, rows.unwrap_or_default());
         self.check_policy(&c, false)?;
         let current = c.current;
-        let last_failure = if exists {
-            table.last_failure(conn, set)?
-        } else {
-            None
-        };
+        let last_failure = table.last_failure(conn, set)?;
         Ok((
             c.to_status(
                 set,
