@@ -1,8 +1,11 @@
 //! Sets built at run time (the CLI, tests): from loaded sources, from a compiled set, or from a directory.
 
+use crate::error::Error;
 use crate::table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
 use migrate_core::MigrationSource;
+use migrate_core::compile::{CompileOptions, Compiled};
 use std::borrow::Cow;
+use std::path::Path;
 
 /// The default set name.
 pub const DEFAULT_SET: &str = "default";
@@ -81,6 +84,43 @@ impl Migrations {
             final_schema: None,
             sqlite_version: None,
         }
+    }
+
+    /// A set from a compiled set (what `embed_migrations!` embeds, built at run time): the expanded SQL, schema
+    /// hashes and the final schema when the compile ran the SQL.
+    pub fn from_compiled(set_name: &str, compiled: Compiled) -> Migrations {
+        let migrations: Vec<Migration> = compiled
+            .migrations
+            .into_iter()
+            .map(|c| migration(c.source, c.up_sql, c.down_sql, c.schema_hash))
+            .collect();
+        Migrations {
+            set: Cow::Owned(set_name.to_owned()),
+            migrations: Cow::Owned(migrations),
+            final_schema: compiled.final_schema.map(Cow::Owned),
+            sqlite_version: compiled.sqlite_version.map(Cow::Owned),
+        }
+    }
+
+    /// Loads a migrations directory with the same rules as `embed_migrations!` and compiles it (set name
+    /// `default`; see [`Migrations::with_set_name`]).
+    ///
+    /// ```no_run
+    /// use migrate_core::compile::CompileOptions;
+    /// let set = migrate_runtime::Migrations::from_dir("migrations", &CompileOptions::default()).unwrap();
+    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+    /// println!("{}", set.migrate(&mut conn).unwrap());
+    /// ```
+    pub fn from_dir(path: impl AsRef<Path>, options: &CompileOptions) -> Result<Migrations, Error> {
+        let sources = migrate_core::load::load_dir(path.as_ref())?;
+        let compiled = migrate_core::compile::compile(sources, options)?;
+        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+    }
+
+    /// The same set under another set name.
+    pub fn with_set_name(mut self, set_name: &str) -> Migrations {
+        self.set = Cow::Owned(set_name.to_owned());
+        self
     }
 
     /// Provides the functions of a Rust-code migration in a set built at run time. Returns `false` (and changes

@@ -291,17 +291,11 @@ pub enum Error {
     #[error(transparent)]
     Load(#[from] migrate_core::LoadError),
     /// A migrations directory whose SQL does not compile (run-time loading).
-    #[error("{0}")]
-    Compile(String),
+    #[error(transparent)]
+    Compile(#[from] migrate_core::compile::CompileError),
     /// The backup taken before the first write failed; nothing was migrated.
-    #[error("backup before migrating failed: {message}")]
-    Backup {
-        /// What went wrong.
-        message: String,
-        /// The underlying error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
-    },
+    #[error("backup before migrating failed, nothing was migrated: {0}")]
+    Backup(#[from] crate::backup::BackupError),
 }
 
 /// The class of an [`Error`], for matching without destructuring.
@@ -379,7 +373,7 @@ impl Error {
             Error::Integrity { .. } => ErrorKind::Integrity,
             Error::Load(_) => ErrorKind::Load,
             Error::Compile(_) => ErrorKind::Compile,
-            Error::Backup { .. } => ErrorKind::Backup,
+            Error::Backup(_) => ErrorKind::Backup,
         }
     }
 

@@ -19,11 +19,14 @@ mod migrator;
 mod plan;
 mod status;
 pub mod table;
+mod verify;
 
+pub use backup::BackupInfo;
 pub use error::{At, Error, ErrorKind, FkViolation};
 pub use history::{DEFAULT_TABLE, Failure};
 pub use migrate_core::Checksum;
-pub use migrator::{Applied, BackupInfo, Migrator, Mode, Policy, Report, Target};
+pub use migrator::{Applied, Migrator, Mode, Policy, Report, Target};
 pub use plan::{Direction, Plan, Step, TxMode};
 pub use status::{Entry, State, Status};
 pub use table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
+pub use verify::Verification;

@@ -22,6 +22,7 @@
 //! `PRAGMA foreign_key_check` before `COMMIT` (violations roll the unit back and are named in
 //! [`Error::ForeignKeyViolation`]) and restores the previous setting afterwards, whatever happened.
 
+use crate::backup::BackupInfo;
 use crate::error::{At, Error, FkViolation};
 use crate::history::{self, HistoryTable, Newest};
 use crate::plan::{self, Action, Direction, Plan};
@@ -65,16 +66,6 @@ pub struct Policy {
     /// When rolling back, run the down SQL recorded in the history for migrations this binary does not embed
     /// (a database migrated by a newer release, being brought back by an older one).
     pub allow_unknown_rollback: bool,
-}
-
-/// Information about the verified backup taken before the first write. The backup helper
-/// (`migrate_runtime::backup`) fills it in; a run without backups reports `None`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BackupInfo {
-    /// Where the backup was written.
-    pub path: String,
-    /// SHA-256 of the backup file, hex.
-    pub sha256: Option<String>,
 }
 
 /// One step that ran.
@@ -170,7 +161,7 @@ impl fmt::Display for Report {
             self.applied.len()
         )?;
         if let Some(b) = &self.backup {
-            writeln!(f, "  backup: {}", b.path)?;
+            writeln!(f, "  backup: {} ({})", b.path.display(), b.sha256)?;
         }
         for a in &self.applied {
             writeln!(

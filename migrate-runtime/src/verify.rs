@@ -1,0 +1,205 @@
+//! `verify` (history, schema drift and integrity, read-only) and `baseline` (adopting an existing database).
+
+use crate::error::{At, Error};
+use crate::history::{self, HistoryTable};
+use crate::migrator::Migrator;
+use crate::status::Status;
+use crate::table::Migrations;
+use migrate_core::Checksum;
+use migrate_core::schema::Schema;
+use rusqlite::{Connection, TransactionBehavior};
+use std::fmt;
+
+/// What [`Migrator::verify`] checked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    /// The history comparison (no divergent, missing, ahead or out-of-order migration, or `verify` would have
+    /// failed).
+    pub status: Status,
+    /// The version whose embedded schema was compared.
+    pub version: u64,
+    /// Whether a schema comparison was possible: the set was compiled with its SQL executed, and the current
+    /// version is embedded.
+    pub schema_checked: bool,
+    /// The live structural schema hash (history tables left out), hex.
+    pub schema_hash: String,
+    /// What `PRAGMA integrity_check` said (`ok`).
+    pub integrity: String,
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.status)?;
+        if self.schema_checked {
+            writeln!(
+                f,
+                "schema: matches the embedded schema at version {}",
+                self.version
+            )?;
+        } else {
+            writeln!(
+                f,
+                "schema: not compared (no embedded schema hash for version {})",
+                self.version
+            )?;
+        }
+        writeln!(f, "integrity: {}", self.integrity)
+    }
+}
+
+impl Migrations {
+    /// History and schema drift check plus `PRAGMA integrity_check`, read-only. See [`Migrator::verify`].
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// let conn = rusqlite::Connection::open("app.db").unwrap();
+    /// MIGRATIONS.verify(&conn).unwrap();
+    /// ```
+    pub fn verify(&self, conn: &Connection) -> Result<Verification, Error> {
+        self.migrator().verify(conn)
+    }
+
+    /// Adopts an existing database: records migrations up to `version` as applied without running them. See
+    /// [`Migrator::baseline`].
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// let mut conn = rusqlite::Connection::open("legacy.db").unwrap();
+    /// MIGRATIONS.baseline(&mut conn, 4).unwrap();
+    /// MIGRATIONS.migrate(&mut conn).unwrap(); // runs 5 and later
+    /// ```
+    pub fn baseline(&self, conn: &mut Connection, version: u64) -> Result<Status, Error> {
+        self.migrator().baseline(conn, version)
+    }
+
+    /// The expected structural schema after `version`: the embedded final schema for the newest version, otherwise
+    /// the SQL replayed in an in-memory database (Rust-code migrations are assumed not to change the schema, as the
+    /// build assumes). `None` when it cannot be computed.
+    fn expected_schema(&self, version: u64) -> Option<Schema> {
+        if version == self.latest_version()
+            && let Some(text) = self.final_schema()
+        {
+            return Schema::from_text(text).ok();
+        }
+        let mem = Connection::open_in_memory().ok()?;
+        for m in self.iter().take_while(|m| m.version() <= version) {
+            if let Some(sql) = m.up_sql() {
+                mem.execute_batch(sql).ok()?;
+            }
+        }
+        Schema::read(&mem).ok()
+    }
+
+    /// The embedded schema hash after `version` (the empty schema's for 0).
+    fn expected_hash(&self, version: u64) -> Option<Checksum> {
+        if version == 0 {
+            return Some(Schema::default().hash());
+        }
+        self.get(version).and_then(|m| m.schema_hash())
+    }
+
+    fn drift(&self, live: &Schema, version: u64) -> Error {
+        let diff = match self.expected_schema(version) {
+            Some(expected) => live.diff(&expected).to_string(),
+            None => format!(
+                "the live schema hash is {}; the detailed difference cannot be computed",
+                live.hash()
+            ),
+        };
+        Error::SchemaDrift {
+            at: self.get(version).map(At::of),
+            version,
+            diff,
+        }
+    }
+}
+
+impl Migrator<'_> {
+    /// Checks, read-only: the history against the embedded migrations (divergent, missing, ahead and out-of-order
+    /// are errors, as for a run with this migrator's policy), the live structural schema against the embedded
+    /// schema at the current version ([`Error::SchemaDrift`] names every differing fact), and
+    /// `PRAGMA integrity_check` ([`Error::Integrity`]). Pending migrations are not an error.
+    pub fn verify(&self, conn: &Connection) -> Result<Verification, Error> {
+        let (status, version) = self.checked_status(conn)?;
+        let table = self.table()?;
+        let live = read_schema(conn, &table)?;
+        let m = self.migrations();
+        let schema_checked = match m.expected_hash(version) {
+            Some(expected) if expected == live.hash() => true,
+            Some(_) => return Err(m.drift(&live, version)),
+            None => false,
+        };
+        let messages: Vec<String> = conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| Error::db("PRAGMA integrity_check", None, e))?;
+        if messages != ["ok"] {
+            return Err(Error::Integrity { messages });
+        }
+        Ok(Verification {
+            status,
+            version,
+            schema_checked,
+            schema_hash: live.hash().to_hex(),
+            integrity: "ok".into(),
+        })
+    }
+
+    /// Adopts an existing database: records every migration up to `version` as applied (kind `baseline`) without
+    /// running it. Only on a database with no history for this set ([`Error::HistoryNotEmpty`]), and only if the
+    /// live schema matches the embedded schema at `version` ([`Error::SchemaDrift`] lists the differences). A set
+    /// compiled without executing its SQL has no schema hashes; then the schema is not compared.
+    pub fn baseline(&self, conn: &mut Connection, version: u64) -> Result<Status, Error> {
+        let m = self.migrations();
+        if version == 0 || m.get(version).is_none() {
+            return Err(Error::UnknownTarget {
+                version,
+                latest: m.latest_version(),
+            });
+        }
+        let table = self.table()?;
+        let set = m.set_name();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", None, e))?;
+        if let Some(rows) = table.read_all(&tx, set)?
+            && !rows.is_empty()
+        {
+            return Err(Error::HistoryNotEmpty {
+                table: table.name.to_string(),
+                set: set.to_owned(),
+                rows: rows.len() as u64,
+            });
+        }
+        if let Some(expected) = m.expected_hash(version) {
+            let live = read_schema(&tx, &table)?;
+            if live.hash() != expected {
+                return Err(m.drift(&live, version));
+            }
+        }
+        table.create(&tx)?;
+        let now = history::now();
+        for mig in m.iter().take_while(|x| x.version() <= version) {
+            table.insert(
+                &tx,
+                set,
+                (mig.version(), mig.name(), mig.up_file()),
+                &mig.checksum(),
+                &mig.chain(),
+                &now,
+                0,
+                "baseline",
+                mig.down_sql(),
+            )?;
+        }
+        tx.commit()
+            .map_err(|e| Error::db("committing the baseline", None, e))?;
+        self.status(conn)
+    }
+}
+
+fn read_schema(conn: &Connection, table: &HistoryTable) -> Result<Schema, Error> {
+    let failures = format!("{}_failures", table.name);
+    Schema::read_ignoring(conn, &[&table.name, &failures])
+        .map_err(|e| Error::db("reading the live schema", None, e))
+}
