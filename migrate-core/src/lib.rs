@@ -8,6 +8,8 @@
 #![warn(missing_docs)]
 
 pub mod checksum;
+#[cfg(feature = "sqlite")]
+pub mod compile;
 pub mod directive;
 pub mod expand;
 pub mod fts5;

@@ -606,6 +606,21 @@ pub fn normalize_sql(sql: &str) -> String {
     render(&tokens(sql))
 }
 
+/// Whether an `ALTER TABLE` statement only rewrites the altered table's own `sqlite_schema` row (`ADD` and `DROP
+/// COLUMN`), unlike renames, which also rewrite the SQL of indexes, triggers and views that refer to it.
+pub(crate) fn alter_changes_only_its_table(sql: &str) -> bool {
+    let toks = tokens(sql);
+    let mut i = 2; // after ALTER TABLE
+    if toks.get(i + 1).is_some_and(|t| t.is(".")) {
+        i += 2;
+    }
+    toks.first().is_some_and(|t| t.is_word("alter"))
+        && toks.get(1).is_some_and(|t| t.is_word("table"))
+        && toks
+            .get(i + 1)
+            .is_some_and(|t| t.is_word("add") || t.is_word("drop"))
+}
+
 /// Index of the `)` matching the `(` at `open`, or `None` when unbalanced.
 fn matching_paren(toks: &[Tok<'_>], open: usize) -> Option<usize> {
     let mut depth = 0usize;
