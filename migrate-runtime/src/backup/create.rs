@@ -367,3 +367,27 @@ fn wal_fully_checkpointed(src: &Path) -> bool {
         });
     matches!(row, Ok((0, log, done)) if log >= 0 && log == done)
 }
+
+/// The snapshot step alone (temp file, copy, hash, fsync; no check, no manifest, the file is deleted), for the
+/// benchmark's breakdown. Not a stable API.
+#[doc(hidden)]
+pub fn __snapshot_only(
+    conn: &Connection,
+    dir: &Path,
+    method: SnapshotMethod,
+) -> Result<&'static str, BackupError> {
+    let src = db_file(conn).ok_or_else(|| BackupError::NotFound {
+        id: "main".into(),
+        dir: dir.to_path_buf(),
+    })?;
+    fs::create_dir_all(dir).map_err(|e| BackupError::io("create directory", dir, e))?;
+    let tmp = temp_in(dir, "bench")?;
+    let snap = snapshot(conn, &src, tmp.path(), method, true)?;
+    if snap.hash.is_none() {
+        sha256_file(tmp.path())?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
+    Ok(snap.method)
+}

@@ -34,7 +34,7 @@ mod manifest;
 mod restore;
 mod retention;
 
-pub use create::create;
+pub use create::{__snapshot_only, create};
 pub use error::{BackupError, BackupErrorKind};
 pub use manifest::{BackupInfo, Reason, inspect, list};
 pub use restore::{RestoreReport, restore, restore_info, verify};

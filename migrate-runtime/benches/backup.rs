@@ -1,0 +1,328 @@
+//! Backup speed against `cp` of the same file, in the same run (issue 4).
+//!
+//! ```text
+//! cargo bench -p migrate-runtime --bench backup                          # 64 MiB
+//! BACKUP_BENCH_MIB=1024 cargo bench -p migrate-runtime --bench backup    # 1 GiB (needs ~6 GiB free)
+//! BACKUP_BENCH_DIR=/path/on/the/disk/to/test ...                         # default: the system temp dir
+//! ```
+//!
+//! Every timed operation runs `BACKUP_BENCH_RUNS` times (default 3) with a warm page cache; the table shows the
+//! median and its ratio to the median `cp`.
+
+use migrate_runtime::backup::{self, BackupOptions, Reason, Retention, SnapshotMethod};
+use rusqlite::Connection;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*), so every run builds the same database.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+const WORDS: &[&str] = &[
+    "meeting", "notes", "agent", "memory", "task", "review", "deploy", "user", "session", "error",
+    "retry", "cache", "index", "query", "result", "summary", "draft", "email", "invoice",
+    "project", "budget", "schedule", "remind", "follow", "up", "with", "the", "team", "about",
+    "launch", "tomorrow", "morning", "customer", "feedback", "on",
+];
+
+/// An application-like database (text, JSON-ish metadata, numbers, a few blobs, two indexes) of about `bytes`.
+fn build(path: &Path, bytes: u64) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE notes (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+                             meta TEXT, embedding BLOB, created REAL NOT NULL);
+         CREATE INDEX notes_owner ON notes(owner, created);
+         CREATE INDEX notes_title ON notes(title);",
+    )
+    .unwrap();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut id = 0i64;
+    loop {
+        conn.execute_batch("BEGIN").unwrap();
+        {
+            let mut st = conn
+                .prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .unwrap();
+            for _ in 0..20_000 {
+                id += 1;
+                let words = |rng: &mut Rng, n: u64| {
+                    (0..n)
+                        .map(|_| WORDS[(rng.next() % WORDS.len() as u64) as usize])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let n = 3 + rng.next() % 5;
+                let title = words(&mut rng, n);
+                let n = 20 + rng.next() % 120;
+                let body = words(&mut rng, n);
+                let meta = format!(
+                    r#"{{"tags":["{}","{}"],"score":{},"v":2}}"#,
+                    WORDS[id as usize % 35],
+                    WORDS[(id as usize * 7) % 35],
+                    rng.next() % 1000
+                );
+                let embedding: Option<Vec<u8>> =
+                    (id % 4 == 0).then(|| (0..64).map(|_| (rng.next() >> 56) as u8).collect());
+                let created = 1.7e9 + id as f64 * 13.7;
+                st.execute(rusqlite::params![
+                    id,
+                    (rng.next() % 500) as i64,
+                    title,
+                    body,
+                    meta,
+                    embedding,
+                    created
+                ])
+                .unwrap();
+            }
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        let size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        if (pages * size) as u64 >= bytes {
+            break;
+        }
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<F: FnMut()>(runs: u64, mut f: F) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn warm(path: &Path) {
+    let _ = std::fs::read(path).map(|b| b.len());
+}
+
+fn clear(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing special: run a tiny size then.
+    let testing = std::env::args().all(|a| a != "--bench");
+    let mib = if testing {
+        2
+    } else {
+        env_u64("BACKUP_BENCH_MIB", 64)
+    };
+    let runs = if testing {
+        1
+    } else {
+        env_u64("BACKUP_BENCH_RUNS", 3).max(1)
+    };
+    let base = std::env::var_os("BACKUP_BENCH_DIR")
+        .map(Into::into)
+        .unwrap_or_else(std::env::temp_dir);
+    let tmp = tempfile::tempdir_in(base).unwrap();
+    let db = tmp.path().join("bench.db");
+    let t = Instant::now();
+    build(&db, mib << 20);
+    let db_len = std::fs::metadata(&db).unwrap().len();
+    eprintln!("built {} MiB in {:.1?}", db_len >> 20, t.elapsed());
+    warm(&db);
+
+    let cp_dst = tmp.path().join("cp.db");
+    let cp = time(runs, || {
+        let _ = std::fs::remove_file(&cp_dst);
+        assert!(
+            Command::new("cp")
+                .arg(&db)
+                .arg(&cp_dst)
+                .status()
+                .unwrap()
+                .success()
+        );
+    });
+    let cp_sync = time(runs, || {
+        let _ = std::fs::remove_file(&cp_dst);
+        assert!(
+            Command::new("cp")
+                .arg(&db)
+                .arg(&cp_dst)
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::fs::File::open(&cp_dst).unwrap().sync_all().unwrap();
+    });
+    let _ = std::fs::remove_file(&cp_dst);
+
+    let conn = Connection::open(&db).unwrap();
+    let dir = tmp.path().join("backups");
+    let opts = |compress: bool, quick: bool, method: SnapshotMethod| BackupOptions {
+        dir: Some(dir.clone()),
+        compress,
+        quick_check: quick,
+        method,
+        retention: Retention::KEEP_ALL,
+        ..BackupOptions::default()
+    };
+    let mut rows: Vec<(String, Duration)> = Vec::new();
+    let mut last = None;
+    let mut create = |label: &str, o: BackupOptions, rows: &mut Vec<(String, Duration)>| {
+        let d = time(runs, || {
+            clear(&dir);
+            let info = backup::create(&conn, &o, Reason::Manual, 1, 1)
+                .unwrap()
+                .unwrap();
+            last = Some(info);
+        });
+        let info = last.clone().unwrap();
+        rows.push((format!("{label} [{}]", info.method), d));
+        info
+    };
+    for method in [SnapshotMethod::Auto, SnapshotMethod::BackupApi] {
+        let mut used = "";
+        let d = time(runs, || {
+            used = backup::__snapshot_only(&conn, &dir, method).unwrap()
+        });
+        rows.push((format!("snapshot only: copy + sha256 + fsync [{used}]"), d));
+    }
+    // The real operation: snapshot, hash, fsync, integrity check, manifest.
+    create(
+        "backup plain (integrity_check)",
+        opts(false, false, SnapshotMethod::Auto),
+        &mut rows,
+    );
+    create(
+        "backup plain (quick_check)",
+        opts(false, true, SnapshotMethod::Auto),
+        &mut rows,
+    );
+    create(
+        "backup plain via backup API (integrity_check)",
+        opts(false, false, SnapshotMethod::BackupApi),
+        &mut rows,
+    );
+    create(
+        "backup zstd-3 (integrity_check)",
+        opts(true, false, SnapshotMethod::Auto),
+        &mut rows,
+    );
+    // Keep one plain and one compressed backup for verify and restore.
+    clear(&dir);
+    let plain = backup::create(
+        &conn,
+        &opts(false, false, SnapshotMethod::Auto),
+        Reason::Manual,
+        1,
+        1,
+    )
+    .unwrap()
+    .unwrap();
+    let zst_kept = backup::create(
+        &conn,
+        &opts(true, false, SnapshotMethod::Auto),
+        Reason::Manual,
+        1,
+        1,
+    )
+    .unwrap()
+    .unwrap();
+    let verify_opts = opts(false, false, SnapshotMethod::Auto);
+    rows.push((
+        "verify plain (sha256 + integrity_check)".into(),
+        time(runs, || {
+            backup::verify(&dir, &plain.id, &verify_opts).unwrap();
+        }),
+    ));
+    rows.push((
+        "verify plain (sha256 + quick_check)".into(),
+        time(runs, || {
+            backup::verify(&dir, &plain.id, &opts(false, true, SnapshotMethod::Auto)).unwrap();
+        }),
+    ));
+    rows.push((
+        "verify zstd (sha256 + unzstd + integrity_check)".into(),
+        time(runs, || {
+            backup::verify(&dir, &zst_kept.id, &verify_opts).unwrap();
+        }),
+    ));
+    drop(conn);
+    // Copy-back alone: the backup API into the live database, which is what makes the switch atomic.
+    let mut target = Connection::open(&db).unwrap();
+    rows.push((
+        "restore copy-back only (backup API into the db)".into(),
+        time(runs, || {
+            let src = Connection::open_with_flags(
+                &plain.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap();
+            let b = rusqlite::backup::Backup::new(&src, &mut target).unwrap();
+            assert_eq!(b.step(-1).unwrap(), rusqlite::backup::StepResult::Done);
+        }),
+    ));
+    // The whole restore: verify (hash + integrity_check), pre-restore backup (quick_check), copy-back.
+    let restore_opts = opts(false, true, SnapshotMethod::Auto);
+    rows.push((
+        "restore (verify + pre-restore backup + copy-back)".into(),
+        time(runs, || {
+            let r = backup::restore_info(&mut target, &plain, 1, &restore_opts).unwrap();
+            if let Some(pre) = r.pre_restore {
+                let _ = std::fs::remove_file(&pre.path);
+                let _ = std::fs::remove_file(pre.manifest_path());
+            }
+        }),
+    ));
+
+    let ratio = |d: Duration| d.as_secs_f64() / cp.as_secs_f64();
+    println!(
+        "\nDatabase: {:.0} MiB ({} bytes), WAL mode, warm page cache, median of {runs}.\n",
+        db_len as f64 / 1048576.0,
+        db_len
+    );
+    println!("| operation | time | × cp |");
+    println!("|---|---:|---:|");
+    println!("| `cp` | {:.3} s | 1.00 |", cp.as_secs_f64());
+    println!(
+        "| `cp` + fsync | {:.3} s | {:.2} |",
+        cp_sync.as_secs_f64(),
+        ratio(cp_sync)
+    );
+    for (label, d) in &rows {
+        println!("| {label} | {:.3} s | {:.2} |", d.as_secs_f64(), ratio(*d));
+    }
+    println!(
+        "\nzstd level 3: {} → {} bytes, ratio {:.2}:1",
+        zst_kept.db_size,
+        zst_kept.size,
+        zst_kept.db_size as f64 / zst_kept.size as f64
+    );
+}
