@@ -7,7 +7,13 @@ use crate::fts5::Fts5Index;
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
+pub const KNOWN: &[&str] = &[
+    "no-transaction",
+    "foreign-keys=off",
+    "fts5",
+    "fts5-resync",
+    "rebuild",
+];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +46,10 @@ pub enum Directive {
 impl Directive {
     /// Whether the directive generates SQL, so a file whose only content is the directive is not empty.
     pub fn generates_sql(&self) -> bool {
-        matches!(self, Directive::Fts5(_) | Directive::Fts5Resync { .. } | Directive::Rebuild { .. })
+        matches!(
+            self,
+            Directive::Fts5(_) | Directive::Fts5Resync { .. } | Directive::Rebuild { .. }
+        )
     }
 
     /// What makes two directives the same for the "appears twice" rule: at most one rebuild per file, each index
@@ -77,13 +86,17 @@ pub struct Directives {
 impl Directives {
     /// `-- migrate:no-transaction` is present.
     pub fn no_transaction(&self) -> bool {
-        self.list.iter().any(|(_, d)| *d == Directive::NoTransaction)
+        self.list
+            .iter()
+            .any(|(_, d)| *d == Directive::NoTransaction)
     }
 
     /// `-- migrate:foreign-keys=off` is present, or implied by `-- migrate:rebuild`: the runtime turns
     /// `PRAGMA foreign_keys` off outside the transaction and runs `PRAGMA foreign_key_check` before commit.
     pub fn foreign_keys_off(&self) -> bool {
-        self.list.iter().any(|(_, d)| matches!(d, Directive::ForeignKeysOff | Directive::Rebuild { .. }))
+        self.list
+            .iter()
+            .any(|(_, d)| matches!(d, Directive::ForeignKeysOff | Directive::Rebuild { .. }))
     }
 
     /// Some directive generates SQL (see [`Directive::generates_sql`]).
@@ -164,11 +177,15 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
             continue;
         };
         if !in_header {
-            return Err(DirectiveError { line, kind: DirectiveErrorKind::AfterStatements });
+            return Err(DirectiveError {
+                line,
+                kind: DirectiveErrorKind::AfterStatements,
+            });
         }
         let body = body.trim();
         let (name, args) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-        let directive = parse_one(name, args.trim()).map_err(|kind| DirectiveError { line, kind })?;
+        let directive =
+            parse_one(name, args.trim()).map_err(|kind| DirectiveError { line, kind })?;
         if out.list.iter().any(|(_, d)| d.key() == directive.key()) {
             return Err(DirectiveError {
                 line,
@@ -186,20 +203,34 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
         if args.is_empty() {
             Ok(d)
         } else {
-            Err(DirectiveErrorKind::UnexpectedArgs { name: name.to_owned(), args: args.to_owned() })
+            Err(DirectiveErrorKind::UnexpectedArgs {
+                name: name.to_owned(),
+                args: args.to_owned(),
+            })
         }
     };
-    let bad = |message: String| DirectiveErrorKind::BadArgs { name: name.to_owned(), message };
+    let bad = |message: String| DirectiveErrorKind::BadArgs {
+        name: name.to_owned(),
+        message,
+    };
     match name {
         "no-transaction" => no_args(Directive::NoTransaction),
         "foreign-keys=off" => no_args(Directive::ForeignKeysOff),
-        "fts5" => Fts5Index::from_directive_args(args).map(|i| Directive::Fts5(Box::new(i))).map_err(bad),
+        "fts5" => Fts5Index::from_directive_args(args)
+            .map(|i| Directive::Fts5(Box::new(i)))
+            .map_err(bad),
         "fts5-resync" => match split_args(args).map_err(bad)?.as_slice() {
-            [Arg { key: None, value }] if !value.is_empty() => Ok(Directive::Fts5Resync { index: value.clone() }),
-            _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
+            [Arg { key: None, value }] if !value.is_empty() => Ok(Directive::Fts5Resync {
+                index: value.clone(),
+            }),
+            _ => Err(bad(
+                "expected exactly the index name: `fts5-resync <index>`".into(),
+            )),
         },
         "rebuild" => parse_rebuild(args).map_err(bad),
-        _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
+        _ => Err(DirectiveErrorKind::Unknown {
+            name: name.to_owned(),
+        }),
     }
 }
 
@@ -219,7 +250,12 @@ fn parse_rebuild(args: &str) -> Result<Directive, String> {
                 }
             }
             Some("drop") => return Err("option `drop` is given twice".into()),
-            _ => return Err(format!("unexpected `{}`; the only option is drop=<name>,…", a.value)),
+            _ => {
+                return Err(format!(
+                    "unexpected `{}`; the only option is drop=<name>,…",
+                    a.value
+                ));
+            }
         }
     }
     Ok(Directive::Rebuild { table, drop })
@@ -291,36 +327,63 @@ mod tests {
     #[test]
     fn parses_known() {
         let d = parse("-- migrate:no-transaction\n--migrate:foreign-keys=off\n\nVACUUM;").unwrap();
-        assert_eq!(d.list, vec![(1, Directive::NoTransaction), (2, Directive::ForeignKeysOff)]);
+        assert_eq!(
+            d.list,
+            vec![
+                (1, Directive::NoTransaction),
+                (2, Directive::ForeignKeysOff)
+            ]
+        );
         assert!(d.no_transaction() && d.foreign_keys_off());
         let d = parse("  --   migrate:  no-transaction  \nSELECT 1;").unwrap();
         assert!(d.no_transaction());
         assert!(parse("CREATE TABLE t(x);").unwrap().is_empty());
         // Ordinary comments in the header are fine; so is mentioning the word elsewhere.
-        assert!(parse("-- this migrates: users\nSELECT 'migrate:x';").unwrap().is_empty());
+        assert!(
+            parse("-- this migrates: users\nSELECT 'migrate:x';")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn errors_name_the_line() {
         assert_eq!(
             parse("-- ok\n-- migrate:no-transactoin\n").unwrap_err(),
-            DirectiveError { line: 2, kind: DirectiveErrorKind::Unknown { name: "no-transactoin".into() } }
+            DirectiveError {
+                line: 2,
+                kind: DirectiveErrorKind::Unknown {
+                    name: "no-transactoin".into()
+                }
+            }
         );
         assert_eq!(
             parse("-- migrate:no-transaction now\n").unwrap_err().kind,
-            DirectiveErrorKind::UnexpectedArgs { name: "no-transaction".into(), args: "now".into() }
+            DirectiveErrorKind::UnexpectedArgs {
+                name: "no-transaction".into(),
+                args: "now".into()
+            }
         );
         assert_eq!(
             parse("-- migrate:no-transaction\n-- migrate:no-transaction\n").unwrap_err(),
-            DirectiveError { line: 2, kind: DirectiveErrorKind::Duplicate("no-transaction".into()) }
+            DirectiveError {
+                line: 2,
+                kind: DirectiveErrorKind::Duplicate("no-transaction".into())
+            }
         );
         assert_eq!(
             parse("SELECT 1;\n-- migrate:no-transaction\n").unwrap_err(),
-            DirectiveError { line: 2, kind: DirectiveErrorKind::AfterStatements }
+            DirectiveError {
+                line: 2,
+                kind: DirectiveErrorKind::AfterStatements
+            }
         );
         assert!(parse("-- migrate:foreign-keys=on\n").is_err());
         let msg = parse("-- migrate:nope\n").unwrap_err().to_string();
-        assert!(msg.contains("line 1") && msg.contains("no-transaction, foreign-keys=off"), "{msg}");
+        assert!(
+            msg.contains("line 1") && msg.contains("no-transaction, foreign-keys=off"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -332,9 +395,22 @@ mod tests {
         .unwrap();
         assert!(d.generates_sql() && d.foreign_keys_off() && !d.no_transaction());
         assert_eq!(d.list[1], (2, Directive::Fts5Resync { index: "g".into() }));
-        assert_eq!(d.list[2], (3, Directive::Rebuild { table: "t".into(), drop: vec!["t_a".into(), "v".into()] }));
+        assert_eq!(
+            d.list[2],
+            (
+                3,
+                Directive::Rebuild {
+                    table: "t".into(),
+                    drop: vec!["t_a".into(), "v".into()]
+                }
+            )
+        );
         assert!(matches!(&d.list[0].1, Directive::Fts5(i) if i.name() == "f"));
-        assert!(!parse("-- migrate:no-transaction\n").unwrap().generates_sql());
+        assert!(
+            !parse("-- migrate:no-transaction\n")
+                .unwrap()
+                .generates_sql()
+        );
 
         let kind = |s: &str| parse(s).unwrap_err().kind;
         let bad = |s: &str| match kind(s) {
@@ -342,7 +418,10 @@ mod tests {
             k => panic!("{k:?}"),
         };
         assert!(bad("-- migrate:fts5 f content=t content_rowid=id").contains("columns="));
-        assert!(bad("-- migrate:fts5 f content=t content_rowid=id columns=a bogus=1").contains("unknown option `bogus`"));
+        assert!(
+            bad("-- migrate:fts5 f content=t content_rowid=id columns=a bogus=1")
+                .contains("unknown option `bogus`")
+        );
         assert!(bad("-- migrate:fts5-resync").contains("index name"));
         assert!(bad("-- migrate:fts5-resync a b").contains("index name"));
         assert!(bad("-- migrate:rebuild").contains("table name"));
@@ -353,18 +432,36 @@ mod tests {
             DirectiveErrorKind::Duplicate("rebuild".into())
         );
         assert_eq!(
-            kind("-- migrate:fts5 f content=t content_rowid=id columns=a\n-- migrate:fts5 F content=u content_rowid=id columns=b\n"),
+            kind(
+                "-- migrate:fts5 f content=t content_rowid=id columns=a\n-- migrate:fts5 F content=u content_rowid=id columns=b\n"
+            ),
             DirectiveErrorKind::Duplicate("fts5 f".into())
         );
-        let msg = parse("-- migrate:fts5 f content=t columns=a\n").unwrap_err().to_string();
-        assert!(msg.starts_with("line 1: directive `fts5`: ") && msg.contains("content_rowid"), "{msg}");
+        let msg = parse("-- migrate:fts5 f content=t columns=a\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("line 1: directive `fts5`: ") && msg.contains("content_rowid"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn args() {
         let a = split_args(" a  b=c d='e f' g='it''s' ").unwrap();
-        let pairs: Vec<(Option<&str>, &str)> = a.iter().map(|a| (a.key.as_deref(), a.value.as_str())).collect();
-        assert_eq!(pairs, [(None, "a"), (Some("b"), "c"), (Some("d"), "e f"), (Some("g"), "it's")]);
+        let pairs: Vec<(Option<&str>, &str)> = a
+            .iter()
+            .map(|a| (a.key.as_deref(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (None, "a"),
+                (Some("b"), "c"),
+                (Some("d"), "e f"),
+                (Some("g"), "it's")
+            ]
+        );
         assert_eq!(split_args("").unwrap(), vec![]);
         assert!(split_args("x='open").is_err());
         assert!(split_args("=v").is_err());

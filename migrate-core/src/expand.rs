@@ -136,14 +136,22 @@ pub fn expand_down(
     for (line, d) in up.directives.list.iter().rev() {
         if let Directive::Fts5(idx) = d {
             let sql = idx.drop_sql().map_err(|e| err(up, *line, e.to_string()))?;
-            prelude.push(Chunk { sql: generated_header(*line, d) + &sql, line: *line, generated: true });
+            prelude.push(Chunk {
+                sql: generated_header(*line, d) + &sql,
+                line: *line,
+                generated: true,
+            });
         }
     }
     expand_script(down, db, prelude).map(Some)
 }
 
 fn err(script: &Script, line: usize, message: String) -> ExpandError {
-    ExpandError { file: script.path.clone(), line, message }
+    ExpandError {
+        file: script.path.clone(),
+        line,
+        message,
+    }
 }
 
 fn generated_header(line: usize, d: &Directive) -> String {
@@ -167,7 +175,11 @@ fn at<R>(
     Ok(applied.ok().and(out))
 }
 
-fn expand_script(script: &Script, db: Option<&dyn Introspect>, prelude: Vec<Chunk>) -> Result<Vec<Chunk>, ExpandError> {
+fn expand_script(
+    script: &Script,
+    db: Option<&dyn Introspect>,
+    prelude: Vec<Chunk>,
+) -> Result<Vec<Chunk>, ExpandError> {
     let directives = &script.directives;
     let rebuild = directives.list.iter().find_map(|(line, d)| match d {
         Directive::Rebuild { table, drop } => Some((*line, table, drop)),
@@ -194,12 +206,24 @@ fn expand_script(script: &Script, db: Option<&dyn Introspect>, prelude: Vec<Chun
                 ));
             };
             let before = join(&chunks);
-            let body = at(db, &before, |db| crate::rebuild::expand_body(script, line, table, drop, db))
-                .map_err(|e| err(script, line, format!("cannot read the schema: {e}")))?
-                .ok_or_else(|| err(script, line, "the SQL generated before the rebuild fails".into()))??;
+            let body = at(db, &before, |db| {
+                crate::rebuild::expand_body(script, line, table, drop, db)
+            })
+            .map_err(|e| err(script, line, format!("cannot read the schema: {e}")))?
+            .ok_or_else(|| {
+                err(
+                    script,
+                    line,
+                    "the SQL generated before the rebuild fails".into(),
+                )
+            })??;
             chunks.extend(body);
         }
-        None => chunks.push(Chunk { sql: script.sql.clone(), line: 1, generated: false }),
+        None => chunks.push(Chunk {
+            sql: script.sql.clone(),
+            line: 1,
+            generated: false,
+        }),
     }
     let fts: Vec<(usize, &Directive)> = directives
         .list
@@ -238,7 +262,8 @@ fn generate_fts(
         let sql = match d {
             Directive::Fts5(idx) => {
                 if let Some(db) = db {
-                    idx.check(db).map_err(|e| err(script, line, e.to_string()))?;
+                    idx.check(db)
+                        .map_err(|e| err(script, line, e.to_string()))?;
                 }
                 idx.up_sql()
             }
@@ -266,13 +291,19 @@ fn generate_fts(
             _ => continue,
         };
         let sql = sql.map_err(|e| err(script, line, e.to_string()))?;
-        out.push(Chunk { sql: generated_header(line, d) + &sql, line, generated: true });
+        out.push(Chunk {
+            sql: generated_header(line, d) + &sql,
+            line,
+            generated: true,
+        });
     }
     Ok(out)
 }
 
 fn existing_index(db: &dyn Introspect, index: &str) -> Result<Fts5Index, String> {
-    let objects = db.schema_objects().map_err(|e| format!("cannot read the schema: {e}"))?;
+    let objects = db
+        .schema_objects()
+        .map_err(|e| format!("cannot read the schema: {e}"))?;
     let obj = objects
         .iter()
         .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(index))
@@ -299,7 +330,12 @@ impl Introspect for rusqlite::Connection {
             .map_err(|e| e.to_string())?;
         let cols = stmt
             .query_map([table], |r| {
-                Ok(ColumnInfo { name: r.get(0)?, decl_type: r.get(1)?, not_null: r.get(2)?, pk: r.get(3)? })
+                Ok(ColumnInfo {
+                    name: r.get(0)?,
+                    decl_type: r.get(1)?,
+                    not_null: r.get(2)?,
+                    pk: r.get(3)?,
+                })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| e.to_string())?;
@@ -322,9 +358,16 @@ impl Introspect for rusqlite::Connection {
         let mut stmt = self
             .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
             .map_err(|e| e.to_string())?;
-        stmt.query_map([], |r| Ok(SchemaObject { kind: r.get(0)?, name: r.get(1)?, table: r.get(2)?, sql: r.get(3)? }))
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| e.to_string())
+        stmt.query_map([], |r| {
+            Ok(SchemaObject {
+                kind: r.get(0)?,
+                name: r.get(1)?,
+                table: r.get(2)?,
+                sql: r.get(3)?,
+            })
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| e.to_string())
     }
 
     fn with_applied(
@@ -333,7 +376,8 @@ impl Introspect for rusqlite::Connection {
         inspect: &mut dyn FnMut(&dyn Introspect),
     ) -> Result<Result<(), String>, String> {
         // A savepoint nests inside whatever transaction the caller holds and opens one when there is none.
-        self.execute_batch("SAVEPOINT migrate_expand").map_err(|e| e.to_string())?;
+        self.execute_batch("SAVEPOINT migrate_expand")
+            .map_err(|e| e.to_string())?;
         let applied = self.execute_batch(sql).map_err(|e| e.to_string());
         if applied.is_ok() {
             inspect(self);
@@ -358,10 +402,23 @@ mod tests {
         )
         .unwrap();
         let cols = db.table_columns("t").unwrap().unwrap();
-        assert_eq!(cols[0], ColumnInfo { name: "id".into(), decl_type: "INTEGER".into(), not_null: false, pk: 1 });
+        assert_eq!(
+            cols[0],
+            ColumnInfo {
+                name: "id".into(),
+                decl_type: "INTEGER".into(),
+                not_null: false,
+                pk: 1
+            }
+        );
         assert!(cols[1].not_null);
         assert_eq!(db.table_columns("missing").unwrap(), None);
-        let deps: Vec<String> = db.table_dependents("t").unwrap().into_iter().map(|(_, n, _)| n).collect();
+        let deps: Vec<String> = db
+            .table_dependents("t")
+            .unwrap()
+            .into_iter()
+            .map(|(_, n, _)| n)
+            .collect();
         assert_eq!(deps, ["t_name", "t_ai"]);
     }
 }

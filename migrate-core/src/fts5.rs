@@ -218,35 +218,54 @@ impl Fts5Index {
             return spec("the index needs a name".into());
         }
         if self.columns.is_empty() {
-            return spec(format!("index `{}` needs at least one column (columns=a,b)", self.name));
+            return spec(format!(
+                "index `{}` needs at least one column (columns=a,b)",
+                self.name
+            ));
         }
         for (i, c) in self.columns.iter().enumerate() {
             if c.is_empty() {
                 return spec(format!("index `{}`: empty column name", self.name));
             }
             if self.columns[..i].iter().any(|p| p.eq_ignore_ascii_case(c)) {
-                return spec(format!("index `{}`: column `{c}` is listed twice", self.name));
+                return spec(format!(
+                    "index `{}`: column `{c}` is listed twice",
+                    self.name
+                ));
             }
         }
-        if let Some(u) = self.unindexed.iter().find(|u| !self.columns.iter().any(|c| c.eq_ignore_ascii_case(u))) {
-            return spec(format!("index `{}`: unindexed column `{u}` is not one of its columns", self.name));
+        if let Some(u) = self
+            .unindexed
+            .iter()
+            .find(|u| !self.columns.iter().any(|c| c.eq_ignore_ascii_case(u)))
+        {
+            return spec(format!(
+                "index `{}`: unindexed column `{u}` is not one of its columns",
+                self.name
+            ));
         }
         if let Some(p) = self.prefix.iter().find(|p| !(1..=999).contains(*p)) {
-            return spec(format!("index `{}`: prefix length {p} is outside 1..=999", self.name));
+            return spec(format!(
+                "index `{}`: prefix length {p} is outside 1..=999",
+                self.name
+            ));
         }
         if self.table.as_deref() == Some("") {
             return spec(format!("index `{}`: empty table name", self.name));
         }
         match (self.kind, &self.table, &self.rowid) {
-            (Kind::External, None, _) => spec(format!("index `{}` needs content=<table>", self.name)),
+            (Kind::External, None, _) => {
+                spec(format!("index `{}` needs content=<table>", self.name))
+            }
             (Kind::External, Some(_), None) => spec(format!(
                 "index `{}` needs content_rowid=<column>: the content table's INTEGER PRIMARY KEY (implicit rowids \
                  may be renumbered by VACUUM)",
                 self.name
             )),
-            (Kind::ContentlessDelete | Kind::Standalone, None, Some(_)) => {
-                spec(format!("index `{}`: a sync rowid column needs a source table", self.name))
-            }
+            (Kind::ContentlessDelete | Kind::Standalone, None, Some(_)) => spec(format!(
+                "index `{}`: a sync rowid column needs a source table",
+                self.name
+            )),
             // FTS5 pastes content_rowid into its own SQL without quoting, so only plain names are safe there.
             (_, _, Some(r)) if !is_plain_ident(r) => spec(format!(
                 "index `{}`: rowid column `{r}` must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), because FTS5 \
@@ -292,7 +311,11 @@ impl Fts5Index {
         if let Some(d) = self.detail {
             args.push(format!("detail={}", d.as_str()));
         }
-        Ok(format!("CREATE VIRTUAL TABLE {} USING fts5({});\n", qi(&self.name), args.join(", ")))
+        Ok(format!(
+            "CREATE VIRTUAL TABLE {} USING fts5({});\n",
+            qi(&self.name),
+            args.join(", ")
+        ))
     }
 
     /// The three sync triggers (empty for a contentless-delete index without [`sync_from`](Self::sync_from)).
@@ -309,9 +332,15 @@ impl Fts5Index {
             v.extend(self.columns.iter().map(|c| format!("{row}.{}", qi(c))));
             v.join(", ")
         };
-        let insert = format!("  INSERT INTO {idx}(rowid, {cols}) VALUES ({});\n", values("new"));
+        let insert = format!(
+            "  INSERT INTO {idx}(rowid, {cols}) VALUES ({});\n",
+            values("new")
+        );
         let delete = match self.kind {
-            Kind::External => format!("  INSERT INTO {idx}({idx}, rowid, {cols}) VALUES ('delete', {});\n", values("old")),
+            Kind::External => format!(
+                "  INSERT INTO {idx}({idx}, rowid, {cols}) VALUES ('delete', {});\n",
+                values("old")
+            ),
             Kind::ContentlessDelete | Kind::Standalone => {
                 format!("  DELETE FROM {idx} WHERE rowid = old.{};\n", qi(rowid))
             }
@@ -335,7 +364,11 @@ impl Fts5Index {
             (Kind::ContentlessDelete, Some(t), Some(r)) => {
                 let cols: Vec<String> = self.columns.iter().map(|c| qi(c)).collect();
                 let cols = cols.join(", ");
-                format!("INSERT INTO {idx}(rowid, {cols}) SELECT {}, {cols} FROM {};\n", qi(r), qi(t))
+                format!(
+                    "INSERT INTO {idx}(rowid, {cols}) SELECT {}, {cols} FROM {};\n",
+                    qi(r),
+                    qi(t)
+                )
             }
             (Kind::ContentlessDelete | Kind::Standalone, _, _) => String::new(),
         })
@@ -376,7 +409,10 @@ impl Fts5Index {
             Kind::External => self.rebuild_sql()?,
             Kind::ContentlessDelete if self.table.is_some() => {
                 let idx = qi(&self.name);
-                format!("INSERT INTO {idx}({idx}) VALUES ('delete-all');\n{}", self.rebuild_sql()?)
+                format!(
+                    "INSERT INTO {idx}({idx}) VALUES ('delete-all');\n{}",
+                    self.rebuild_sql()?
+                )
             }
             Kind::ContentlessDelete | Kind::Standalone => String::new(),
         };
@@ -413,7 +449,10 @@ impl Fts5Index {
         }
         let pk_cols = cols.iter().filter(|c| c.pk > 0).count();
         let is_ipk = cols.iter().any(|c| {
-            c.name.eq_ignore_ascii_case(rowid) && c.pk == 1 && pk_cols == 1 && c.decl_type.eq_ignore_ascii_case("INTEGER")
+            c.name.eq_ignore_ascii_case(rowid)
+                && c.pk == 1
+                && pk_cols == 1
+                && c.decl_type.eq_ignore_ascii_case("INTEGER")
         });
         if !is_ipk {
             return Err(Fts5Error::Schema(format!(
@@ -441,22 +480,37 @@ impl Fts5Index {
         let mut it = args.into_iter();
         let name = match it.next() {
             Some(a) if a.key.is_none() => a.value,
-            _ => return Err("expected the index name first: `fts5 <index> content=<table> …`".into()),
+            _ => {
+                return Err(
+                    "expected the index name first: `fts5 <index> content=<table> …`".into(),
+                );
+            }
         };
         let mut opts: Vec<(String, String)> = Vec::new();
         for a in it {
             let Some(key) = a.key else {
-                return Err(format!("unexpected `{}`; options are key=value ({})", a.value, OPTIONS.join(", ")));
+                return Err(format!(
+                    "unexpected `{}`; options are key=value ({})",
+                    a.value,
+                    OPTIONS.join(", ")
+                ));
             };
             if !OPTIONS.contains(&key.as_str()) {
-                return Err(format!("unknown option `{key}`; known options: {}", OPTIONS.join(", ")));
+                return Err(format!(
+                    "unknown option `{key}`; known options: {}",
+                    OPTIONS.join(", ")
+                ));
             }
             if opts.iter().any(|(k, _)| *k == key) {
                 return Err(format!("option `{key}` is given twice"));
             }
             opts.push((key, a.value));
         }
-        let get = |k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            opts.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         let list = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_owned()).collect() };
         let contentless = match get("contentless_delete") {
             None | Some("0") => false,
@@ -504,7 +558,10 @@ impl Fts5Index {
             let lens = p
                 .split([',', ' '])
                 .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<u16>().map_err(|_| format!("prefix: `{s}` is not a length")))
+                .map(|s| {
+                    s.parse::<u16>()
+                        .map_err(|_| format!("prefix: `{s}` is not a length"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             idx = idx.prefix(lens);
         }
@@ -536,7 +593,13 @@ impl Fts5Index {
         if !decl.module.eq_ignore_ascii_case("fts5") {
             return None;
         }
-        let opt = |k: &str| decl.options.iter().rev().find(|(key, _)| key.eq_ignore_ascii_case(k)).map(|(_, v)| v);
+        let opt = |k: &str| {
+            decl.options
+                .iter()
+                .rev()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v)
+        };
         let mut idx = match opt("content").map(String::as_str) {
             Some("") if opt("contentless_delete").map(String::as_str) == Some("1") => {
                 Fts5Index::contentless_delete(decl.name)
@@ -549,7 +612,12 @@ impl Fts5Index {
             // A regular (content-storing) or plain contentless index: nothing to keep in sync.
             _ => Fts5Index::new(decl.name, Kind::Standalone, None),
         };
-        idx.unindexed = decl.columns.iter().filter(|(_, u)| *u).map(|(c, _)| c.clone()).collect();
+        idx.unindexed = decl
+            .columns
+            .iter()
+            .filter(|(_, u)| *u)
+            .map(|(c, _)| c.clone())
+            .collect();
         idx.columns = decl.columns.into_iter().map(|(c, _)| c).collect();
         if let Some(t) = opt("tokenize") {
             idx.tokenize = Some(t.clone());
@@ -599,7 +667,8 @@ fn lex(sql: &str) -> Vec<Tok> {
             }
             c if c.is_alphanumeric() || c == '_' => {
                 let mut text = String::from(c);
-                while let Some(c) = chars.next_if(|c| c.is_alphanumeric() || *c == '_' || *c == '$') {
+                while let Some(c) = chars.next_if(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                {
                     text.push(c);
                 }
                 out.push(Tok::Word(text));
@@ -636,7 +705,12 @@ impl Declaration {
         }
         let module = text(i + 1)?;
         i += 2;
-        let mut decl = Declaration { name, module, columns: Vec::new(), options: Vec::new() };
+        let mut decl = Declaration {
+            name,
+            module,
+            columns: Vec::new(),
+            options: Vec::new(),
+        };
         if toks.get(i) != Some(&Tok::Punct('(')) {
             return Some(decl);
         }
@@ -671,7 +745,9 @@ impl Declaration {
             let value: Vec<String> = arg[eq + 1..].iter().map(text).collect();
             self.options.push((key, value.join(" ")));
         } else if let Some(first) = arg.first() {
-            let unindexed = arg[1..].iter().any(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("UNINDEXED")));
+            let unindexed = arg[1..]
+                .iter()
+                .any(|t| matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("UNINDEXED")));
             self.columns.push((text(first), unindexed));
         }
     }
@@ -708,7 +784,10 @@ mod tests {
              INSERT INTO \"knowledge_fts\"(\"knowledge_fts\", rowid, \"title\", \"content\") VALUES ('delete', old.\"id\", old.\"title\", old.\"content\");\n  \
              INSERT INTO \"knowledge_fts\"(rowid, \"title\", \"content\") VALUES (new.\"id\", new.\"title\", new.\"content\");\nEND;\n"
         );
-        assert_eq!(idx.rebuild_sql().unwrap(), "INSERT INTO \"knowledge_fts\"(\"knowledge_fts\") VALUES ('rebuild');\n");
+        assert_eq!(
+            idx.rebuild_sql().unwrap(),
+            "INSERT INTO \"knowledge_fts\"(\"knowledge_fts\") VALUES ('rebuild');\n"
+        );
         assert_eq!(
             idx.drop_sql().unwrap(),
             "DROP TRIGGER \"knowledge_fts_au\";\nDROP TRIGGER \"knowledge_fts_ad\";\nDROP TRIGGER \"knowledge_fts_ai\";\n\
@@ -728,8 +807,14 @@ mod tests {
             .create_sql()
             .unwrap();
         assert!(sql.contains("\"b\" UNINDEXED"), "{sql}");
-        assert!(sql.contains("prefix='2 3'") && sql.contains("detail=column"), "{sql}");
-        assert!(sql.contains("tokenize='unicode61 tokenchars ''-'''"), "{sql}");
+        assert!(
+            sql.contains("prefix='2 3'") && sql.contains("detail=column"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("tokenize='unicode61 tokenchars ''-'''"),
+            "{sql}"
+        );
     }
 
     #[test]
@@ -737,10 +822,30 @@ mod tests {
         let err = |i: Fts5Index| i.create_sql().unwrap_err().to_string();
         assert!(err(Fts5Index::external("f", "t").rowid("id")).contains("at least one column"));
         assert!(err(Fts5Index::external("f", "t").columns(["a"])).contains("content_rowid"));
-        assert!(err(Fts5Index::external("f", "t").rowid("id").columns(["a", "A"])).contains("twice"));
-        assert!(err(Fts5Index::external("f", "t").rowid("id").columns(["a"]).unindexed(["b"])).contains("`b`"));
-        assert!(err(Fts5Index::external("f", "t").rowid("id").columns(["a"]).prefix([0])).contains("prefix"));
-        assert!(err(Fts5Index::external("f", "t").rowid("id x").columns(["a"])).contains("plain identifier"));
+        assert!(
+            err(Fts5Index::external("f", "t")
+                .rowid("id")
+                .columns(["a", "A"]))
+            .contains("twice")
+        );
+        assert!(
+            err(Fts5Index::external("f", "t")
+                .rowid("id")
+                .columns(["a"])
+                .unindexed(["b"]))
+            .contains("`b`")
+        );
+        assert!(
+            err(Fts5Index::external("f", "t")
+                .rowid("id")
+                .columns(["a"])
+                .prefix([0]))
+            .contains("prefix")
+        );
+        assert!(
+            err(Fts5Index::external("f", "t").rowid("id x").columns(["a"]))
+                .contains("plain identifier")
+        );
         assert!(err(Fts5Index::external("", "t").rowid("id").columns(["a"])).contains("name"));
     }
 
@@ -755,21 +860,34 @@ mod tests {
         let err = |s: &str| parse(s).unwrap_err();
         assert!(err("").contains("index name first"));
         assert!(err("content=t").contains("index name first"));
-        assert!(err("f content=t content_rowid=id columns=a colour=red").contains("unknown option `colour`"));
+        assert!(
+            err("f content=t content_rowid=id columns=a colour=red")
+                .contains("unknown option `colour`")
+        );
         assert!(err("f content=t content_rowid=id").contains("columns="));
         assert!(err("f content_rowid=id columns=a").contains("content=<table>"));
         assert!(err("f content=t columns=a").contains("content_rowid"));
         assert!(err("f content=t content=u content_rowid=id columns=a").contains("twice"));
         assert!(err("f content=t content_rowid=id columns=a extra").contains("unexpected `extra`"));
-        assert!(err("f content=t content_rowid='id; DROP TABLE t' columns=a").contains("plain identifier"));
+        assert!(
+            err("f content=t content_rowid='id; DROP TABLE t' columns=a")
+                .contains("plain identifier")
+        );
         assert!(err("f content=t content_rowid=id columns=a prefix=x").contains("prefix"));
         assert!(err("f content=t content_rowid=id columns=a detail=most").contains("detail"));
         assert!(err("f contentless_delete=1 content=t columns=a").contains("source="));
         assert!(err("f contentless_delete=1 source=t columns=a").contains("together"));
         assert!(err("f contentless_delete=2 columns=a").contains("contentless_delete"));
         assert!(err("f content=t content_rowid=id columns=a source=u").contains("contentless"));
-        let c = parse("f contentless_delete=1 columns=a,b source=t source_rowid=id prefix=2,3").unwrap();
-        assert_eq!(c, Fts5Index::contentless_delete("f").columns(["a", "b"]).sync_from("t", "id").prefix([2, 3]));
+        let c = parse("f contentless_delete=1 columns=a,b source=t source_rowid=id prefix=2,3")
+            .unwrap();
+        assert_eq!(
+            c,
+            Fts5Index::contentless_delete("f")
+                .columns(["a", "b"])
+                .sync_from("t", "id")
+                .prefix([2, 3])
+        );
     }
 
     struct Fake(Vec<ColumnInfo>);
@@ -782,7 +900,12 @@ mod tests {
         }
     }
     fn col(name: &str, ty: &str, pk: u32) -> ColumnInfo {
-        ColumnInfo { name: name.into(), decl_type: ty.into(), not_null: false, pk }
+        ColumnInfo {
+            name: name.into(),
+            decl_type: ty.into(),
+            not_null: false,
+            pk,
+        }
     }
 
     #[test]
@@ -792,14 +915,27 @@ mod tests {
         idx.check(&good).unwrap();
         idx.clone().columns(["A"]).check(&good).unwrap();
         let msg = |i: &Fts5Index, db: &Fake| i.check(db).unwrap_err().to_string();
-        assert!(msg(&Fts5Index::external("f", "u").rowid("id").columns(["a"]), &good).contains("`u` does not exist"));
-        assert!(msg(&idx.clone().columns(["a", "b"]), &good).contains("has no column `b` (it has: id, a)"));
+        assert!(
+            msg(
+                &Fts5Index::external("f", "u").rowid("id").columns(["a"]),
+                &good
+            )
+            .contains("`u` does not exist")
+        );
+        assert!(
+            msg(&idx.clone().columns(["a", "b"]), &good)
+                .contains("has no column `b` (it has: id, a)")
+        );
         for bad in [
             Fake(vec![col("id", "INT", 1), col("a", "TEXT", 0)]),
             Fake(vec![col("id", "INTEGER", 0), col("a", "TEXT", 0)]),
             Fake(vec![col("id", "INTEGER", 1), col("a", "TEXT", 2)]),
         ] {
-            assert!(msg(&idx, &bad).contains("VACUUM may renumber rowids"), "{}", msg(&idx, &bad));
+            assert!(
+                msg(&idx, &bad).contains("VACUUM may renumber rowids"),
+                "{}",
+                msg(&idx, &bad)
+            );
         }
         assert!(msg(&idx.clone().rowid("a"), &good).contains("not the INTEGER PRIMARY KEY"));
     }
@@ -807,18 +943,35 @@ mod tests {
     #[test]
     fn reads_declarations() {
         let idx = knowledge();
-        let back = Fts5Index::from_create_sql(idx.create_sql().unwrap().trim_end_matches([';', '\n'])).unwrap();
+        let back =
+            Fts5Index::from_create_sql(idx.create_sql().unwrap().trim_end_matches([';', '\n']))
+                .unwrap();
         assert_eq!(back, idx);
-        let odd = Fts5Index::external("we\"ird", "ta'ble").rowid("id").columns(["c,1", "x"]);
+        let odd = Fts5Index::external("we\"ird", "ta'ble")
+            .rowid("id")
+            .columns(["c,1", "x"]);
         let back = Fts5Index::from_create_sql(&odd.create_sql().unwrap()).unwrap();
         assert_eq!(back, odd);
-        let c = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE main.x USING fts5(a, content='', contentless_delete=1)");
-        assert_eq!(c.unwrap(), Fts5Index::contentless_delete("x").columns(["a"]));
-        let plain = Fts5Index::from_create_sql("create virtual table if not exists x using FTS5(a, b)").unwrap();
+        let c = Fts5Index::from_create_sql(
+            "CREATE VIRTUAL TABLE main.x USING fts5(a, content='', contentless_delete=1)",
+        );
+        assert_eq!(
+            c.unwrap(),
+            Fts5Index::contentless_delete("x").columns(["a"])
+        );
+        let plain =
+            Fts5Index::from_create_sql("create virtual table if not exists x using FTS5(a, b)")
+                .unwrap();
         assert_eq!((plain.table(), plain.column_names().len()), (None, 2));
-        assert!(Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING rtree(a, b, c)").is_none());
+        assert!(
+            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING rtree(a, b, c)").is_none()
+        );
         assert!(Fts5Index::from_create_sql("CREATE TABLE x(a)").is_none());
-        let d = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING fts5(a, content=t)").unwrap();
-        assert_eq!(d, Fts5Index::external("x", "t").rowid("rowid").columns(["a"]));
+        let d =
+            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING fts5(a, content=t)").unwrap();
+        assert_eq!(
+            d,
+            Fts5Index::external("x", "t").rowid("rowid").columns(["a"])
+        );
     }
 }

@@ -44,8 +44,8 @@
 
 use crate::expand::{Chunk, ExpandError, Introspect, SchemaObject};
 use crate::load::Script;
-use crate::sql::{ident_tokens, quote_ident as qi};
 use crate::split;
+use crate::sql::{ident_tokens, quote_ident as qi};
 
 /// A table rebuild that cannot be generated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,7 +112,12 @@ pub fn temp_name(table: &str) -> String {
 impl Rebuild {
     /// Rebuilds `table` as `create_table` defines it (a `CREATE TABLE` statement naming `table`).
     pub fn new(table: impl Into<String>, create_table: impl Into<String>) -> Self {
-        Rebuild { table: table.into(), create: create_table.into(), mapping: None, drop: Vec::new() }
+        Rebuild {
+            table: table.into(),
+            create: create_table.into(),
+            mapping: None,
+            drop: Vec::new(),
+        }
     }
 
     /// Fills the new table from this `SELECT` (one result column per column of the new table, in order) instead
@@ -136,23 +141,40 @@ impl Rebuild {
         let old_cols = db
             .table_columns(table)
             .map_err(RebuildError::Introspect)?
-            .ok_or_else(|| RebuildError::Schema(format!("there is no table `{table}` to rebuild at this point")))?;
+            .ok_or_else(|| {
+                RebuildError::Schema(format!(
+                    "there is no table `{table}` to rebuild at this point"
+                ))
+            })?;
         let objects = db.schema_objects().map_err(RebuildError::Introspect)?;
         if objects.iter().any(|o| o.name.eq_ignore_ascii_case(&tmp)) {
-            return Err(RebuildError::Schema(format!("`{tmp}`, the rebuild's temporary name, is already taken")));
+            return Err(RebuildError::Schema(format!(
+                "`{tmp}`, the rebuild's temporary name, is already taken"
+            )));
         }
         let mut new_cols = None;
-        db.with_applied(&create, &mut |after| new_cols = Some(after.table_columns(&tmp)))
-            .map_err(RebuildError::Introspect)?
-            .map_err(RebuildError::Create)?;
+        db.with_applied(&create, &mut |after| {
+            new_cols = Some(after.table_columns(&tmp))
+        })
+        .map_err(RebuildError::Introspect)?
+        .map_err(RebuildError::Create)?;
         let new_cols = match new_cols {
             Some(Ok(Some(cols))) => cols,
             Some(Err(e)) => return Err(RebuildError::Introspect(e)),
-            _ => return Err(RebuildError::Create(format!("it does not create `{table}`"))),
+            _ => {
+                return Err(RebuildError::Create(format!(
+                    "it does not create `{table}`"
+                )));
+            }
         };
-        let has = |cols: &[crate::expand::ColumnInfo], n: &str| cols.iter().any(|c| c.name.eq_ignore_ascii_case(n));
-        let removed: Vec<&str> =
-            old_cols.iter().filter(|c| !has(&new_cols, &c.name)).map(|c| c.name.as_str()).collect();
+        let has = |cols: &[crate::expand::ColumnInfo], n: &str| {
+            cols.iter().any(|c| c.name.eq_ignore_ascii_case(n))
+        };
+        let removed: Vec<&str> = old_cols
+            .iter()
+            .filter(|c| !has(&new_cols, &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
 
         let new_names: Vec<String> = new_cols.iter().map(|c| qi(&c.name)).collect();
         let copy = match &self.mapping {
@@ -163,8 +185,11 @@ impl Rebuild {
                 select.trim().trim_end_matches(';').trim_end()
             ),
             None => {
-                let common: Vec<String> =
-                    new_cols.iter().filter(|c| has(&old_cols, &c.name)).map(|c| qi(&c.name)).collect();
+                let common: Vec<String> = new_cols
+                    .iter()
+                    .filter(|c| has(&old_cols, &c.name))
+                    .map(|c| qi(&c.name))
+                    .collect();
                 if common.is_empty() {
                     return Err(RebuildError::Spec(format!(
                         "the old and new `{table}` have no column in common; give a mapping SELECT after the CREATE \
@@ -172,12 +197,20 @@ impl Rebuild {
                     )));
                 }
                 let common = common.join(", ");
-                format!("INSERT INTO {} ({common}) SELECT {common} FROM {};\n", qi(&tmp), qi(table))
+                format!(
+                    "INSERT INTO {} ({common}) SELECT {common} FROM {};\n",
+                    qi(&tmp),
+                    qi(table)
+                )
             }
         };
 
         let deps = dependents(&objects, table);
-        if let Some(unknown) = self.drop.iter().find(|n| !deps.iter().any(|(o, _)| o.name.eq_ignore_ascii_case(n))) {
+        if let Some(unknown) = self
+            .drop
+            .iter()
+            .find(|n| !deps.iter().any(|(o, _)| o.name.eq_ignore_ascii_case(n)))
+        {
             return Err(RebuildError::Spec(format!(
                 "drop=`{unknown}` is not an index, trigger or view that depends on `{table}`"
             )));
@@ -189,7 +222,11 @@ impl Rebuild {
             swap.push_str(&format!("DROP {kind} {};\n", qi(&o.name)));
         }
         swap.push_str(&format!("DROP TABLE {};\n", qi(table)));
-        swap.push_str(&format!("ALTER TABLE {} RENAME TO {};\n", qi(&tmp), qi(table)));
+        swap.push_str(&format!(
+            "ALTER TABLE {} RENAME TO {};\n",
+            qi(&tmp),
+            qi(table)
+        ));
         let mut not_recreated = Vec::new();
         for (o, _) in &deps {
             let sql = o.sql.as_deref().unwrap_or_default();
@@ -198,10 +235,18 @@ impl Rebuild {
                 continue;
             }
             let tokens = ident_tokens(sql);
-            let uses: Vec<&str> =
-                removed.iter().copied().filter(|r| tokens.iter().any(|t| t.eq_ignore_ascii_case(r))).collect();
+            let uses: Vec<&str> = removed
+                .iter()
+                .copied()
+                .filter(|r| tokens.iter().any(|t| t.eq_ignore_ascii_case(r)))
+                .collect();
             if !uses.is_empty() {
-                blocked.push(format!("{} `{}` (uses {})", o.kind, o.name, uses.join(", ")));
+                blocked.push(format!(
+                    "{} `{}` (uses {})",
+                    o.kind,
+                    o.name,
+                    uses.join(", ")
+                ));
                 continue;
             }
             swap.push_str(sql.trim_end().trim_end_matches(';'));
@@ -211,14 +256,23 @@ impl Rebuild {
             return Err(RebuildError::Schema(format!(
                 "the new `{table}` removes column(s) {} that these still use: {}. List them in `drop=` (and create \
                  what you still need after the CREATE TABLE in this file) or keep the columns",
-                removed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
+                removed
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 blocked.join(", ")
             )));
         }
         for (kind, name) in &not_recreated {
             swap.push_str(&format!("-- not recreated (drop=): {kind} {}\n", qi(name)));
         }
-        Ok(RebuildPlan { create: format!("{create};\n"), copy, swap, not_recreated })
+        Ok(RebuildPlan {
+            create: format!("{create};\n"),
+            copy,
+            swap,
+            not_recreated,
+        })
     }
 }
 
@@ -227,7 +281,9 @@ impl Rebuild {
 /// table (its own indexes and triggers).
 fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaObject, bool)> {
     let own = |o: &SchemaObject| {
-        (o.kind == "index" || o.kind == "trigger") && o.table.eq_ignore_ascii_case(table) && o.sql.is_some()
+        (o.kind == "index" || o.kind == "trigger")
+            && o.table.eq_ignore_ascii_case(table)
+            && o.sql.is_some()
     };
     let mut names = vec![table.to_lowercase()];
     let mut explicit: Vec<&SchemaObject> = Vec::new();
@@ -239,10 +295,11 @@ fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaOb
             if !candidate || explicit.iter().any(|e| std::ptr::eq(*e, o)) {
                 continue;
             }
-            let mentions = o
-                .sql
-                .as_deref()
-                .is_some_and(|sql| ident_tokens(sql).iter().any(|t| names.contains(&t.to_lowercase())));
+            let mentions = o.sql.as_deref().is_some_and(|sql| {
+                ident_tokens(sql)
+                    .iter()
+                    .any(|t| names.contains(&t.to_lowercase()))
+            });
             if mentions {
                 if o.kind == "view" {
                     names.push(o.name.to_lowercase());
@@ -280,7 +337,9 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
         } else if sql[i..].starts_with("--") {
             i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
         } else if sql[i..].starts_with("/*") {
-            i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+            i = sql[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |n| i + 2 + n + 2);
         } else if matches!(b, b'"' | b'`' | b'[') {
             let close = if b == b'[' { b']' } else { b };
             let mut j = i + 1;
@@ -303,7 +362,9 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
         } else if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
             let len = bytes[i..]
                 .iter()
-                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80)
+                .take_while(|c| {
+                    c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80
+                })
                 .count();
             out.push((i, i + len, sql[i..i + len].to_owned(), false));
             i += len;
@@ -318,16 +379,23 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
 /// `create` with its table name replaced by `tmp`, after checking it is `CREATE TABLE <table>`.
 fn rename_create(create: &str, table: &str, tmp: &str) -> Result<String, RebuildError> {
     let toks = header_tokens(create, 8);
-    let kw = |i: usize, w: &str| toks.get(i).is_some_and(|(_, _, t, q)| !q && t.eq_ignore_ascii_case(w));
+    let kw = |i: usize, w: &str| {
+        toks.get(i)
+            .is_some_and(|(_, _, t, q)| !q && t.eq_ignore_ascii_case(w))
+    };
     let spec = |m: String| Err(RebuildError::Spec(m));
     if !kw(0, "CREATE") {
-        return spec(format!("a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"));
+        return spec(format!(
+            "a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"
+        ));
     }
     if kw(1, "TEMP") || kw(1, "TEMPORARY") {
         return spec("a rebuild cannot create a TEMP table".into());
     }
     if !kw(1, "TABLE") {
-        return spec(format!("a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"));
+        return spec(format!(
+            "a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"
+        ));
     }
     if kw(2, "IF") {
         return spec("a rebuild's CREATE TABLE cannot say IF NOT EXISTS: the table exists".into());
@@ -346,9 +414,16 @@ fn rename_create(create: &str, table: &str, tmp: &str) -> Result<String, Rebuild
         }
     }
     if !name.eq_ignore_ascii_case(table) {
-        return spec(format!("`rebuild {table}` but the CREATE TABLE is for `{name}`"));
+        return spec(format!(
+            "`rebuild {table}` but the CREATE TABLE is for `{name}`"
+        ));
     }
-    Ok(format!("{}{}{}", &create[..start], qi(tmp), create[end..].trim_end().trim_end_matches(';')))
+    Ok(format!(
+        "{}{}{}",
+        &create[..start],
+        qi(tmp),
+        create[end..].trim_end().trim_end_matches(';')
+    ))
 }
 
 /// Expands the body of a `-- migrate:rebuild` file: see the module documentation.
@@ -359,14 +434,23 @@ pub(crate) fn expand_body(
     drop: &[String],
     db: &dyn Introspect,
 ) -> Result<Vec<Chunk>, ExpandError> {
-    let err = |line: usize, message: String| ExpandError { file: script.path.clone(), line, message };
+    let err = |line: usize, message: String| ExpandError {
+        file: script.path.clone(),
+        line,
+        message,
+    };
     let stmts = split::statements(&script.sql);
     let Some(create) = stmts.first() else {
-        return Err(err(line, format!("`rebuild {table}` needs the new `CREATE TABLE {table} (…)` in the file")));
+        return Err(err(
+            line,
+            format!("`rebuild {table}` needs the new `CREATE TABLE {table} (…)` in the file"),
+        ));
     };
     let mapping = stmts.get(1).filter(|s| {
         let first = ident_tokens(s.sql).into_iter().next().unwrap_or_default();
-        ["SELECT", "WITH", "VALUES"].iter().any(|k| first.eq_ignore_ascii_case(k))
+        ["SELECT", "WITH", "VALUES"]
+            .iter()
+            .any(|k| first.eq_ignore_ascii_case(k))
     });
     let mut rebuild = Rebuild::new(table, create.sql).drop(drop.iter().cloned());
     if let Some(m) = mapping {
@@ -379,17 +463,37 @@ pub(crate) fn expand_body(
     let mut chunks = Vec::new();
     let head = &script.sql[..create.offset];
     if !head.trim().is_empty() {
-        chunks.push(Chunk { sql: head.to_owned(), line: 1, generated: false });
+        chunks.push(Chunk {
+            sql: head.to_owned(),
+            line: 1,
+            generated: false,
+        });
     }
     // The rewritten CREATE keeps the line of the statement it came from, so an error in it points there.
-    chunks.push(Chunk { sql: plan.create, line: create.line, generated: true });
-    chunks.push(Chunk { sql: plan.copy, line: mapping.map_or(line, |m| m.line), generated: true });
-    chunks.push(Chunk { sql: plan.swap, line, generated: true });
+    chunks.push(Chunk {
+        sql: plan.create,
+        line: create.line,
+        generated: true,
+    });
+    chunks.push(Chunk {
+        sql: plan.copy,
+        line: mapping.map_or(line, |m| m.line),
+        generated: true,
+    });
+    chunks.push(Chunk {
+        sql: plan.swap,
+        line,
+        generated: true,
+    });
     let last = mapping.unwrap_or(create);
     let rest_at = last.offset + last.sql.len();
     let rest = &script.sql[rest_at..];
     if split::has_statements(rest) {
-        chunks.push(Chunk { sql: rest.to_owned(), line: split::line_of(&script.sql, rest_at), generated: false });
+        chunks.push(Chunk {
+            sql: rest.to_owned(),
+            line: split::line_of(&script.sql, rest_at),
+            generated: false,
+        });
     }
     Ok(chunks)
 }
@@ -402,9 +506,20 @@ mod tests {
     fn renames_the_create() {
         let r = |c: &str| rename_create(c, "t", "_tmp");
         assert_eq!(r("CREATE TABLE t(x);").unwrap(), "CREATE TABLE \"_tmp\"(x)");
-        assert_eq!(r("create /* c */ table \"T\" (x)").unwrap(), "create /* c */ table \"_tmp\" (x)");
-        assert_eq!(r("CREATE TABLE main.[t](x)").unwrap(), "CREATE TABLE \"_tmp\"(x)");
-        assert!(r("CREATE TABLE u(x)").unwrap_err().to_string().contains("for `u`"));
+        assert_eq!(
+            r("create /* c */ table \"T\" (x)").unwrap(),
+            "create /* c */ table \"_tmp\" (x)"
+        );
+        assert_eq!(
+            r("CREATE TABLE main.[t](x)").unwrap(),
+            "CREATE TABLE \"_tmp\"(x)"
+        );
+        assert!(
+            r("CREATE TABLE u(x)")
+                .unwrap_err()
+                .to_string()
+                .contains("for `u`")
+        );
         assert!(r("CREATE TEMP TABLE t(x)").is_err());
         assert!(r("CREATE TABLE IF NOT EXISTS t(x)").is_err());
         assert!(r("CREATE INDEX i ON t(x)").is_err());

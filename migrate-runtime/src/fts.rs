@@ -122,9 +122,16 @@ fn command(
     .map(drop)
 }
 
-fn sqlite_err(index: &Fts5Index, command: &'static str) -> impl FnOnce(rusqlite::Error) -> FtsError + use<> {
+fn sqlite_err(
+    index: &Fts5Index,
+    command: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> FtsError + use<> {
     let index = index.name().to_owned();
-    move |source| FtsError::Sqlite { index, command, source }
+    move |source| FtsError::Sqlite {
+        index,
+        command,
+        source,
+    }
 }
 
 /// Re-indexes every row of the content table (the `'rebuild'` command): repairs an index that drifted.
