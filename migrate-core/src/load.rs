@@ -271,6 +271,31 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
     Ok(files)
 }
 
+/// Lists the entries of an `include_dir::Dir` for [`load_files`] (feature `include-dir`), so a directory embedded
+/// with `include_dir!` is held to exactly the rules the macro applies. Files are named by their path inside the
+/// embedded directory.
+///
+/// ```
+/// static DIR: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/../examples/todo/migrations");
+/// let set = migrate_core::load::load_files(migrate_core::load::read_include_dir(&DIR)).unwrap();
+/// assert_eq!(set[0].name, "create_todos");
+/// ```
+#[cfg(feature = "include-dir")]
+pub fn read_include_dir(dir: &include_dir::Dir<'_>) -> Vec<SourceFile> {
+    dir.entries()
+        .iter()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let file_name = path.file_name()?.to_string_lossy().into_owned();
+            let contents = match entry {
+                include_dir::DirEntry::Dir(_) => Entry::Dir,
+                include_dir::DirEntry::File(f) => Entry::File(f.contents().to_vec()),
+            };
+            Some(SourceFile { file_name, display: path.display().to_string(), contents })
+        })
+        .collect()
+}
+
 /// Validates a list of files and returns the migrations in version order, with checksums and chain values.
 ///
 /// ```
@@ -477,6 +502,22 @@ mod tests {
             Err(LoadError::DuplicateVersion { version: 3, files }) if files == ["m/3_c.sql", "app::clash"]
         ));
         assert!(matches!(add_code_migrations(&mut set, &[decl(9, "Bad")]), Err(LoadError::BadName { .. })));
+    }
+
+    #[cfg(feature = "include-dir")]
+    #[test]
+    fn include_dir_follows_the_same_rules() {
+        static GOOD: include_dir::Dir<'_> =
+            include_dir::include_dir!("$CARGO_MANIFEST_DIR/../examples/todo/migrations");
+        let set = load_files(read_include_dir(&GOOD)).unwrap();
+        assert_eq!(set.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(set[0].up.path, "0001_create_todos.up.sql");
+        let on_disk = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo/migrations")).unwrap();
+        assert_eq!(set.last().unwrap().chain, on_disk.last().unwrap().chain);
+
+        static BAD: include_dir::Dir<'_> =
+            include_dir::include_dir!("$CARGO_MANIFEST_DIR/../tests/ui/fixtures/duplicate_version");
+        assert!(matches!(load_files(read_include_dir(&BAD)), Err(LoadError::DuplicateVersion { version: 1, .. })));
     }
 
     #[test]
