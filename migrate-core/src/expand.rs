@@ -375,16 +375,34 @@ impl Introspect for rusqlite::Connection {
         sql: &str,
         inspect: &mut dyn FnMut(&dyn Introspect),
     ) -> Result<Result<(), String>, String> {
-        // A savepoint nests inside whatever transaction the caller holds and opens one when there is none.
-        self.execute_batch("SAVEPOINT migrate_expand")
-            .map_err(|e| e.to_string())?;
-        let applied = self.execute_batch(sql).map_err(|e| e.to_string());
-        if applied.is_ok() {
-            inspect(self);
+        // A trial run is about the schema: foreign key enforcement would make e.g. a rebuild's DROP TABLE fail (the
+        // runtime runs it with enforcement off). The pragma only takes effect outside a transaction.
+        let fk_was_on = self.is_autocommit()
+            && self
+                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, bool>(0))
+                .map_err(|e| e.to_string())?;
+        if fk_was_on {
+            self.execute_batch("PRAGMA foreign_keys = OFF")
+                .map_err(|e| e.to_string())?;
         }
-        self.execute_batch("ROLLBACK TO migrate_expand; RELEASE migrate_expand")
-            .map_err(|e| format!("cannot undo the trial run: {e}"))?;
-        Ok(applied)
+        // A savepoint nests inside whatever transaction the caller holds and opens one when there is none.
+        let result = self
+            .execute_batch("SAVEPOINT migrate_expand")
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                let applied = self.execute_batch(sql).map_err(|e| e.to_string());
+                if applied.is_ok() {
+                    inspect(self);
+                }
+                self.execute_batch("ROLLBACK TO migrate_expand; RELEASE migrate_expand")
+                    .map_err(|e| format!("cannot undo the trial run: {e}"))?;
+                Ok(applied)
+            });
+        if fk_was_on {
+            self.execute_batch("PRAGMA foreign_keys = ON")
+                .map_err(|e| e.to_string())?;
+        }
+        result
     }
 }
 

@@ -350,3 +350,37 @@ fn an_fts5_content_table_can_be_rebuilt() {
     )
     .unwrap();
 }
+
+#[test]
+fn fts5_checks_run_after_a_rebuild_in_the_same_file() {
+    // Foreign keys are on and books reference authors: the trial run of the rebuild must not trip over them, or the
+    // FTS5 checks would silently be skipped.
+    let db = db();
+    db.execute_batch(
+        "CREATE TABLE reviews (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id));
+         INSERT INTO reviews VALUES (1, 1);",
+    )
+    .unwrap();
+    let rebuild = "-- migrate:rebuild authors\n\
+                   -- migrate:fts5 authors_fts content=authors content_rowid=id columns=name,bio\n\
+                   CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL, books INTEGER NOT NULL DEFAULT 0);\n";
+    let e = expand_err(&db, rebuild);
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("has no column `bio`"), "{e}");
+    assert_eq!(
+        count(&db, "PRAGMA foreign_keys"),
+        1,
+        "the trial run restores foreign key enforcement"
+    );
+
+    apply(&db, &rebuild.replace(",bio", "")).unwrap();
+    let hits: i64 = db
+        .query_row(
+            "SELECT count(*) FROM authors_fts WHERE authors_fts MATCH 'ursula'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(hits, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM books"), 3);
+}
