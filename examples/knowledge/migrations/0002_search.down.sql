@@ -1,0 +1,1 @@
+-- The generated down drops the triggers and the index before this file's body; nothing to add by hand.

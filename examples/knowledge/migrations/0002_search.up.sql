@@ -1,0 +1,3 @@
+-- Full-text search over title and content. The directive generates the FTS5 table, the three sync triggers and a
+-- 'rebuild' that indexes the entries already stored; the build checks that `id` is the INTEGER PRIMARY KEY.
+-- migrate:fts5 knowledge_fts content=knowledge_entries content_rowid=id columns=title,content tokenize='porter unicode61'

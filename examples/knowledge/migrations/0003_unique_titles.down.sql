@@ -1,0 +1,7 @@
+-- migrate:rebuild knowledge_entries
+CREATE TABLE knowledge_entries (
+    id         INTEGER PRIMARY KEY,
+    title      TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
