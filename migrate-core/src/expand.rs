@@ -132,6 +132,25 @@ pub fn expand_down(
     let Some(down) = down else {
         return Ok(None);
     };
+    // How a migration runs (foreign keys, transaction) is read from its up file, for both directions.
+    if let Some((line, _)) = down
+        .directives
+        .list
+        .iter()
+        .find(|(_, d)| matches!(d, Directive::Rebuild { .. }))
+    {
+        if !up.directives.foreign_keys_off() {
+            return Err(err(
+                down,
+                *line,
+                format!(
+                    "a `rebuild` in a down file needs foreign keys off, which is read from the up file: add \
+                     `-- migrate:foreign-keys=off` to {}",
+                    up.path
+                ),
+            ));
+        }
+    }
     let mut prelude = Vec::new();
     for (line, d) in up.directives.list.iter().rev() {
         if let Directive::Fts5(idx) = d {

@@ -384,3 +384,26 @@ fn fts5_checks_run_after_a_rebuild_in_the_same_file() {
     assert_eq!(hits, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM books"), 3);
 }
+
+#[test]
+fn a_rebuild_in_a_down_file_needs_foreign_keys_off_in_the_up_file() {
+    use migrate_core::expand::expand_down;
+    let db = db();
+    let down = Script {
+        path: "m/5_x.down.sql".into(),
+        ..script(
+            "-- note\n-- migrate:rebuild authors\nCREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT, legacy TEXT, books INTEGER);",
+        )
+    };
+    let plain_up = script("ALTER TABLE authors ADD COLUMN extra TEXT;");
+    let e = expand_down(&plain_up, Some(&down), Some(&db)).unwrap_err();
+    assert_eq!((e.file.as_str(), e.line), ("m/5_x.down.sql", 2));
+    assert!(e.message.contains("-- migrate:foreign-keys=off"), "{e}");
+    let fk_up = script("-- migrate:foreign-keys=off\nALTER TABLE authors ADD COLUMN extra TEXT;");
+    let chunks = expand_down(&fk_up, Some(&down), Some(&db))
+        .unwrap()
+        .unwrap();
+    assert!(
+        join(&chunks).contains("ALTER TABLE \"_migrate_rebuild_authors\" RENAME TO \"authors\"")
+    );
+}
