@@ -17,7 +17,7 @@ fn unbackfill(_tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError>
 static WITH_CODE: migrate::Migrations = migrate::embed_migrations!(
     "examples/todo/migrations",
     set = "todo",
-    code = [(2, "noop_between", unbackfill), (10, "trim_titles", backfill, unbackfill)],
+    code = [(4, "noop", unbackfill), (10, "trim_titles", backfill, unbackfill)],
 );
 
 fn read(file: &str) -> String {
@@ -62,14 +62,16 @@ fn schema_data_is_embedded() {
 #[test]
 fn code_migrations_sit_among_the_files() {
     let v: Vec<(u64, bool, bool)> = WITH_CODE.iter().map(|m| (m.version(), m.is_code(), m.is_reversible())).collect();
-    assert_eq!(v, [(1, false, true), (2, true, false), (3, false, true), (10, true, true)]);
+    assert_eq!(v, [(1, false, true), (2, false, true), (3, false, true), (4, true, false), (10, true, true)]);
     assert_eq!(WITH_CODE.set_name(), "todo");
     let code = WITH_CODE.get(10).unwrap();
     assert_eq!(code.checksum(), migrate_core::load::code_checksum(10, "trim_titles"));
     assert!(code.up_sql().is_none());
-    // The chain covers the code migrations too, so it differs from the files-only set from version 2 on.
-    assert_eq!(WITH_CODE.get(1).unwrap().chain(), TODO.get(1).unwrap().chain());
-    assert_ne!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());
-    // A code migration does not change the schema the build computed.
-    assert_eq!(WITH_CODE.get(2).unwrap().schema_hash(), TODO.get(1).unwrap().schema_hash());
+    // The chain continues through the code migrations.
+    assert_eq!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());
+    let c4 = checksum::chain(&TODO.get(3).unwrap().chain(), 4, &migrate_core::load::code_checksum(4, "noop"));
+    assert_eq!(WITH_CODE.get(4).unwrap().chain(), c4);
+    assert_eq!(WITH_CODE.get(10).unwrap().chain(), checksum::chain(&c4, 10, &code.checksum()));
+    // The build does not run code migrations, so it records the schema as unchanged by them.
+    assert_eq!(WITH_CODE.get(10).unwrap().schema_hash(), TODO.get(3).unwrap().schema_hash());
 }
