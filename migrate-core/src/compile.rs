@@ -24,11 +24,11 @@
 use crate::checksum::Checksum;
 use crate::expand::{self, Chunk, ExpandError};
 use crate::load::MigrationSource;
-use crate::schema::{self, HashSum, Object, Schema, SchemaDiff};
+use crate::schema::{self, HashSum, Object, ObjectKind, Row, Schema, SchemaDiff};
 use crate::split;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization, TransactionOperation};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -360,11 +360,22 @@ struct Actions {
 
 impl Actions {
     fn record(&mut self, ctx: &AuthContext<'_>) {
+        let main = ctx
+            .database_name
+            .is_none_or(|d| d.eq_ignore_ascii_case("main"));
         match ctx.action {
-            AuthAction::DropTable { table_name } | AuthAction::DropVtable { table_name, .. } => {
+            // Objects of attached databases are not part of the schema (temp objects have their own actions).
+            AuthAction::DropTable { .. }
+            | AuthAction::DropIndex { .. }
+            | AuthAction::DropView { .. }
+            | AuthAction::DropTrigger { .. }
+                if !main => {}
+            AuthAction::DropTable { table_name } => {
                 self.ddl = true;
                 self.dropped.push((false, table_name.to_owned()));
             }
+            // Dropping a virtual table drops its shadow tables, which are not attached to it by name.
+            AuthAction::DropVtable { .. } => self.rescan = true,
             AuthAction::DropIndex { index_name, .. } => {
                 self.ddl = true;
                 self.dropped.push((false, index_name.to_owned()));
@@ -450,7 +461,7 @@ fn name_key(trigger: bool, name: &str) -> (bool, String) {
     (trigger, name.to_ascii_lowercase())
 }
 
-/// An in-memory database whose structural schema hash is kept up to date as statements run.
+/// An in-memory database whose structural schema hash is kept up to date as migrations run.
 struct Tracked {
     conn: Connection,
     log: Arc<Mutex<Actions>>,
@@ -460,7 +471,15 @@ struct Tracked {
     names: HashMap<(bool, String), i64>,
     /// Lower-cased table name → rowids of the rows that belong to it (indexes, triggers, the table itself).
     children: HashMap<String, Vec<i64>>,
+    /// Lower-cased names of the virtual tables, the only possible owners of shadow tables.
+    virtual_tables: HashSet<String>,
     sum: HashSum,
+}
+
+/// What [`Tracked::note`] saw of a batch of statements.
+struct Batch {
+    /// A statement was seen whose effect on the schema cannot be bounded (rename, `VACUUM`).
+    rescan: bool,
 }
 
 impl Tracked {
@@ -483,6 +502,7 @@ impl Tracked {
             rows: BTreeMap::new(),
             names: HashMap::new(),
             children: HashMap::new(),
+            virtual_tables: HashSet::new(),
             sum: HashSum::default(),
         };
         db.rescan().map_err(|e| e.to_string())?;
@@ -507,6 +527,75 @@ impl Tracked {
         std::mem::take(&mut *self.log.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Starts a batch of statements whose schema changes [`Tracked::sync`] takes in afterwards. Describing once
+    /// per migration rather than per statement matters: every DDL statement invalidates every prepared statement.
+    fn begin(&mut self) -> Batch {
+        self.take_log();
+        Batch { rescan: false }
+    }
+
+    /// Notes a statement of the batch before it runs.
+    fn note(batch: &mut Batch, sql: &str) {
+        let head = sql.get(..6).unwrap_or("");
+        if head.eq_ignore_ascii_case("vacuum") {
+            batch.rescan = true;
+        } else if head
+            .get(..5)
+            .is_some_and(|h| h.eq_ignore_ascii_case("alter"))
+            && !schema::alter_changes_only_its_table(sql)
+        {
+            // A rename rewrites the SQL of other objects that refer to the renamed table or column.
+            batch.rescan = true;
+        }
+    }
+
+    /// Brings the cache up to date with what the batch's statements did.
+    fn sync(&mut self, batch: Batch) -> rusqlite::Result<()> {
+        let actions = self.take_log();
+        if batch.rescan || actions.rescan || (actions.schema_write && !actions.ddl) {
+            return self.rescan();
+        }
+        if !actions.ddl {
+            return Ok(());
+        }
+        // Rows that existed before the batch and may have changed or gone: altered tables (ADD/DROP COLUMN
+        // rewrite only the table's own row) and dropped objects with everything attached to them.
+        // A successful DROP removed the object, and for a table everything attached to it: no need to ask.
+        for (trigger, name) in &actions.dropped {
+            let mut gone: Vec<i64> = self
+                .names
+                .get(&name_key(*trigger, name))
+                .copied()
+                .into_iter()
+                .collect();
+            if !*trigger {
+                gone.extend(
+                    self.children
+                        .get(&name.to_ascii_lowercase())
+                        .into_iter()
+                        .flatten()
+                        .copied(),
+                );
+            }
+            for rowid in gone {
+                self.remove(rowid);
+            }
+        }
+        // ADD and DROP COLUMN rewrite only the table's own row.
+        let altered: Vec<i64> = actions
+            .altered
+            .iter()
+            .filter_map(|t| self.names.get(&name_key(false, t)).copied())
+            .collect();
+        for rowid in altered {
+            self.refresh(rowid)?;
+        }
+        // A new row gets a rowid above the largest one at its creation, which is at least the largest surviving
+        // row from before the batch: the cache's largest now that the drops are out of it.
+        let after = self.rows.last_key_value().map_or(0, |(k, _)| *k);
+        self.scan_new(after)
+    }
+
     /// Runs one migration's chunks as the runtime would: in a transaction unless `no-transaction`, with foreign key
     /// enforcement off around it for `foreign-keys=off`.
     fn run_migration(
@@ -519,8 +608,8 @@ impl Tracked {
             Direction::Up => &m.up,
             Direction::Down => m.down.as_ref().unwrap_or(&m.up),
         };
-        // Down scripts start with what the up file's fts5 directives generate (see `expand`); those chunks' lines are
-        // lines of the up file.
+        // Down scripts start with what the up file's fts5 directives generate (see `expand`); those chunks' lines
+        // are lines of the up file.
         let prelude = match dir {
             Direction::Up => 0,
             Direction::Down => {
@@ -537,6 +626,7 @@ impl Tracked {
         };
         let fk_off = m.up.directives.foreign_keys_off();
         let in_tx = !m.up.directives.no_transaction();
+        let mut batch = self.begin();
         if fk_off {
             self.conn
                 .execute_batch("PRAGMA foreign_keys = OFF")
@@ -552,23 +642,22 @@ impl Tracked {
                 &script.path
             };
             for st in split::statements(&chunk.sql) {
-                let line = if chunk.generated {
-                    chunk.line
-                } else {
-                    chunk.line + st.line - 1
-                };
-                self.execute(st.sql).map_err(|e| match e {
-                    Failure::Statement(e) => CompileError::Statement {
+                Self::note(&mut batch, st.sql);
+                self.conn
+                    .execute_batch(st.sql)
+                    .map_err(|e| CompileError::Statement {
                         file: file.clone(),
-                        line,
+                        line: if chunk.generated {
+                            chunk.line
+                        } else {
+                            chunk.line + st.line - 1
+                        },
                         generated: chunk.generated,
                         direction: dir,
                         statement: shorten(st.sql),
                         message: sqlite_message(&e, st.sql),
                         sqlite_version: rusqlite::version().to_owned(),
-                    },
-                    Failure::Tracking(e) => db_err(e),
-                })?;
+                    })?;
             }
         }
         if in_tx {
@@ -579,60 +668,16 @@ impl Tracked {
                 .execute_batch("PRAGMA foreign_keys = ON")
                 .map_err(db_err)?;
         }
-        Ok(())
-    }
-
-    /// Executes one statement and brings the cache up to date with what it did.
-    fn execute(&mut self, sql: &str) -> Result<(), Failure> {
-        self.take_log();
-        let before_max = self.rows.last_key_value().map_or(0, |(k, _)| *k);
-        self.conn.execute_batch(sql).map_err(Failure::Statement)?;
-        let actions = self.take_log();
-        if actions.rescan || (actions.schema_write && !actions.ddl) || is_vacuum(sql) {
-            return self.rescan().map_err(Failure::Tracking);
-        }
-        if !actions.ddl {
-            return Ok(());
-        }
-        if !actions.altered.is_empty() {
-            // ADD and DROP COLUMN only rewrite the table's own row; a rename rewrites other objects' SQL too.
-            if schema::alter_changes_only_its_table(sql) {
-                for t in &actions.altered {
-                    if let Some(rowid) = self.names.get(&name_key(false, t)).copied() {
-                        self.refresh(rowid).map_err(Failure::Tracking)?;
-                    }
-                }
-            } else {
-                return self.rescan().map_err(Failure::Tracking);
-            }
-        }
-        for (trigger, name) in &actions.dropped {
-            let mut affected: Vec<i64> = self
-                .names
-                .get(&name_key(*trigger, name))
-                .copied()
-                .into_iter()
-                .collect();
-            if !*trigger {
-                affected.extend(
-                    self.children
-                        .get(&name.to_ascii_lowercase())
-                        .into_iter()
-                        .flatten()
-                        .copied(),
-                );
-            }
-            for rowid in affected {
-                self.refresh(rowid).map_err(Failure::Tracking)?;
-            }
-        }
-        self.scan_new(before_max).map_err(Failure::Tracking)
+        self.sync(batch).map_err(db_err)
     }
 
     fn remove(&mut self, rowid: i64) {
         if let Some(e) = self.rows.remove(&rowid) {
-            if let Some((_, h)) = &e.object {
+            if let Some((o, h)) = &e.object {
                 self.sum.remove(h);
+                if o.kind() == ObjectKind::VirtualTable {
+                    self.virtual_tables.remove(&e.name.to_ascii_lowercase());
+                }
             }
             let key = name_key(e.kind == "trigger", &e.name);
             if self.names.get(&key) == Some(&rowid) {
@@ -648,58 +693,89 @@ impl Tracked {
         }
     }
 
-    fn insert(
-        &mut self,
-        rowid: i64,
-        kind: &str,
-        name: &str,
-        tbl_name: &str,
-        sql: Option<&str>,
-    ) -> rusqlite::Result<()> {
-        self.remove(rowid);
-        let object = schema::describe(&self.conn, kind, name, tbl_name, sql)?.map(|o| {
-            let h = o.hash();
-            (o, h)
-        });
-        if let Some((_, h)) = &object {
-            self.sum.add(h);
+    /// Whether `PRAGMA table_list` calls this table a shadow table. The pragma walks every table, so it is only
+    /// asked when a virtual table that could own the name exists.
+    fn is_shadow(&self, kind: &str, name: &str) -> rusqlite::Result<bool> {
+        let candidate = kind == "table"
+            && schema::shadow_owner(name)
+                .is_some_and(|o| self.virtual_tables.contains(&o.to_ascii_lowercase()));
+        if !candidate {
+            return Ok(false);
         }
-        self.names.insert(name_key(kind == "trigger", name), rowid);
-        self.children
-            .entry(tbl_name.to_ascii_lowercase())
-            .or_default()
-            .push(rowid);
-        let entry = Entry {
-            kind: kind.to_owned(),
-            name: name.to_owned(),
-            tbl_name: tbl_name.to_owned(),
-            sql: sql.map(str::to_owned),
-            object,
-        };
-        self.rows.insert(rowid, entry);
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT type FROM pragma_table_list(?1) WHERE schema = 'main'")?;
+        let mut rows = st.query([name])?;
+        Ok(match rows.next()? {
+            Some(r) => r.get_ref(0)?.as_str()? == "shadow",
+            None => false,
+        })
+    }
+
+    /// Registers the virtual tables among rows about to be described, so their shadow tables are recognized
+    /// whatever order the rows come in.
+    fn note_virtual_tables(&mut self, rows: &[Row]) {
+        for r in rows {
+            if r.kind == "table"
+                && !schema::is_internal(&r.name)
+                && r.sql.as_deref().is_some_and(schema::is_virtual_table_sql)
+            {
+                self.virtual_tables.insert(r.name.to_ascii_lowercase());
+            }
+        }
+    }
+
+    /// Describes rows read with [`schema::read_rows`] into the cache, replacing what it had for their rowids.
+    fn insert_rows(&mut self, rows: Vec<Row>) -> rusqlite::Result<()> {
+        for r in &rows {
+            self.remove(r.rowid);
+        }
+        self.note_virtual_tables(&rows);
+        for row in rows {
+            let shadow = self.is_shadow(&row.kind, &row.name)?;
+            let object = schema::describe(&row, shadow).map(|o| {
+                let h = o.hash();
+                (o, h)
+            });
+            if let Some((o, h)) = &object {
+                self.sum.add(h);
+                if o.kind() == ObjectKind::VirtualTable {
+                    self.virtual_tables.insert(row.name.to_ascii_lowercase());
+                }
+            }
+            self.names
+                .insert(name_key(row.kind == "trigger", &row.name), row.rowid);
+            self.children
+                .entry(row.tbl_name.to_ascii_lowercase())
+                .or_default()
+                .push(row.rowid);
+            let entry = Entry {
+                kind: row.kind,
+                name: row.name,
+                tbl_name: row.tbl_name,
+                sql: row.sql,
+                object,
+            };
+            self.rows.insert(row.rowid, entry);
+        }
         Ok(())
     }
 
     /// Re-reads one row: gone, unchanged, or described again.
     fn refresh(&mut self, rowid: i64) -> rusqlite::Result<()> {
-        let row: Option<(String, String, String, Option<String>)> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT type, name, tbl_name, sql FROM main.sqlite_master WHERE rowid = ?1",
-            )?;
-            let mut rows = st.query([rowid])?;
-            match rows.next()? {
-                Some(r) => Some((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                None => None,
-            }
-        };
-        match row {
+        let mut rows = schema::read_bare_rows(&self.conn, rowid, rowid)?;
+        match rows.pop() {
             None => self.remove(rowid),
-            Some((kind, name, tbl, sql)) => {
+            Some(mut row) => {
                 let same = self.rows.get(&rowid).is_some_and(|e| {
-                    e.kind == kind && e.name == name && e.tbl_name == tbl && e.sql == sql
+                    e.kind == row.kind
+                        && e.name == row.name
+                        && e.tbl_name == row.tbl_name
+                        && e.sql == row.sql
                 });
                 if !same {
-                    self.insert(rowid, &kind, &name, &tbl, sql.as_deref())?;
+                    row.load_facts(&self.conn)?;
+                    self.insert_rows(vec![row])?;
                 }
             }
         }
@@ -708,19 +784,8 @@ impl Tracked {
 
     /// Describes the rows created since the largest rowid was `after`.
     fn scan_new(&mut self, after: i64) -> rusqlite::Result<()> {
-        let new: Vec<(i64, String, String, String, Option<String>)> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master WHERE rowid > ?1 ORDER BY rowid",
-            )?;
-            st.query_map([after], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        for (rowid, kind, name, tbl, sql) in new {
-            self.insert(rowid, &kind, &name, &tbl, sql.as_deref())?;
-        }
-        Ok(())
+        let new = schema::read_rows(&self.conn, after.saturating_add(1), i64::MAX)?;
+        self.insert_rows(new)
     }
 
     /// Compares every row with the cache; describes only rows that changed.
@@ -743,13 +808,7 @@ impl Tracked {
                     e.kind == kind && e.name == name && e.tbl_name == tbl && e.sql.as_deref() == sql
                 });
                 if !same {
-                    changed.push((
-                        rowid,
-                        kind.to_owned(),
-                        name.to_owned(),
-                        tbl.to_owned(),
-                        sql.map(str::to_owned),
-                    ));
+                    changed.push(rowid);
                 }
             }
         }
@@ -763,28 +822,24 @@ impl Tracked {
         for rowid in gone {
             self.remove(rowid);
         }
-        // Remove every changed row first: a rename may move a name from one row to another.
-        for (rowid, ..) in &changed {
-            self.remove(*rowid);
+        let mut rows = Vec::with_capacity(changed.len());
+        for rowid in changed {
+            rows.extend(schema::read_rows(&self.conn, rowid, rowid)?);
         }
-        for (rowid, kind, name, tbl, sql) in changed {
-            self.insert(rowid, &kind, &name, &tbl, sql.as_deref())?;
-        }
-        Ok(())
+        // All at once: a rename may move a name from one row to another.
+        self.insert_rows(rows)
     }
-}
 
-enum Failure {
-    /// The migration's statement failed.
-    Statement(rusqlite::Error),
-    /// Reading the schema afterwards failed.
-    Tracking(rusqlite::Error),
-}
-
-fn is_vacuum(sql: &str) -> bool {
-    sql.trim_start()
-        .get(..6)
-        .is_some_and(|w| w.eq_ignore_ascii_case("vacuum"))
+    /// Runs statements as one batch (for tests of the bookkeeping).
+    #[cfg(test)]
+    fn execute(&mut self, sql: &str) -> rusqlite::Result<()> {
+        let mut batch = self.begin();
+        for st in split::statements(sql) {
+            Self::note(&mut batch, st.sql);
+            self.conn.execute_batch(st.sql)?;
+        }
+        self.sync(batch)
+    }
 }
 
 impl fmt::Display for Direction {
@@ -1229,6 +1284,15 @@ mod tests {
             VACUUM;
             CREATE TABLE last(x INT) STRICT;
         ";
+        let batches = [
+            // The newest row goes and its rowid is reused within one batch.
+            "CREATE TABLE top1(a); CREATE INDEX top1_a ON top1(a); DROP TABLE top1; CREATE TABLE reuse(b);",
+            "DROP TABLE reuse; CREATE TABLE reuse(c); CREATE INDEX reuse_c ON reuse(c); DROP INDEX reuse_c;",
+            // A table of the same name in an attached database is not the main one.
+            "ATTACH ':memory:' AS aux; CREATE TABLE aux.last(x); DROP TABLE aux.last; DETACH aux;",
+            "CREATE TEMP TABLE last(y); DROP TABLE last; CREATE TEMP VIEW tv AS SELECT 1;",
+            "CREATE VIRTUAL TABLE v2 USING fts5(x); DROP TABLE v2; CREATE TABLE v2_data(x);",
+        ];
         let mut db = Tracked::open().unwrap();
         for st in split::statements(script) {
             if db.execute(st.sql).is_err() {
@@ -1238,16 +1302,19 @@ mod tests {
             assert_eq!(db.schema(), read, "after {}", st.sql);
             assert_eq!(db.hash(), read.hash(), "after {}", st.sql);
         }
-        assert!(
+        for b in batches {
+            db.execute(b).unwrap();
+            let read = Schema::read(&db.conn).unwrap();
+            assert_eq!(db.schema(), read, "after {b}");
+            assert_eq!(db.hash(), read.hash(), "after {b}");
+        }
+        let has = |name: &str| {
             db.schema()
-                .get(crate::schema::ObjectKind::Table, "parent")
+                .get(crate::schema::ObjectKind::Table, name)
                 .is_some()
-        );
-        assert!(
-            db.schema()
-                .get(crate::schema::ObjectKind::Table, "z")
-                .is_none()
-        );
+        };
+        assert!(has("reuse") && has("last") && has("v2_data") && has("parent"));
+        assert!(!has("z") && !has("top1"));
     }
 
     /// 2000 small migrations, everything on. Run with `--ignored --nocapture` to see the time; in the test
@@ -1283,5 +1350,33 @@ mod tests {
             ));
         }
         files
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    #[test]
+    #[ignore]
+    fn probe_baseline() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let t = std::time::Instant::now();
+        for i in 1..=2000 {
+            c.execute_batch("BEGIN").unwrap();
+            c.execute_batch(&format!(
+                "CREATE TABLE t_{i}(id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT)"
+            ))
+            .unwrap();
+            c.execute_batch(&format!("CREATE INDEX t_{i}_name ON t_{i}(name)"))
+                .unwrap();
+            c.execute_batch("COMMIT").unwrap();
+        }
+        eprintln!("ups: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for i in (1..=2000).rev() {
+            c.execute_batch("BEGIN").unwrap();
+            c.execute_batch(&format!("DROP TABLE t_{i}")).unwrap();
+            c.execute_batch("COMMIT").unwrap();
+        }
+        eprintln!("downs: {:?}", t.elapsed());
     }
 }

@@ -143,21 +143,23 @@ impl Schema {
     /// Like [`Schema::read`], leaving out the named tables (compared ignoring ASCII case) and the indexes and
     /// triggers on them, e.g. the migration history table.
     pub fn read_ignoring(conn: &rusqlite::Connection, ignore: &[&str]) -> rusqlite::Result<Schema> {
-        let rows: Vec<(String, String, String, Option<String>)> = {
-            let mut stmt =
-                conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_master")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        let shadows: Vec<String> = {
+            let mut stmt = conn.prepare(
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'",
+            )?;
+            stmt.query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?
         };
         let mut schema = Schema::default();
-        for (kind, name, tbl_name, sql) in rows {
+        for row in read_rows(conn, i64::MIN, i64::MAX)? {
             if ignore
                 .iter()
-                .any(|i| i.eq_ignore_ascii_case(&tbl_name) || i.eq_ignore_ascii_case(&name))
+                .any(|i| i.eq_ignore_ascii_case(&row.tbl_name) || i.eq_ignore_ascii_case(&row.name))
             {
                 continue;
             }
-            if let Some(obj) = describe(conn, &kind, &name, &tbl_name, sql.as_deref())? {
+            let shadow = row.kind == "table" && shadows.contains(&row.name);
+            if let Some(obj) = describe(&row, shadow) {
                 schema.insert(obj);
             }
         }
@@ -666,6 +668,12 @@ fn first_paren_list<'t, 'a>(toks: &'t [Tok<'a>]) -> Option<(Vec<&'t [Tok<'a>]>, 
 /// What the pragmas do not say about a table, from its stored SQL.
 #[derive(Debug, Default)]
 struct TableExtras {
+    /// `CREATE VIRTUAL TABLE`.
+    virtual_table: bool,
+    /// The `WITHOUT ROWID` table option.
+    without_rowid: bool,
+    /// The `STRICT` table option.
+    strict: bool,
     checks: Vec<String>,
     /// Canonical column name → (collation, generation expression).
     columns: HashMap<String, (Option<String>, Option<String>)>,
@@ -673,10 +681,24 @@ struct TableExtras {
 
 fn table_extras(sql: &str) -> TableExtras {
     let toks = tokens(sql);
-    let mut extras = TableExtras::default();
-    let Some((items, _)) = first_paren_list(&toks) else {
+    let mut extras = TableExtras {
+        virtual_table: toks.get(1).is_some_and(|t| t.is_word("virtual")),
+        ..TableExtras::default()
+    };
+    if extras.virtual_table {
+        return extras;
+    }
+    let Some((items, options)) = first_paren_list(&toks) else {
         return extras;
     };
+    // Table options follow the column list: `WITHOUT ROWID` and `STRICT`, separated by commas.
+    for (i, t) in options.iter().enumerate() {
+        if t.is_word("without") && options.get(i + 1).is_some_and(|n| n.is_word("rowid")) {
+            extras.without_rowid = true;
+        } else if t.is_word("strict") {
+            extras.strict = true;
+        }
+    }
     for item in items {
         let Some(first) = item.first() else { continue };
         let is_constraint = ["constraint", "primary", "unique", "check", "foreign"]
@@ -719,11 +741,23 @@ fn table_extras(sql: &str) -> TableExtras {
     extras
 }
 
-/// An index's key terms that are expressions, by position, and its WHERE clause, from its stored SQL.
-fn index_parts(sql: &str) -> (Vec<String>, Option<String>) {
+/// What an index's stored SQL says: its key terms as written (used for expression terms), `UNIQUE`, and its WHERE
+/// clause.
+struct IndexParts {
+    terms: Vec<String>,
+    unique: bool,
+    where_clause: Option<String>,
+}
+
+fn index_parts(sql: &str) -> IndexParts {
     let toks = tokens(sql);
+    let unique = toks.get(1).is_some_and(|t| t.is_word("unique"));
     let Some((items, after)) = first_paren_list(&toks) else {
-        return (Vec::new(), None);
+        return IndexParts {
+            terms: Vec::new(),
+            unique,
+            where_clause: None,
+        };
     };
     let terms = items
         .into_iter()
@@ -744,268 +778,425 @@ fn index_parts(sql: &str) -> (Vec<String>, Option<String>) {
         Some((w, rest)) if w.is_word("where") => Some(render(rest)),
         _ => None,
     };
-    (terms, where_clause)
+    IndexParts {
+        terms,
+        unique,
+        where_clause,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Describing objects
 
-/// Describes one `sqlite_schema` row of the `main` database, or `None` when it is not part of the structural schema
-/// (internal objects, constraint indexes, shadow tables). The incremental compiler and [`Schema::read`] both use
-/// this, which is what makes their hashes agree.
-pub(crate) fn describe(
+/// Whether a name is reserved for SQLite's own objects (`sqlite_%`).
+pub(crate) fn is_internal(name: &str) -> bool {
+    name.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
+}
+
+/// The virtual table that would own `name` as a shadow table: SQLite splits a shadow table's name at its last `_`
+/// (`docs_data` belongs to `docs`). Only a name whose owner exists as a virtual table can be a shadow table.
+pub(crate) fn shadow_owner(name: &str) -> Option<&str> {
+    name.rfind('_').map(|i| &name[..i])
+}
+
+/// Whether a `CREATE TABLE` statement creates a virtual table.
+pub(crate) fn is_virtual_table_sql(sql: &str) -> bool {
+    tokens(sql).get(1).is_some_and(|t| t.is_word("virtual"))
+}
+
+/// One `sqlite_schema` row of `main` with what the pragmas report about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) rowid: i64,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) tbl_name: String,
+    pub(crate) sql: Option<String>,
+    /// `None` until [`Row::load_facts`] ran.
+    facts: Option<Vec<Fact>>,
+}
+
+/// A pragma row about a table or an index.
+#[derive(Debug, Clone)]
+enum Fact {
+    /// `PRAGMA table_xinfo`.
+    Column {
+        cid: i64,
+        name: String,
+        ty: String,
+        notnull: bool,
+        default: Option<String>,
+        pk: i64,
+        hidden: i64,
+    },
+    /// `PRAGMA foreign_key_list`.
+    ForeignKey {
+        id: i64,
+        parent: String,
+        from: String,
+        to: Option<String>,
+        on_update: String,
+        on_delete: String,
+        matching: String,
+    },
+    /// A key column of an index SQLite made for a `UNIQUE` constraint (`index` numbers the constraint).
+    Unique { index: i64, term: Term },
+    /// A key column of an explicit index.
+    IndexTerm { seq: i64, term: Term },
+}
+
+/// A key column as `PRAGMA index_xinfo` reports it.
+#[derive(Debug, Clone)]
+struct Term {
+    cid: i64,
+    name: Option<String>,
+    desc: bool,
+    coll: Option<String>,
+}
+
+/// Reads the rows of `sqlite_schema` whose rowid is in `lo..=hi`, in rowid order, without pragma facts.
+pub(crate) fn read_bare_rows(
     conn: &rusqlite::Connection,
-    kind: &str,
-    name: &str,
-    tbl_name: &str,
-    sql: Option<&str>,
-) -> rusqlite::Result<Option<Object>> {
-    if name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_") {
-        return Ok(None);
+    lo: i64,
+    hi: i64,
+) -> rusqlite::Result<Vec<Row>> {
+    let mut st = conn.prepare_cached(
+        "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
+    )?;
+    st.query_map([lo, hi], |r| {
+        Ok(Row {
+            rowid: r.get(0)?,
+            kind: r.get(1)?,
+            name: r.get(2)?,
+            tbl_name: r.get(3)?,
+            sql: r.get(4)?,
+            facts: None,
+        })
+    })?
+    .collect()
+}
+
+/// Reads the rows of `sqlite_schema` whose rowid is in `lo..=hi`, in rowid order, with what the pragmas report.
+pub(crate) fn read_rows(
+    conn: &rusqlite::Connection,
+    lo: i64,
+    hi: i64,
+) -> rusqlite::Result<Vec<Row>> {
+    let mut rows = read_bare_rows(conn, lo, hi)?;
+    for row in &mut rows {
+        row.load_facts(conn)?;
     }
-    let Some(sql) = sql else { return Ok(None) };
-    match kind {
-        "table" => describe_table(conn, name, sql),
-        "index" => describe_index(conn, name, tbl_name, sql).map(Some),
-        "view" => Ok(Some(Object::new(
-            ObjectKind::View,
-            name.to_owned(),
-            vec![format!(
-                "view {} sql={}",
-                quote(name),
-                quote(&normalize_sql(sql))
-            )],
-        ))),
-        "trigger" => Ok(Some(Object::new(
-            ObjectKind::Trigger,
-            name.to_owned(),
-            vec![format!(
-                "trigger {} on {} sql={}",
-                quote(name),
-                quote(tbl_name),
-                quote(&normalize_sql(sql))
-            )],
-        ))),
-        _ => Ok(None),
+    Ok(rows)
+}
+
+/// Runs `PRAGMA main.<pragma>("<name>")` and maps its rows. A plain PRAGMA statement rather than the
+/// `pragma_…()` table-valued function: it is cheaper to prepare (which every DDL statement would force again for
+/// a cached statement), and its rows are generated when it is prepared, so there is nothing to cache anyway.
+fn pragma<T>(
+    conn: &rusqlite::Connection,
+    pragma: &str,
+    name: &str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut st = conn.prepare(&format!("PRAGMA main.{pragma}({})", quote_ident(name)))?;
+    st.query_map([], f)?.collect()
+}
+
+fn index_terms(conn: &rusqlite::Connection, index: &str) -> rusqlite::Result<Vec<(i64, Term)>> {
+    // index_xinfo: seqno, cid, name, desc, coll, key.
+    let all = pragma(conn, "index_xinfo", index, |r| {
+        let key: bool = r.get(5)?;
+        Ok((
+            key,
+            r.get::<_, i64>(0)?,
+            Term {
+                cid: r.get(1)?,
+                name: r.get(2)?,
+                desc: r.get(3)?,
+                coll: r.get(4)?,
+            },
+        ))
+    })?;
+    Ok(all
+        .into_iter()
+        .filter(|(key, ..)| *key)
+        .map(|(_, seq, t)| (seq, t))
+        .collect())
+}
+
+impl Row {
+    /// Asks the pragmas about this row's table or index. Virtual tables are not asked: their module may be
+    /// missing on the connection that reads them, and their SQL says all there is.
+    pub(crate) fn load_facts(&mut self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let mut facts = Vec::new();
+        let described = self.sql.is_some() && !is_internal(&self.name);
+        match self.kind.as_str() {
+            "table" if described && !self.sql.as_deref().is_some_and(is_virtual_table_sql) => {
+                // table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden.
+                facts.extend(pragma(conn, "table_xinfo", &self.name, |r| {
+                    Ok(Fact::Column {
+                        cid: r.get(0)?,
+                        name: r.get(1)?,
+                        ty: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        notnull: r.get(3)?,
+                        default: r.get(4)?,
+                        pk: r.get(5)?,
+                        hidden: r.get(6)?,
+                    })
+                })?);
+                // foreign_key_list: id, seq, table, from, to, on_update, on_delete, match.
+                let mut fks = pragma(conn, "foreign_key_list", &self.name, |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        Fact::ForeignKey {
+                            id: r.get(0)?,
+                            parent: r.get(2)?,
+                            from: r.get(3)?,
+                            to: r.get(4)?,
+                            on_update: r.get(5)?,
+                            on_delete: r.get(6)?,
+                            matching: r.get(7)?,
+                        },
+                    ))
+                })?;
+                fks.sort_by_key(|(id, seq, _)| (*id, *seq));
+                facts.extend(fks.into_iter().map(|(.., f)| f));
+                // index_list: seq, name, unique, origin, partial.
+                let uniques = pragma(conn, "index_list", &self.name, |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })?;
+                for (seq, index, origin) in uniques {
+                    if origin == "u" {
+                        for (_, term) in index_terms(conn, &index)? {
+                            facts.push(Fact::Unique { index: seq, term });
+                        }
+                    }
+                }
+            }
+            "index" if described => {
+                facts.extend(
+                    index_terms(conn, &self.name)?
+                        .into_iter()
+                        .map(|(seq, term)| Fact::IndexTerm { seq, term }),
+                );
+            }
+            _ => {}
+        }
+        self.facts = Some(facts);
+        Ok(())
     }
 }
 
-/// One foreign key as `PRAGMA foreign_key_list` reports it: parent table, child columns, parent columns (`None`
-/// when the reference names no columns), and the actions and match clause as one rendered string.
-type ForeignKey = (String, Vec<String>, Vec<Option<String>>, String);
-
-fn describe_table(
-    conn: &rusqlite::Connection,
-    name: &str,
-    sql: &str,
-) -> rusqlite::Result<Option<Object>> {
-    let (ty, without_rowid, strict) = {
-        let mut st = conn.prepare_cached(
-            "SELECT type, wr, strict FROM pragma_table_list(?1) WHERE schema = 'main'",
-        )?;
-        let mut rows = st.query([name])?;
-        match rows.next()? {
-            Some(r) => (
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, bool>(2)?,
-            ),
-            None => ("table".to_owned(), false, false),
+/// Describes one `sqlite_schema` row of the `main` database, or `None` when it is not part of the structural schema
+/// (internal objects, constraint indexes, shadow tables). The incremental compiler and [`Schema::read`] both use
+/// this on rows from [`read_rows`], which is what makes their hashes agree. `shadow`: whether `PRAGMA table_list`
+/// calls this table a virtual table's shadow table; the caller finds out, because that pragma walks every table
+/// and callers can ask it once for all rows (or skip it when no virtual table could own the name, see
+/// [`shadow_owner`]).
+pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
+    if shadow || is_internal(&row.name) {
+        return None;
+    }
+    let sql = row.sql.as_deref()?;
+    let name = &row.name;
+    let (kind, line) = match row.kind.as_str() {
+        "table" => {
+            return Some(describe_table(
+                name,
+                sql,
+                row.facts.as_deref().unwrap_or(&[]),
+            ));
         }
-    };
-    match ty.as_str() {
-        "shadow" => return Ok(None),
-        "virtual" => {
-            let line = format!(
-                "virtual-table {} sql={}",
+        "index" => {
+            return Some(describe_index(
+                name,
+                &row.tbl_name,
+                sql,
+                row.facts.as_deref().unwrap_or(&[]),
+            ));
+        }
+        "view" => (
+            ObjectKind::View,
+            format!("view {} sql={}", quote(name), quote(&normalize_sql(sql))),
+        ),
+        "trigger" => (
+            ObjectKind::Trigger,
+            format!(
+                "trigger {} on {} sql={}",
                 quote(name),
+                quote(&row.tbl_name),
                 quote(&normalize_sql(sql))
-            );
-            return Ok(Some(Object::new(
-                ObjectKind::VirtualTable,
-                name.to_owned(),
-                vec![line],
-            )));
-        }
-        _ => {}
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Object::new(kind, name.clone(), vec![line]))
+}
+
+fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
+    let extras = table_extras(sql);
+    if extras.virtual_table {
+        let line = format!(
+            "virtual-table {} sql={}",
+            quote(name),
+            quote(&normalize_sql(sql))
+        );
+        return Object::new(ObjectKind::VirtualTable, name.to_owned(), vec![line]);
     }
     let qname = quote(name);
     let mut lines = Vec::new();
     let mut head = format!("table {qname}");
-    if without_rowid {
+    if extras.without_rowid {
         head.push_str(" without-rowid");
     }
-    if strict {
+    if extras.strict {
         head.push_str(" strict");
     }
     lines.push(head);
-    let extras = table_extras(sql);
-
-    let mut st = conn.prepare_cached(
-        "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1, 'main') ORDER BY cid",
-    )?;
-    let mut rows = st.query([name])?;
-    while let Some(r) = rows.next()? {
-        let cid: i64 = r.get(0)?;
-        let col: String = r.get(1)?;
-        let ty: String = r.get::<_, Option<String>>(2)?.unwrap_or_default();
-        let notnull: bool = r.get(3)?;
-        let default: Option<String> = r.get(4)?;
-        let pk: i64 = r.get(5)?;
-        let hidden: i64 = r.get(6)?;
-        let mut line = format!(
-            "column {qname}.{} pos={cid} type={}",
-            quote(&col),
-            quote(&ty)
-        );
-        if notnull {
-            line.push_str(" notnull");
-        }
-        if let Some(d) = default {
-            line.push_str(&format!(" default={}", quote(&normalize_sql(&d))));
-        }
-        line.push_str(&format!(" pk={pk}"));
-        match hidden {
-            2 => line.push_str(" generated=virtual"),
-            3 => line.push_str(" generated=stored"),
-            _ => {}
-        }
-        if let Some((collate, generated)) = extras.columns.get(&canonical_ident(&col)) {
-            if let Some(c) = collate {
-                line.push_str(&format!(" collate={}", quote(c)));
-            }
-            if let Some(g) = generated {
-                line.push_str(&format!(" as={}", quote(g)));
-            }
-        }
-        lines.push(line);
-    }
-    drop(rows);
-
     for check in &extras.checks {
         lines.push(format!("check {qname} {}", quote(check)));
     }
-
-    let mut st = conn.prepare_cached(
-        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete, \"match\" \
-         FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq",
-    )?;
-    let mut rows = st.query([name])?;
-    let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let entry = fks.entry(id).or_default();
-        entry.0 = r.get(1)?;
-        entry.1.push(r.get(2)?);
-        entry.2.push(r.get(3)?);
-        entry.3 = format!(
-            "on-update={} on-delete={} match={}",
-            quote(&r.get::<_, String>(4)?),
-            quote(&r.get::<_, String>(5)?),
-            quote(&r.get::<_, String>(6)?)
-        );
+    // Foreign key id → (parent, child columns, parent columns, actions); facts come ordered by id and seq.
+    let mut fks: BTreeMap<i64, (&str, Vec<String>, Vec<String>, String)> = BTreeMap::new();
+    let mut uniques: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for fact in facts {
+        match fact {
+            Fact::Column {
+                cid,
+                name: col,
+                ty,
+                notnull,
+                default,
+                pk,
+                hidden,
+            } => {
+                let mut line =
+                    format!("column {qname}.{} pos={cid} type={}", quote(col), quote(ty));
+                if *notnull {
+                    line.push_str(" notnull");
+                }
+                if let Some(d) = default {
+                    line.push_str(&format!(" default={}", quote(&normalize_sql(d))));
+                }
+                line.push_str(&format!(" pk={pk}"));
+                match hidden {
+                    2 => line.push_str(" generated=virtual"),
+                    3 => line.push_str(" generated=stored"),
+                    _ => {}
+                }
+                if let Some((collate, generated)) = extras.columns.get(&canonical_ident(col)) {
+                    if let Some(c) = collate {
+                        line.push_str(&format!(" collate={}", quote(c)));
+                    }
+                    if let Some(g) = generated {
+                        line.push_str(&format!(" as={}", quote(g)));
+                    }
+                }
+                lines.push(line);
+            }
+            Fact::ForeignKey {
+                id,
+                parent,
+                from,
+                to,
+                on_update,
+                on_delete,
+                matching,
+            } => {
+                let fk = fks.entry(*id).or_default();
+                fk.0 = parent;
+                fk.1.push(quote(from));
+                // `to` is NULL when the reference names no columns (the parent's primary key is meant).
+                if let Some(t) = to {
+                    fk.2.push(quote(t));
+                }
+                fk.3 = format!(
+                    "on-update={} on-delete={} match={}",
+                    quote(on_update),
+                    quote(on_delete),
+                    quote(matching)
+                );
+            }
+            Fact::Unique { index, term } => uniques
+                .entry(*index)
+                .or_default()
+                .push(index_term(term, None)),
+            Fact::IndexTerm { .. } => {}
+        }
     }
-    drop(rows);
     for (parent, from, to, actions) in fks.into_values() {
-        let from: Vec<String> = from.iter().map(|c| quote(c)).collect();
         let mut line = format!(
             "foreign-key {qname}({}) references {}",
             from.join(", "),
-            quote(&parent)
+            quote(parent)
         );
-        // `to` is NULL when the reference names no columns (the parent's primary key is meant).
-        if to.iter().any(Option::is_some) {
-            let to: Vec<String> = to
-                .iter()
-                .map(|c| c.as_deref().map_or_else(|| "?".to_owned(), quote))
-                .collect();
+        if !to.is_empty() {
             line.push_str(&format!("({})", to.join(", ")));
         }
         line.push(' ');
         line.push_str(&actions);
         lines.push(line);
     }
-
-    let uniques: Vec<String> = {
-        let mut st = conn
-            .prepare_cached("SELECT name FROM pragma_index_list(?1, 'main') WHERE origin = 'u'")?;
-        st.query_map([name], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    for idx in uniques {
-        let terms = index_terms(conn, &idx, &[])?;
+    for terms in uniques.into_values() {
         lines.push(format!("unique {qname}({})", terms.join(", ")));
     }
-    Ok(Some(Object::new(ObjectKind::Table, name.to_owned(), lines)))
+    Object::new(ObjectKind::Table, name.to_owned(), lines)
 }
 
-/// The key terms of an index, in order. `exprs` are the terms as written in its SQL, used for expression terms.
-fn index_terms(
-    conn: &rusqlite::Connection,
-    index: &str,
-    exprs: &[String],
-) -> rusqlite::Result<Vec<String>> {
-    let mut st = conn.prepare_cached(
-        "SELECT seqno, cid, name, \"desc\", coll FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 ORDER BY seqno",
-    )?;
-    let mut rows = st.query([index])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let cid: i64 = r.get(1)?;
-        let col: Option<String> = r.get(2)?;
-        let desc: bool = r.get(3)?;
-        let coll: Option<String> = r.get(4)?;
-        let mut term = match (cid, col) {
-            (-1, _) => "rowid".to_owned(),
-            (_, Some(c)) if cid >= 0 => quote(&c),
-            _ => {
-                let expr = usize::try_from(seq).ok().and_then(|s| exprs.get(s));
-                format!("expr={}", quote(expr.map_or("?", String::as_str)))
-            }
-        };
-        if desc {
-            term.push_str(" desc");
-        }
-        if let Some(c) = coll.filter(|c| !c.eq_ignore_ascii_case("BINARY")) {
-            term.push_str(&format!(" collate={}", quote(&c.to_ascii_lowercase())));
-        }
-        out.push(term);
-    }
-    Ok(out)
-}
-
-fn describe_index(
-    conn: &rusqlite::Connection,
-    name: &str,
-    table: &str,
-    sql: &str,
-) -> rusqlite::Result<Object> {
-    let unique = {
-        let mut st = conn.prepare_cached(
-            "SELECT \"unique\" FROM pragma_index_list(?1, 'main') WHERE name = ?2",
-        )?;
-        let mut rows = st.query([table, name])?;
-        match rows.next()? {
-            Some(r) => r.get::<_, bool>(0)?,
-            None => false,
-        }
+/// One key term of an index: a column, `rowid`, or an expression (`expr` is its text from the index's SQL).
+fn index_term(t: &Term, expr: Option<&str>) -> String {
+    let mut term = match (t.cid, &t.name) {
+        (-1, _) => "rowid".to_owned(),
+        (cid, Some(c)) if cid >= 0 => quote(c),
+        _ => format!("expr={}", quote(expr.unwrap_or("?"))),
     };
-    let (exprs, where_clause) = index_parts(sql);
-    let terms = index_terms(conn, name, &exprs)?;
+    if t.desc {
+        term.push_str(" desc");
+    }
+    if let Some(c) = t
+        .coll
+        .as_deref()
+        .filter(|c| !c.eq_ignore_ascii_case("BINARY"))
+    {
+        term.push_str(&format!(" collate={}", quote(&c.to_ascii_lowercase())));
+    }
+    term
+}
+
+fn describe_index(name: &str, table: &str, sql: &str, facts: &[Fact]) -> Object {
+    let parts = index_parts(sql);
+    let terms: Vec<String> = facts
+        .iter()
+        .filter_map(|f| match f {
+            Fact::IndexTerm { seq, term } => {
+                let expr = usize::try_from(*seq)
+                    .ok()
+                    .and_then(|s| parts.terms.get(s))
+                    .map(String::as_str);
+                Some(index_term(term, expr))
+            }
+            _ => None,
+        })
+        .collect();
     let mut line = format!(
         "index {} on {}({})",
         quote(name),
         quote(table),
         terms.join(", ")
     );
-    if unique {
+    if parts.unique {
         line.push_str(" unique");
     }
-    if let Some(w) = where_clause {
+    if let Some(w) = parts.where_clause {
         line.push_str(&format!(" where={}", quote(&w)));
     }
-    Ok(Object::new(ObjectKind::Index, name.to_owned(), vec![line]))
+    Object::new(ObjectKind::Index, name.to_owned(), vec![line])
 }
 
 #[cfg(test)]
