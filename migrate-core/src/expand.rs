@@ -133,23 +133,21 @@ pub fn expand_down(
         return Ok(None);
     };
     // How a migration runs (foreign keys, transaction) is read from its up file, for both directions.
-    if let Some((line, _)) = down
+    let down_rebuild = down
         .directives
         .list
         .iter()
-        .find(|(_, d)| matches!(d, Directive::Rebuild { .. }))
-    {
-        if !up.directives.foreign_keys_off() {
-            return Err(err(
-                down,
-                *line,
-                format!(
-                    "a `rebuild` in a down file needs foreign keys off, which is read from the up file: add \
-                     `-- migrate:foreign-keys=off` to {}",
-                    up.path
-                ),
-            ));
-        }
+        .find(|(_, d)| matches!(d, Directive::Rebuild { .. }));
+    if let (Some((line, _)), false) = (down_rebuild, up.directives.foreign_keys_off()) {
+        return Err(err(
+            down,
+            *line,
+            format!(
+                "a `rebuild` in a down file needs foreign keys off, which is read from the up file: add \
+                 `-- migrate:foreign-keys=off` to {}",
+                up.path
+            ),
+        ));
     }
     let mut prelude = Vec::new();
     for (line, d) in up.directives.list.iter().rev() {
