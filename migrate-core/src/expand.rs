@@ -255,6 +255,7 @@ fn expand_script(
         None => generate_fts(script, &fts, None)?,
         Some(db) => {
             let body = join(&chunks);
+            // invariant: `fts` is not empty (returned above), so `fts[0]` exists.
             let checked = at(db, &body, |after| generate_fts(script, &fts, Some(after)))
                 .map_err(|e| err(script, fts[0].0, format!("cannot read the schema: {e}")))?;
             match checked {
