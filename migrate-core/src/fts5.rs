@@ -941,6 +941,24 @@ mod tests {
     }
 
     #[test]
+    fn odd_declarations_do_not_panic() {
+        for sql in [
+            "",
+            "CREATE VIRTUAL TABLE",
+            "CREATE VIRTUAL TABLE x USING fts5(",
+            "CREATE VIRTUAL TABLE x USING fts5('open",
+            "CREATE VIRTUAL TABLE \"é\" USING fts5(ü, content=\"ß\", [x, y)",
+            "CREATE VIRTUAL TABLE x USING fts5(a, =, content=)",
+            "CREATE VIRTUAL TABLE x USING fts5(a)) extra)",
+        ] {
+            let _ = Fts5Index::from_create_sql(sql);
+        }
+        let e = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE \"é\" USING fts5(ü, content='ß')")
+            .unwrap();
+        assert_eq!((e.name(), e.table()), ("é", Some("ß")));
+    }
+
+    #[test]
     fn reads_declarations() {
         let idx = knowledge();
         let back =

@@ -526,5 +526,20 @@ mod tests {
         assert!(r("INSERT INTO t VALUES (1)").is_err());
         assert!(r("CREATE TABLE").is_err());
         assert!(r("CREATE TABLE main.").is_err());
+        for odd in [
+            "",
+            "CREATE TABLE \"t",
+            "CREATE TABLE [t",
+            "/* open",
+            "-- only",
+            "CREATE TABLE é(x)",
+            "CREATE TABLE t\u{301}(x)",
+        ] {
+            let _ = r(odd);
+        }
+        assert_eq!(
+            rename_create("CREATE TABLE ünï(x)", "ünï", "_tmp").unwrap(),
+            "CREATE TABLE \"_tmp\"(x)"
+        );
     }
 }
