@@ -13,9 +13,11 @@
 //!
 //! See the README for the file format, and [`build::track`] for picking up new files without `cargo clean`.
 
+#[cfg(feature = "runtime")]
 pub use migrate_runtime::*;
 
 /// Re-exported so applications and generated code agree on one rusqlite.
+#[cfg(feature = "runtime")]
 pub use rusqlite;
 
 /// Helpers for the application's `build.rs`.
@@ -29,6 +31,16 @@ pub mod build {
     ///     migrate::build::track("migrations");
     /// }
     /// ```
+    ///
+    /// with `migrate` as a build dependency without its default features, so the build script does not compile
+    /// the runtime and SQLite:
+    ///
+    /// ```toml
+    /// [build-dependencies]
+    /// migrate = { version = "0.1", default-features = false }
+    /// ```
+    ///
+    /// The one line it prints, `cargo:rerun-if-changed=migrations`, works just as well written by hand.
     ///
     /// Editing a file that is already embedded triggers a rebuild without this (the macro tracks each file it
     /// read); a *new* file is only seen by the next build if something tells cargo to look at the directory, which
@@ -74,6 +86,7 @@ pub mod build {
 /// Build-time validation uses the SQLite bundled with the macro (its version is in every error message and in
 /// [`Migrations::build_sqlite_version`]). An application that links an older system SQLite may still reject newer
 /// syntax at run time.
+#[cfg(feature = "runtime")]
 #[macro_export]
 macro_rules! embed_migrations {
     ($($args:tt)*) => {
@@ -81,6 +94,7 @@ macro_rules! embed_migrations {
     };
 }
 
+#[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod __private {
     pub use migrate_macros::embed_migrations as embed_migrations_impl;

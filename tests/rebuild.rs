@@ -26,8 +26,9 @@ fn new_file_is_seen_without_cargo_clean() {
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"scratch\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate = {{ path = {:?} }}\n\n[workspace]\n",
-            root.display().to_string()
+            "[package]\nname = \"scratch\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate = {{ path = {root:?}, features = [\"bundled\"] }}\n\n\
+             [build-dependencies]\nmigrate = {{ path = {root:?}, default-features = false }}\n\n[workspace]\n",
+            root = root.display().to_string()
         ),
     )
     .unwrap();

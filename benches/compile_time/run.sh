@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Compile-time benchmark: rebuild cost of a crate that embeds N reversible migrations (default 2000), measured side
+# by side in one run against a plain static table of `include_str!`s of the same files.
+#
+#   benches/compile_time/run.sh            # N=2000, debug and release, 3 rebuilds each (median reported)
+#   N=500 RUNS=1 PROFILES=dev benches/compile_time/run.sh
+#
+# Each variant is a separate crate in one scratch workspace (shared target dir, dependencies built once). What is
+# timed is `cargo build` after touching the crate's main.rs: the crate itself recompiles, the macro reruns, the
+# dependencies do not. Variants:
+#   plain      static [(u64, &str, &str); N] of include_str!(up), include_str!(down)
+#   unchecked  embed_migrations!(dir, validate_sql = false)   names, pairs, directives, checksums, chain
+#   full       embed_migrations!(dir)                          + every up run in SQLite, schema hashes, down proof
+set -euo pipefail
+N=${N:-2000}
+RUNS=${RUNS:-3}
+PROFILES=${PROFILES:-"dev release"}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=${WORK:-$(mktemp -d)}
+echo "scratch workspace: $WORK (N=$N, runs=$RUNS)" >&2
+
+mkdir -p "$WORK/migrations"
+python3 - "$WORK/migrations" "$N" <<'PY'
+import sys, os
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(1, n + 1):
+    up = (f"CREATE TABLE t_{i} (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at TEXT\n);\n"
+          f"CREATE INDEX t_{i}_name ON t_{i}(name);\n")
+    open(os.path.join(d, f"{i:05d}_table_{i}.up.sql"), "w").write(up)
+    open(os.path.join(d, f"{i:05d}_table_{i}.down.sql"), "w").write(f"DROP TABLE t_{i};\n")
+PY
+
+cat > "$WORK/Cargo.toml" <<TOML
+[workspace]
+members = ["plain", "unchecked", "full"]
+resolver = "3"
+[workspace.dependencies]
+migrate = { path = "$ROOT" }
+TOML
+cp "$ROOT/Cargo.lock" "$WORK/Cargo.lock"
+
+mk() { mkdir -p "$WORK/$1/src"; printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\n[dependencies]\nmigrate.workspace = true\n' "$1" > "$WORK/$1/Cargo.toml"; }
+mk plain; mk unchecked; mk full
+python3 - "$WORK" "$N" <<'PY'
+import sys, os
+w, n = sys.argv[1], int(sys.argv[2])
+rows = ",\n".join(
+    f'    ({i}, include_str!("../../migrations/{i:05d}_table_{i}.up.sql"), include_str!("../../migrations/{i:05d}_table_{i}.down.sql"))'
+    for i in range(1, n + 1))
+open(os.path.join(w, "plain/src/main.rs"), "w").write(
+    f"static TABLE: [(u64, &str, &str); {n}] = [\n{rows}\n];\nfn main() {{ println!(\"{{}}\", TABLE.len()); }}\n")
+for name, extra in (("unchecked", ", validate_sql = false"), ("full", "")):
+    open(os.path.join(w, name, "src/main.rs"), "w").write(
+        f'static M: migrate::Migrations = migrate::embed_migrations!("../migrations"{extra});\n'
+        'fn main() { println!("{}", M.len()); }\n')
+PY
+
+cd "$WORK"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf '| profile | plain include_str! table | ours, validate_sql = false | ratio | ours, full validation | difference |\n|---|---|---|---|---|---|\n'
+for profile in $PROFILES; do
+  cargo build --quiet --offline --profile "$profile" --workspace >&2   # dependencies and a first build
+  declare -A t=()
+  for v in plain unchecked full; do
+    samples=()
+    for _ in $(seq "$RUNS"); do
+      touch "$v/src/main.rs"
+      s=$(date +%s.%N); cargo build --quiet --offline --profile "$profile" -p "$v" >&2; e=$(date +%s.%N)
+      samples+=("$(echo "$e - $s" | bc)")
+    done
+    t[$v]=$(printf '%s\n' "${samples[@]}" | median)
+  done
+  printf '| %s | %.2f s | %.2f s | %.2f× | %.2f s | +%.2f s |\n' "$profile" "${t[plain]}" "${t[unchecked]}" \
+    "$(echo "${t[unchecked]} / ${t[plain]}" | bc -l)" "${t[full]}" "$(echo "${t[full]} - ${t[plain]}" | bc -l)"
+  # The binary must agree on what it embedded.
+  for v in plain unchecked full; do
+    got=$(cargo run --quiet --offline --profile "$profile" -p "$v"); [ "$got" = "$N" ] || { echo "$v printed $got, expected $N" >&2; exit 1; }
+  done
+done
