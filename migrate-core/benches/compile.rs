@@ -27,10 +27,7 @@ fn migrations(n: usize) -> Vec<MigrationSource> {
                  CREATE INDEX t_{i}_name ON t_{i}(name);\n"
             ),
         ));
-        files.push(file(
-            format!("{i:04}_t{i}.down.sql"),
-            format!("DROP TABLE t_{i};\n"),
-        ));
+        files.push(file(format!("{i:04}_t{i}.down.sql"), format!("DROP TABLE t_{i};\n")));
     }
     match load_files(files) {
         Ok(set) => set,
@@ -41,9 +38,7 @@ fn migrations(n: usize) -> Vec<MigrationSource> {
 fn bench(c: &mut Criterion) {
     let set = migrations(2000);
     let mut group = c.benchmark_group("compile");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(20));
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
     group.bench_function("2000 migrations, all checks", |b| {
         b.iter_batched(
             || set.clone(),

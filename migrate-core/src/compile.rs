@@ -144,9 +144,7 @@ impl CompileError {
             CompileError::Statement { file, .. } | CompileError::Database { file, .. } => {
                 vec![file]
             }
-            CompileError::DownMismatch {
-                down_file, up_file, ..
-            } => vec![down_file, up_file],
+            CompileError::DownMismatch { down_file, up_file, .. } => vec![down_file, up_file],
         }
     }
 }
@@ -362,9 +360,7 @@ struct Actions {
 
 impl Actions {
     fn record(&mut self, ctx: &AuthContext<'_>) {
-        let main = ctx
-            .database_name
-            .is_none_or(|d| d.eq_ignore_ascii_case("main"));
+        let main = ctx.database_name.is_none_or(|d| d.eq_ignore_ascii_case("main"));
         match ctx.action {
             // Objects of attached databases are not part of the schema (temp objects have their own actions).
             AuthAction::DropTable { .. }
@@ -498,9 +494,7 @@ impl Tracked {
             sink.lock().unwrap_or_else(|p| p.into_inner()).record(&ctx);
             Authorization::Allow
         };
-        conn.authorizer(Some(hook))
-            .into_result()
-            .map_err(|e| e.to_string())?;
+        conn.authorizer(Some(hook)).into_result().map_err(|e| e.to_string())?;
         let mut db = Tracked {
             conn,
             log,
@@ -544,9 +538,7 @@ impl Tracked {
         let head = sql.get(..6).unwrap_or("");
         if head.eq_ignore_ascii_case("vacuum") {
             batch.rescan = true;
-        } else if head
-            .get(..5)
-            .is_some_and(|h| h.eq_ignore_ascii_case("alter"))
+        } else if head.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("alter"))
             && !schema::alter_changes_only_its_table(sql)
         {
             // A rename rewrites the SQL of other objects that refer to the renamed table or column.
@@ -567,12 +559,7 @@ impl Tracked {
         // rewrite only the table's own row) and dropped objects with everything attached to them.
         // A successful DROP removed the object, and for a table everything attached to it: no need to ask.
         for (trigger, name) in &actions.dropped {
-            let mut gone: Vec<i64> = self
-                .names
-                .get(&name_key(*trigger, name))
-                .copied()
-                .into_iter()
-                .collect();
+            let mut gone: Vec<i64> = self.names.get(&name_key(*trigger, name)).copied().into_iter().collect();
             if !*trigger {
                 gone.extend(
                     self.children
@@ -606,12 +593,7 @@ impl Tracked {
 
     /// Runs one migration's chunks as the runtime would: in a transaction unless `no-transaction`, with foreign key
     /// enforcement off around it for `foreign-keys=off`.
-    fn run_migration(
-        &mut self,
-        m: &MigrationSource,
-        chunks: &[Chunk],
-        dir: Direction,
-    ) -> Result<(), CompileError> {
+    fn run_migration(&mut self, m: &MigrationSource, chunks: &[Chunk], dir: Direction) -> Result<(), CompileError> {
         let script = match dir {
             Direction::Up => &m.up,
             Direction::Down => m.down.as_ref().unwrap_or(&m.up),
@@ -636,45 +618,35 @@ impl Tracked {
         let in_tx = !m.up.directives.no_transaction();
         let mut batch = self.begin();
         if fk_off {
-            self.conn
-                .execute_batch("PRAGMA foreign_keys = OFF")
-                .map_err(db_err)?;
+            self.conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(db_err)?;
         }
         if in_tx {
             self.conn.execute_batch("BEGIN").map_err(db_err)?;
         }
         for (i, chunk) in chunks.iter().enumerate() {
-            let file = if i < prelude {
-                &m.up.path
-            } else {
-                &script.path
-            };
+            let file = if i < prelude { &m.up.path } else { &script.path };
             for st in split::statements(&chunk.sql) {
                 Self::note(&mut batch, st.sql);
-                self.conn
-                    .execute_batch(st.sql)
-                    .map_err(|e| CompileError::Statement {
-                        file: file.clone(),
-                        line: if chunk.generated {
-                            chunk.line
-                        } else {
-                            chunk.line + st.line - 1
-                        },
-                        generated: chunk.generated,
-                        direction: dir,
-                        statement: shorten(st.sql),
-                        message: sqlite_message(&e, st.sql),
-                        sqlite_version: rusqlite::version().to_owned(),
-                    })?;
+                self.conn.execute_batch(st.sql).map_err(|e| CompileError::Statement {
+                    file: file.clone(),
+                    line: if chunk.generated {
+                        chunk.line
+                    } else {
+                        chunk.line + st.line - 1
+                    },
+                    generated: chunk.generated,
+                    direction: dir,
+                    statement: shorten(st.sql),
+                    message: sqlite_message(&e, st.sql),
+                    sqlite_version: rusqlite::version().to_owned(),
+                })?;
             }
         }
         if in_tx {
             self.conn.execute_batch("COMMIT").map_err(db_err)?;
         }
         if fk_off {
-            self.conn
-                .execute_batch("PRAGMA foreign_keys = ON")
-                .map_err(db_err)?;
+            self.conn.execute_batch("PRAGMA foreign_keys = ON").map_err(db_err)?;
         }
         self.sync(batch).map_err(db_err)
     }
@@ -705,8 +677,7 @@ impl Tracked {
     /// asked when a virtual table that could own the name exists.
     fn is_shadow(&self, kind: &str, name: &str) -> rusqlite::Result<bool> {
         let candidate = kind == "table"
-            && schema::shadow_owner(name)
-                .is_some_and(|o| self.virtual_tables.contains(&o.to_ascii_lowercase()));
+            && schema::shadow_owner(name).is_some_and(|o| self.virtual_tables.contains(&o.to_ascii_lowercase()));
         if !candidate {
             return Ok(false);
         }
@@ -751,8 +722,7 @@ impl Tracked {
                     self.virtual_tables.insert(row.name.to_ascii_lowercase());
                 }
             }
-            self.names
-                .insert(name_key(row.kind == "trigger", &row.name), row.rowid);
+            self.names.insert(name_key(row.kind == "trigger", &row.name), row.rowid);
             self.children
                 .entry(row.tbl_name.to_ascii_lowercase())
                 .or_default()
@@ -776,10 +746,7 @@ impl Tracked {
             None => self.remove(rowid),
             Some(mut row) => {
                 let same = self.rows.get(&rowid).is_some_and(|e| {
-                    e.kind == row.kind
-                        && e.name == row.name
-                        && e.tbl_name == row.tbl_name
-                        && e.sql == row.sql
+                    e.kind == row.kind && e.name == row.name && e.tbl_name == row.tbl_name && e.sql == row.sql
                 });
                 if !same {
                     row.load_facts(&self.conn)?;
@@ -801,9 +768,9 @@ impl Tracked {
         let mut changed = Vec::new();
         let mut seen = Vec::with_capacity(self.rows.len());
         {
-            let mut st = self.conn.prepare_cached(
-                "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master",
-            )?;
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master")?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let rowid: i64 = r.get(0)?;
@@ -812,9 +779,10 @@ impl Tracked {
                 let tbl = r.get_ref(3)?.as_str()?;
                 let sql = r.get_ref(4)?.as_str_or_null()?;
                 seen.push(rowid);
-                let same = self.rows.get(&rowid).is_some_and(|e| {
-                    e.kind == kind && e.name == name && e.tbl_name == tbl && e.sql.as_deref() == sql
-                });
+                let same = self
+                    .rows
+                    .get(&rowid)
+                    .is_some_and(|e| e.kind == kind && e.name == name && e.tbl_name == tbl && e.sql.as_deref() == sql);
                 if !same {
                     changed.push(rowid);
                 }
@@ -889,12 +857,7 @@ mod tests {
         for m in &c.migrations {
             real.execute_batch(&m.up_sql).unwrap();
             let read = Schema::read(&real).unwrap();
-            assert_eq!(
-                m.schema_hash,
-                Some(read.hash()),
-                "version {}",
-                m.source.version
-            );
+            assert_eq!(m.schema_hash, Some(read.hash()), "version {}", m.source.version);
         }
         assert_eq!(
             c.final_schema.as_deref(),
@@ -955,19 +918,13 @@ mod tests {
         let CompileError::Statement { line, message, .. } = err else {
             panic!("{err}")
         };
-        assert_eq!(
-            (line, message.as_str()),
-            (2, "near \"CREAT\": syntax error")
-        );
+        assert_eq!((line, message.as_str()), (2, "near \"CREAT\": syntax error"));
     }
 
     #[test]
     fn down_that_leaves_a_table_behind() {
         let err = run(&[
-            (
-                "1_a.up.sql",
-                "CREATE TABLE a(x);\nCREATE TABLE leftover(y TEXT);",
-            ),
+            ("1_a.up.sql", "CREATE TABLE a(x);\nCREATE TABLE leftover(y TEXT);"),
             ("1_a.down.sql", "DROP TABLE a;"),
         ])
         .unwrap_err();
@@ -993,20 +950,14 @@ mod tests {
                 "table \"leftover\""
             ]
         );
-        assert!(
-            err.to_string().contains("unexpected: table \"leftover\""),
-            "{err}"
-        );
+        assert!(err.to_string().contains("unexpected: table \"leftover\""), "{err}");
     }
 
     #[test]
     fn down_that_drops_too_much() {
         let err = run(&[
             ("1_t.sql", "CREATE TABLE t(x);"),
-            (
-                "2_u.up.sql",
-                "CREATE TABLE u(x);\nCREATE INDEX t_x ON t(x);",
-            ),
+            ("2_u.up.sql", "CREATE TABLE u(x);\nCREATE INDEX t_x ON t(x);"),
             ("2_u.down.sql", "DROP TABLE u;\nDROP TABLE t;"),
         ])
         .unwrap_err();
@@ -1019,14 +970,8 @@ mod tests {
         else {
             panic!("{err}")
         };
-        assert_eq!(
-            (down_file.as_str(), *version),
-            ("migrations/2_u.down.sql", 2)
-        );
-        assert_eq!(
-            diff.missing,
-            ["column \"t\".\"x\" pos=0 type=\"\" pk=0", "table \"t\""]
-        );
+        assert_eq!((down_file.as_str(), *version), ("migrations/2_u.down.sql", 2));
+        assert_eq!(diff.missing, ["column \"t\".\"x\" pos=0 type=\"\" pk=0", "table \"t\""]);
         assert_eq!(diff.unexpected, Vec::<String>::new());
     }
 
@@ -1064,10 +1009,7 @@ mod tests {
              CREATE VIEW post_count AS SELECT user_id, count(*) AS n FROM posts GROUP BY user_id;\n\
              CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN UPDATE posts SET body = trim(new.body) WHERE id = new.id; END;",
         ),
-        (
-            "2_posts.down.sql",
-            "DROP VIEW post_count;\nDROP TABLE posts;",
-        ),
+        ("2_posts.down.sql", "DROP VIEW post_count;\nDROP TABLE posts;"),
         (
             "3_col.up.sql",
             "ALTER TABLE users ADD COLUMN nick TEXT DEFAULT 'x';\nINSERT INTO users(email) VALUES ('a@b');",
@@ -1096,16 +1038,9 @@ mod tests {
         let c = run(CHAIN).unwrap();
         assert_eq!(c.migrations.len(), 5);
         assert!(c.migrations.iter().all(|m| m.down_sql.is_some()));
-        assert_eq!(
-            c.migrations[0].down_sql.as_deref(),
-            Some("DROP TABLE users;")
-        );
+        assert_eq!(c.migrations[0].down_sql.as_deref(), Some("DROP TABLE users;"));
         assert_eq!(c.sqlite_version.as_deref(), Some(rusqlite::version()));
-        let hashes: Vec<Checksum> = c
-            .migrations
-            .iter()
-            .map(|m| m.schema_hash.unwrap())
-            .collect();
+        let hashes: Vec<Checksum> = c.migrations.iter().map(|m| m.schema_hash.unwrap()).collect();
         // Renaming a column and a table back and forth is structurally nothing, but every other version differs.
         let mut distinct = hashes.clone();
         distinct.sort();
@@ -1117,6 +1052,32 @@ mod tests {
         assert_eq!(Schema::from_text(text).unwrap().hash(), hashes[4]);
         assert!(text.contains("virtual-table \"docs\""), "{text}");
         assert!(!text.contains("docs_data"), "{text}");
+    }
+
+    #[test]
+    fn generated_fts5_sql_is_validated_and_reverted() {
+        let up = "-- migrate:fts5 docs_fts content=docs content_rowid=id columns=body\n\
+                  CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT);\n";
+        let c = run(&[("1_docs.up.sql", up), ("1_docs.down.sql", "DROP TABLE docs;")]).unwrap();
+        let m = &c.migrations[0];
+        assert!(m.up_sql.contains("USING fts5("), "{}", m.up_sql);
+        assert!(
+            m.down_sql.as_deref().is_some_and(|d| d.contains("docs_fts")),
+            "{:?}",
+            m.down_sql
+        );
+        let text = c.final_schema.as_deref().unwrap();
+        assert!(text.contains("virtual-table \"docs_fts\""), "{text}");
+        assert!(text.contains("trigger \"docs_fts_ai\""), "{text}");
+        assert!(!text.contains("table \"docs_fts_"), "shadow tables leaked: {text}");
+        assert_hashes_match_real_db(&c);
+        // A down that forgets the table the index reads from leaves it behind.
+        let err = run(&[("1_docs.up.sql", up), ("1_docs.down.sql", "SELECT 1;")]).unwrap_err();
+        let CompileError::DownMismatch { diff, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(diff.unexpected.contains(&"table \"docs\"".to_owned()), "{err}");
+        assert!(!diff.unexpected.iter().any(|l| l.contains("table \"docs_fts")), "{err}");
     }
 
     #[test]
@@ -1133,18 +1094,12 @@ mod tests {
         assert_eq!(c.migrations[1].down_sql, None);
         // Without the irreversible migration in between, the same down is caught.
         let err = run(&[files[0], files[1], files[3], files[4]]).unwrap_err();
-        assert!(
-            matches!(err, CompileError::DownMismatch { version: 1, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, CompileError::DownMismatch { version: 1, .. }), "{err}");
     }
 
     #[test]
     fn options_turn_checks_off() {
-        let bad_down = [
-            ("1_a.up.sql", "CREATE TABLE a(x);"),
-            ("1_a.down.sql", "SELECT 1;"),
-        ];
+        let bad_down = [("1_a.up.sql", "CREATE TABLE a(x);"), ("1_a.down.sql", "SELECT 1;")];
         let no_down_check = CompileOptions {
             run_sql: true,
             check_down: false,
@@ -1194,10 +1149,7 @@ mod tests {
         let c = compile(s, &CompileOptions::default()).unwrap();
         assert_eq!(c.migrations[1].schema_hash, c.migrations[0].schema_hash);
         assert_eq!(
-            (
-                c.migrations[1].up_sql.as_str(),
-                c.migrations[1].down_sql.as_deref()
-            ),
+            (c.migrations[1].up_sql.as_str(), c.migrations[1].down_sql.as_deref()),
             ("", None)
         );
         assert_ne!(c.migrations[2].schema_hash, c.migrations[1].schema_hash);
@@ -1207,16 +1159,9 @@ mod tests {
     fn transactions_are_mirrored() {
         // The runtime wraps each migration in a transaction, so a BEGIN in a file fails there; it fails here too.
         let err = run(&[("1_a.sql", "BEGIN;\nCREATE TABLE a(x);\nCOMMIT;")]).unwrap_err();
-        assert!(
-            matches!(&err, CompileError::Statement { line: 1, .. }),
-            "{err}"
-        );
+        assert!(matches!(&err, CompileError::Statement { line: 1, .. }), "{err}");
         // `no-transaction` migrations run outside one.
-        run(&[(
-            "1_a.sql",
-            "-- migrate:no-transaction\nCREATE TABLE a(x);\nVACUUM;",
-        )])
-        .unwrap();
+        run(&[("1_a.sql", "-- migrate:no-transaction\nCREATE TABLE a(x);\nVACUUM;")]).unwrap();
     }
 
     #[test]
@@ -1237,21 +1182,14 @@ mod tests {
         ];
         let err = db.run_migration(m, &chunks, Direction::Up).unwrap_err();
         let CompileError::Statement {
-            file,
-            line,
-            generated,
-            ..
+            file, line, generated, ..
         } = &err
         else {
             panic!("{err}")
         };
-        assert_eq!(
-            (file.as_str(), *line, *generated),
-            ("migrations/1_a.sql", 3, true)
-        );
+        assert_eq!((file.as_str(), *line, *generated), ("migrations/1_a.sql", 3, true));
         assert!(
-            err.to_string()
-                .contains("generated by the directive on line 3"),
+            err.to_string().contains("generated by the directive on line 3"),
             "{err}"
         );
     }
@@ -1316,11 +1254,7 @@ mod tests {
             assert_eq!(db.schema(), read, "after {b}");
             assert_eq!(db.hash(), read.hash(), "after {b}");
         }
-        let has = |name: &str| {
-            db.schema()
-                .get(crate::schema::ObjectKind::Table, name)
-                .is_some()
-        };
+        let has = |name: &str| db.schema().get(crate::schema::ObjectKind::Table, name).is_some();
         assert!(has("reuse") && has("last") && has("v2_data") && has("parent"));
         assert!(!has("z") && !has("top1"));
     }
@@ -1332,25 +1266,17 @@ mod tests {
     #[ignore]
     fn perf_2000_migrations() {
         let files = perf_files(2000);
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let s = set(&refs);
 
         let t = std::time::Instant::now();
         let plain = Connection::open_in_memory().unwrap();
         for m in &s {
-            plain
-                .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", m.up.sql))
-                .unwrap();
+            plain.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", m.up.sql)).unwrap();
         }
         for m in s.iter().rev() {
             plain
-                .execute_batch(&format!(
-                    "BEGIN;\n{}\nCOMMIT;",
-                    m.down.as_ref().unwrap().sql
-                ))
+                .execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", m.down.as_ref().unwrap().sql))
                 .unwrap();
         }
         let baseline = t.elapsed();
@@ -1358,9 +1284,7 @@ mod tests {
         let t = std::time::Instant::now();
         let c = compile(s, &CompileOptions::default()).unwrap();
         let full = t.elapsed();
-        eprintln!(
-            "2000 migrations: compile() {full:?}; executing the same SQL without bookkeeping {baseline:?}"
-        );
+        eprintln!("2000 migrations: compile() {full:?}; executing the same SQL without bookkeeping {baseline:?}");
         assert_eq!(c.migrations.len(), 2000);
         assert!(
             c.migrations
@@ -1379,10 +1303,7 @@ mod tests {
                      CREATE INDEX t_{i}_name ON t_{i}(name);\n"
                 ),
             ));
-            files.push((
-                format!("{i:04}_t{i}.down.sql"),
-                format!("DROP TABLE t_{i};\n"),
-            ));
+            files.push((format!("{i:04}_t{i}.down.sql"), format!("DROP TABLE t_{i};\n")));
         }
         files
     }

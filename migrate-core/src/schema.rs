@@ -144,11 +144,9 @@ impl Schema {
     /// triggers on them, e.g. the migration history table.
     pub fn read_ignoring(conn: &rusqlite::Connection, ignore: &[&str]) -> rusqlite::Result<Schema> {
         let shadows: Vec<String> = {
-            let mut stmt = conn.prepare(
-                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'",
-            )?;
-            stmt.query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+            let mut stmt =
+                conn.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
         let mut schema = Schema::default();
         for row in read_rows(conn, i64::MIN, i64::MAX)? {
@@ -223,10 +221,7 @@ impl Schema {
                 .ok_or_else(|| err("expected a kind and a quoted name"))?;
             let kind = ObjectKind::of_line_keyword(word).ok_or_else(|| err("unknown fact kind"))?;
             let (name, _) = unquote(rest).ok_or_else(|| err("expected a quoted name"))?;
-            groups
-                .entry((kind, name))
-                .or_default()
-                .push(line.to_owned());
+            groups.entry((kind, name)).or_default().push(line.to_owned());
         }
         let mut schema = Schema::default();
         for ((kind, name), lines) in groups {
@@ -519,18 +514,13 @@ fn tokens(sql: &str) -> Vec<Tok<'_>> {
             b'[' => (TokKind::Quoted, quoted_len(rest, b']')),
             b'0'..=b'9' => (TokKind::Num, number_len(rest)),
             b'.' if rest.get(1).is_some_and(u8::is_ascii_digit) => (TokKind::Num, number_len(rest)),
-            _ if is_word_byte(b) => (
-                TokKind::Word,
-                rest.iter().take_while(|c| is_word_byte(**c)).count(),
-            ),
+            _ if is_word_byte(b) => (TokKind::Word, rest.iter().take_while(|c| is_word_byte(**c)).count()),
             _ => {
                 let len = if rest.starts_with(b"->>") {
                     3
-                } else if [
-                    b"||", b"<=", b">=", b"==", b"!=", b"<>", b"<<", b">>", b"->",
-                ]
-                .iter()
-                .any(|op| rest.starts_with(*op))
+                } else if [b"||", b"<=", b">=", b"==", b"!=", b"<>", b"<<", b">>", b"->"]
+                    .iter()
+                    .any(|op| rest.starts_with(*op))
                 {
                     2
                 } else {
@@ -618,9 +608,7 @@ pub(crate) fn alter_changes_only_its_table(sql: &str) -> bool {
     }
     toks.first().is_some_and(|t| t.is_word("alter"))
         && toks.get(1).is_some_and(|t| t.is_word("table"))
-        && toks
-            .get(i + 1)
-            .is_some_and(|t| t.is_word("add") || t.is_word("drop"))
+        && toks.get(i + 1).is_some_and(|t| t.is_word("add") || t.is_word("drop"))
 }
 
 /// Index of the `)` matching the `(` at `open`, or `None` when unbalanced.
@@ -733,9 +721,7 @@ fn table_extras(sql: &str) -> TableExtras {
             i += 1;
         }
         if !is_constraint && (collate.is_some() || generated.is_some()) {
-            extras
-                .columns
-                .insert(first.canonical(), (collate, generated));
+            extras.columns.insert(first.canonical(), (collate, generated));
         }
     }
     extras
@@ -762,10 +748,7 @@ fn index_parts(sql: &str) -> IndexParts {
     let terms = items
         .into_iter()
         .map(|mut term| {
-            if term
-                .last()
-                .is_some_and(|t| t.is_word("asc") || t.is_word("desc"))
-            {
+            if term.last().is_some_and(|t| t.is_word("asc") || t.is_word("desc")) {
                 term = &term[..term.len() - 1];
             }
             if term.len() >= 2 && term[term.len() - 2].is_word("collate") {
@@ -790,8 +773,7 @@ fn index_parts(sql: &str) -> IndexParts {
 
 /// Whether a name is reserved for SQLite's own objects (`sqlite_%`).
 pub(crate) fn is_internal(name: &str) -> bool {
-    name.get(..7)
-        .is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
+    name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"))
 }
 
 /// The virtual table that would own `name` as a shadow table: SQLite splits a shadow table's name at its last `_`
@@ -856,11 +838,7 @@ struct Term {
 }
 
 /// Reads the rows of `sqlite_schema` whose rowid is in `lo..=hi`, in rowid order, without pragma facts.
-pub(crate) fn read_bare_rows(
-    conn: &rusqlite::Connection,
-    lo: i64,
-    hi: i64,
-) -> rusqlite::Result<Vec<Row>> {
+pub(crate) fn read_bare_rows(conn: &rusqlite::Connection, lo: i64, hi: i64) -> rusqlite::Result<Vec<Row>> {
     let mut st = conn.prepare_cached(
         "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
     )?;
@@ -878,11 +856,7 @@ pub(crate) fn read_bare_rows(
 }
 
 /// Reads the rows of `sqlite_schema` whose rowid is in `lo..=hi`, in rowid order, with what the pragmas report.
-pub(crate) fn read_rows(
-    conn: &rusqlite::Connection,
-    lo: i64,
-    hi: i64,
-) -> rusqlite::Result<Vec<Row>> {
+pub(crate) fn read_rows(conn: &rusqlite::Connection, lo: i64, hi: i64) -> rusqlite::Result<Vec<Row>> {
     let mut rows = read_bare_rows(conn, lo, hi)?;
     for row in &mut rows {
         row.load_facts(conn)?;
@@ -945,32 +919,41 @@ impl Row {
                         hidden: r.get(6)?,
                     })
                 })?);
+                // Foreign keys need REFERENCES and constraint indexes need UNIQUE in the table's SQL: without those
+                // words the pragmas have nothing to say, and asking them costs a statement each per table.
+                let words = self.sql.as_deref().map(tokens).unwrap_or_default();
+                let has_word = |w: &str| words.iter().any(|t| t.is_word(w));
+                let (references, unique) = (has_word("references"), has_word("unique"));
                 // foreign_key_list: id, seq, table, from, to, on_update, on_delete, match.
-                let mut fks = pragma(conn, "foreign_key_list", &self.name, |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        Fact::ForeignKey {
-                            id: r.get(0)?,
-                            parent: r.get(2)?,
-                            from: r.get(3)?,
-                            to: r.get(4)?,
-                            on_update: r.get(5)?,
-                            on_delete: r.get(6)?,
-                            matching: r.get(7)?,
-                        },
-                    ))
-                })?;
+                let mut fks = if !references {
+                    Vec::new()
+                } else {
+                    pragma(conn, "foreign_key_list", &self.name, |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            Fact::ForeignKey {
+                                id: r.get(0)?,
+                                parent: r.get(2)?,
+                                from: r.get(3)?,
+                                to: r.get(4)?,
+                                on_update: r.get(5)?,
+                                on_delete: r.get(6)?,
+                                matching: r.get(7)?,
+                            },
+                        ))
+                    })?
+                };
                 fks.sort_by_key(|(id, seq, _)| (*id, *seq));
                 facts.extend(fks.into_iter().map(|(.., f)| f));
                 // index_list: seq, name, unique, origin, partial.
-                let uniques = pragma(conn, "index_list", &self.name, |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })?;
+                let uniques = if !unique {
+                    Vec::new()
+                } else {
+                    pragma(conn, "index_list", &self.name, |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(3)?))
+                    })?
+                };
                 for (seq, index, origin) in uniques {
                     if origin == "u" {
                         for (_, term) in index_terms(conn, &index)? {
@@ -1007,11 +990,7 @@ pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
     let name = &row.name;
     let (kind, line) = match row.kind.as_str() {
         "table" => {
-            return Some(describe_table(
-                name,
-                sql,
-                row.facts.as_deref().unwrap_or(&[]),
-            ));
+            return Some(describe_table(name, sql, row.facts.as_deref().unwrap_or(&[])));
         }
         "index" => {
             return Some(describe_index(
@@ -1039,14 +1018,14 @@ pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
     Some(Object::new(kind, name.clone(), vec![line]))
 }
 
+/// A foreign key being rendered: parent table, child columns, parent columns (empty when the reference names
+/// none), actions.
+type ForeignKeyLine<'a> = (&'a str, Vec<String>, Vec<String>, String);
+
 fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
     let extras = table_extras(sql);
     if extras.virtual_table {
-        let line = format!(
-            "virtual-table {} sql={}",
-            quote(name),
-            quote(&normalize_sql(sql))
-        );
+        let line = format!("virtual-table {} sql={}", quote(name), quote(&normalize_sql(sql)));
         return Object::new(ObjectKind::VirtualTable, name.to_owned(), vec![line]);
     }
     let qname = quote(name);
@@ -1063,7 +1042,7 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
         lines.push(format!("check {qname} {}", quote(check)));
     }
     // Foreign key id → (parent, child columns, parent columns, actions); facts come ordered by id and seq.
-    let mut fks: BTreeMap<i64, (&str, Vec<String>, Vec<String>, String)> = BTreeMap::new();
+    let mut fks: BTreeMap<i64, ForeignKeyLine<'_>> = BTreeMap::new();
     let mut uniques: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for fact in facts {
         match fact {
@@ -1076,8 +1055,7 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
                 pk,
                 hidden,
             } => {
-                let mut line =
-                    format!("column {qname}.{} pos={cid} type={}", quote(col), quote(ty));
+                let mut line = format!("column {qname}.{} pos={cid} type={}", quote(col), quote(ty));
                 if *notnull {
                     line.push_str(" notnull");
                 }
@@ -1123,19 +1101,12 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
                     quote(matching)
                 );
             }
-            Fact::Unique { index, term } => uniques
-                .entry(*index)
-                .or_default()
-                .push(index_term(term, None)),
+            Fact::Unique { index, term } => uniques.entry(*index).or_default().push(index_term(term, None)),
             Fact::IndexTerm { .. } => {}
         }
     }
     for (parent, from, to, actions) in fks.into_values() {
-        let mut line = format!(
-            "foreign-key {qname}({}) references {}",
-            from.join(", "),
-            quote(parent)
-        );
+        let mut line = format!("foreign-key {qname}({}) references {}", from.join(", "), quote(parent));
         if !to.is_empty() {
             line.push_str(&format!("({})", to.join(", ")));
         }
@@ -1159,11 +1130,7 @@ fn index_term(t: &Term, expr: Option<&str>) -> String {
     if t.desc {
         term.push_str(" desc");
     }
-    if let Some(c) = t
-        .coll
-        .as_deref()
-        .filter(|c| !c.eq_ignore_ascii_case("BINARY"))
-    {
+    if let Some(c) = t.coll.as_deref().filter(|c| !c.eq_ignore_ascii_case("BINARY")) {
         term.push_str(&format!(" collate={}", quote(&c.to_ascii_lowercase())));
     }
     term
@@ -1184,12 +1151,7 @@ fn describe_index(name: &str, table: &str, sql: &str, facts: &[Fact]) -> Object 
             _ => None,
         })
         .collect();
-    let mut line = format!(
-        "index {} on {}({})",
-        quote(name),
-        quote(table),
-        terms.join(", ")
-    );
+    let mut line = format!("index {} on {}({})", quote(name), quote(table), terms.join(", "));
     if parts.unique {
         line.push_str(" unique");
     }
@@ -1220,10 +1182,7 @@ mod tests {
         let d = sa.diff(&sb);
         assert!(!d.is_empty(), "{a} vs {b}");
         assert_ne!(sa.hash(), sb.hash());
-        assert!(
-            d.to_string().contains(expect_in_diff),
-            "diff of {a} vs {b}:\n{d}"
-        );
+        assert!(d.to_string().contains(expect_in_diff), "diff of {a} vs {b}:\n{d}");
     }
 
     #[test]
@@ -1264,39 +1223,25 @@ mod tests {
         );
         c.execute_batch("ALTER TABLE t DROP COLUMN tmp").unwrap();
         let sql: String = c
-            .query_row("SELECT sql FROM sqlite_master WHERE name = 't'", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 't'", [], |r| r.get(0))
             .unwrap();
         let after = Schema::read(&c).unwrap();
-        assert!(
-            after.diff(&original).is_empty(),
-            "{}",
-            after.diff(&original)
-        );
+        assert!(after.diff(&original).is_empty(), "{}", after.diff(&original));
         assert_eq!(after.hash(), original.hash());
         // Renames rewrite the stored SQL of dependents; renaming back compares equal again.
-        c.execute_batch(
-            "ALTER TABLE t RENAME COLUMN name TO n2; ALTER TABLE t RENAME COLUMN n2 TO name;",
-        )
-        .unwrap();
+        c.execute_batch("ALTER TABLE t RENAME COLUMN name TO n2; ALTER TABLE t RENAME COLUMN n2 TO name;")
+            .unwrap();
         c.execute_batch("ALTER TABLE t RENAME TO t2; ALTER TABLE t2 RENAME TO t;")
             .unwrap();
         let sql2: String = c
-            .query_row("SELECT sql FROM sqlite_master WHERE name = 't'", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 't'", [], |r| r.get(0))
             .unwrap();
         assert_ne!(
             sql, sql2,
             "SQLite did not rewrite the table, so this test shows nothing"
         );
         let renamed = Schema::read(&c).unwrap();
-        assert!(
-            renamed.diff(&original).is_empty(),
-            "{}",
-            renamed.diff(&original)
-        );
+        assert!(renamed.diff(&original).is_empty(), "{}", renamed.diff(&original));
         assert_eq!(renamed.hash(), original.hash());
     }
 
@@ -1307,11 +1252,7 @@ mod tests {
             "CREATE TABLE t(a INTEGER)",
             "type=\"INTEGER\"",
         );
-        assert_differs(
-            "CREATE TABLE t(a TEXT)",
-            "CREATE TABLE t(a TEXT NOT NULL)",
-            "notnull",
-        );
+        assert_differs("CREATE TABLE t(a TEXT)", "CREATE TABLE t(a TEXT NOT NULL)", "notnull");
         assert_differs(
             "CREATE TABLE t(a TEXT DEFAULT 'x')",
             "CREATE TABLE t(a TEXT DEFAULT 'y')",
@@ -1367,11 +1308,7 @@ mod tests {
             "CREATE TABLE t(a TEXT COLLATE NOCASE)",
             "collate=\"nocase\"",
         );
-        assert_differs(
-            "CREATE TABLE t(a INT) STRICT",
-            "CREATE TABLE t(a INT)",
-            "table \"t\"",
-        );
+        assert_differs("CREATE TABLE t(a INT) STRICT", "CREATE TABLE t(a INT)", "table \"t\"");
         assert_differs(
             "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(p INT REFERENCES p(id))",
             "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(p INT REFERENCES p(id) ON DELETE CASCADE)",
@@ -1403,14 +1340,8 @@ mod tests {
         );
         // Names keep their stored spelling: only the index name differs in case.
         let d = a.diff(&b);
-        assert_eq!(
-            d.missing,
-            ["index \"I\" on \"t\"(\"a\") where=\"b is null\""]
-        );
-        assert_eq!(
-            d.unexpected,
-            ["index \"i\" on \"t\"(\"a\") where=\"b is null\""]
-        );
+        assert_eq!(d.missing, ["index \"I\" on \"t\"(\"a\") where=\"b is null\""]);
+        assert_eq!(d.unexpected, ["index \"i\" on \"t\"(\"a\") where=\"b is null\""]);
         // String literals keep their case.
         assert_differs(
             "CREATE VIEW v AS SELECT 'a' AS x",
@@ -1429,24 +1360,17 @@ mod tests {
              CREATE TABLE weird_types(a, b VARCHAR(10), c \"custom type\");",
         );
         let text = s.to_text();
-        assert!(
-            text.contains("table \"we\\\"ird \\n name\" without-rowid\n"),
-            "{text}"
-        );
+        assert!(text.contains("table \"we\\\"ird \\n name\" without-rowid\n"), "{text}");
         assert!(
             text.contains("column \"we\\\"ird \\n name\".\"col \\\"q\\\"\" pos=0"),
             "{text}"
         );
         assert!(
-            text.contains(
-                "column \"g\".\"b\" pos=1 type=\"INT\" pk=0 generated=stored as=\"a * 2\""
-            ),
+            text.contains("column \"g\".\"b\" pos=1 type=\"INT\" pk=0 generated=stored as=\"a * 2\""),
             "{text}"
         );
         assert!(
-            text.contains(
-                "column \"g\".\"c\" pos=2 type=\"\" pk=0 generated=virtual as=\"a || 'x'\""
-            ),
+            text.contains("column \"g\".\"c\" pos=2 type=\"\" pk=0 generated=virtual as=\"a || 'x'\""),
             "{text}"
         );
         assert!(
@@ -1454,9 +1378,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(
-                "view \"broken\" sql=\"create view broken as select * from missing_table\""
-            ),
+            text.contains("view \"broken\" sql=\"create view broken as select * from missing_table\""),
             "{text}"
         );
         let back = Schema::from_text(&text).unwrap();
@@ -1479,22 +1401,18 @@ mod tests {
         // The shadow tables exist, they are just not part of the schema.
         let c = db("CREATE VIRTUAL TABLE docs USING fts5(title, body);");
         let n: i64 = c
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'docs_%'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'docs_%'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert!(n >= 3);
     }
 
     #[test]
     fn ignoring_a_table_ignores_its_indexes_and_triggers() {
-        let c = db(
-            "CREATE TABLE _migrations(v INT); CREATE INDEX _m_v ON _migrations(v);
+        let c = db("CREATE TABLE _migrations(v INT); CREATE INDEX _m_v ON _migrations(v);
                     CREATE TRIGGER _m_t AFTER INSERT ON _migrations BEGIN SELECT 1; END;
-                    CREATE TABLE app(x INT);",
-        );
+                    CREATE TABLE app(x INT);");
         let s = Schema::read_ignoring(&c, &["_MIGRATIONS"]).unwrap();
         assert_eq!(s.objects().map(Object::name).collect::<Vec<_>>(), ["app"]);
         assert_eq!(Schema::read(&c).unwrap().len(), 4);
