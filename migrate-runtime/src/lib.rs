@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod dynamic;
 mod error;
 pub mod fts;
