@@ -662,6 +662,8 @@ struct TableExtras {
     without_rowid: bool,
     /// The `STRICT` table option.
     strict: bool,
+    /// A column is `INTEGER PRIMARY KEY AUTOINCREMENT`.
+    autoincrement: bool,
     checks: Vec<String>,
     /// Canonical column name → (collation, generation expression).
     columns: HashMap<String, (Option<String>, Option<String>)>,
@@ -687,6 +689,11 @@ fn table_extras(sql: &str) -> TableExtras {
             extras.strict = true;
         }
     }
+    // AUTOINCREMENT changes how rowids are chosen, and only the SQL says so.
+    extras.autoincrement = items
+        .iter()
+        .flat_map(|item| item.iter())
+        .any(|t| t.is_word("autoincrement"));
     for item in items {
         let Some(first) = item.first() else { continue };
         let is_constraint = ["constraint", "primary", "unique", "check", "foreign"]
@@ -1037,6 +1044,9 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
     if extras.strict {
         head.push_str(" strict");
     }
+    if extras.autoincrement {
+        head.push_str(" autoincrement");
+    }
     lines.push(head);
     for check in &extras.checks {
         lines.push(format!("check {qname} {}", quote(check)));
@@ -1309,6 +1319,11 @@ mod tests {
             "collate=\"nocase\"",
         );
         assert_differs("CREATE TABLE t(a INT) STRICT", "CREATE TABLE t(a INT)", "table \"t\"");
+        assert_differs(
+            "CREATE TABLE t(a INTEGER PRIMARY KEY)",
+            "CREATE TABLE t(a INTEGER PRIMARY KEY AUTOINCREMENT)",
+            "table \"t\" autoincrement",
+        );
         assert_differs(
             "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(p INT REFERENCES p(id))",
             "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(p INT REFERENCES p(id) ON DELETE CASCADE)",
