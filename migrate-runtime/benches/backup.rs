@@ -16,10 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// Deterministic pseudo-random numbers (xorshift64*), so every run builds the same database.
@@ -35,10 +32,9 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "meeting", "notes", "agent", "memory", "task", "review", "deploy", "user", "session", "error",
-    "retry", "cache", "index", "query", "result", "summary", "draft", "email", "invoice",
-    "project", "budget", "schedule", "remind", "follow", "up", "with", "the", "team", "about",
-    "launch", "tomorrow", "morning", "customer", "feedback", "on",
+    "meeting", "notes", "agent", "memory", "task", "review", "deploy", "user", "session", "error", "retry", "cache",
+    "index", "query", "result", "summary", "draft", "email", "invoice", "project", "budget", "schedule", "remind",
+    "follow", "up", "with", "the", "team", "about", "launch", "tomorrow", "morning", "customer", "feedback", "on",
 ];
 
 /// An application-like database (text, JSON-ish metadata, numbers, a few blobs, two indexes) of about `bytes`.
@@ -94,18 +90,13 @@ fn build(path: &Path, bytes: u64) {
             }
         }
         conn.execute_batch("COMMIT").unwrap();
-        let pages: i64 = conn
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .unwrap();
-        let size: i64 = conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .unwrap();
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
         if (pages * size) as u64 >= bytes {
             break;
         }
     }
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-        .unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -136,11 +127,7 @@ fn clear(dir: &Path) {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing special: run a tiny size then.
     let testing = std::env::args().all(|a| a != "--bench");
-    let mib = if testing {
-        2
-    } else {
-        env_u64("BACKUP_BENCH_MIB", 64)
-    };
+    let mib = if testing { 2 } else { env_u64("BACKUP_BENCH_MIB", 64) };
     let runs = if testing {
         1
     } else {
@@ -160,25 +147,11 @@ fn main() {
     let cp_dst = tmp.path().join("cp.db");
     let cp = time(runs, || {
         let _ = std::fs::remove_file(&cp_dst);
-        assert!(
-            Command::new("cp")
-                .arg(&db)
-                .arg(&cp_dst)
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(Command::new("cp").arg(&db).arg(&cp_dst).status().unwrap().success());
     });
     let cp_sync = time(runs, || {
         let _ = std::fs::remove_file(&cp_dst);
-        assert!(
-            Command::new("cp")
-                .arg(&db)
-                .arg(&cp_dst)
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(Command::new("cp").arg(&db).arg(&cp_dst).status().unwrap().success());
         std::fs::File::open(&cp_dst).unwrap().sync_all().unwrap();
     });
     let _ = std::fs::remove_file(&cp_dst);
@@ -198,9 +171,7 @@ fn main() {
     let mut create = |label: &str, o: BackupOptions, rows: &mut Vec<(String, Duration)>| {
         let d = time(runs, || {
             clear(&dir);
-            let info = backup::create(&conn, &o, Reason::Manual, 1, 1)
-                .unwrap()
-                .unwrap();
+            let info = backup::create(&conn, &o, Reason::Manual, 1, 1).unwrap().unwrap();
             last = Some(info);
         });
         let info = last.clone().unwrap();
@@ -209,9 +180,7 @@ fn main() {
     };
     for method in [SnapshotMethod::Auto, SnapshotMethod::BackupApi] {
         let mut used = "";
-        let d = time(runs, || {
-            used = backup::__snapshot_only(&conn, &dir, method).unwrap()
-        });
+        let d = time(runs, || used = backup::__snapshot_only(&conn, &dir, method).unwrap());
         rows.push((format!("snapshot only: copy + sha256 + fsync [{used}]"), d));
     }
     // The real operation: snapshot, hash, fsync, integrity check, manifest.
@@ -237,24 +206,12 @@ fn main() {
     );
     // Keep one plain and one compressed backup for verify and restore.
     clear(&dir);
-    let plain = backup::create(
-        &conn,
-        &opts(false, false, SnapshotMethod::Auto),
-        Reason::Manual,
-        1,
-        1,
-    )
-    .unwrap()
-    .unwrap();
-    let zst_kept = backup::create(
-        &conn,
-        &opts(true, false, SnapshotMethod::Auto),
-        Reason::Manual,
-        1,
-        1,
-    )
-    .unwrap()
-    .unwrap();
+    let plain = backup::create(&conn, &opts(false, false, SnapshotMethod::Auto), Reason::Manual, 1, 1)
+        .unwrap()
+        .unwrap();
+    let zst_kept = backup::create(&conn, &opts(true, false, SnapshotMethod::Auto), Reason::Manual, 1, 1)
+        .unwrap()
+        .unwrap();
     let verify_opts = opts(false, false, SnapshotMethod::Auto);
     rows.push((
         "verify plain (sha256 + integrity_check)".into(),
@@ -280,11 +237,7 @@ fn main() {
     rows.push((
         "restore copy-back only (backup API into the db)".into(),
         time(runs, || {
-            let src = Connection::open_with_flags(
-                &plain.path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )
-            .unwrap();
+            let src = Connection::open_with_flags(&plain.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
             let b = rusqlite::backup::Backup::new(&src, &mut target).unwrap();
             assert_eq!(b.step(-1).unwrap(), rusqlite::backup::StepResult::Done);
         }),

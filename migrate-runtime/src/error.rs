@@ -296,6 +296,27 @@ pub enum Error {
     /// The backup taken before the first write failed; nothing was migrated.
     #[error("backup before migrating failed, nothing was migrated: {0}")]
     Backup(#[from] crate::backup::BackupError),
+    /// A `no-transaction` migration failed midway (the one failure a transaction cannot undo), and the pre-migrate
+    /// backup was restored automatically: the database is as it was before the run. [`Error::kind`] and
+    /// [`Error::migration`] are those of the failure.
+    #[error("{source}; the database was restored automatically from the pre-migrate backup {}", backup.id)]
+    RestoredFromBackup {
+        /// The failure.
+        source: Box<Error>,
+        /// The backup that was restored.
+        backup: Box<crate::backup::BackupInfo>,
+    },
+    /// As [`Error::RestoredFromBackup`], but the restore failed too: the database may be half-migrated. Restore
+    /// the backup by hand (`migrate_runtime::backup::restore`).
+    #[error("{source}; restoring the pre-migrate backup {} failed too ({restore}); restore it by hand", backup.id)]
+    RestoreFailed {
+        /// The failure.
+        source: Box<Error>,
+        /// The backup that could not be restored.
+        backup: Box<crate::backup::BackupInfo>,
+        /// Why the restore failed.
+        restore: crate::backup::BackupError,
+    },
 }
 
 /// The class of an [`Error`], for matching without destructuring.
@@ -374,6 +395,7 @@ impl Error {
             Error::Load(_) => ErrorKind::Load,
             Error::Compile(_) => ErrorKind::Compile,
             Error::Backup(_) => ErrorKind::Backup,
+            Error::RestoredFromBackup { source, .. } | Error::RestoreFailed { source, .. } => source.kind(),
         }
     }
 
@@ -394,6 +416,7 @@ impl Error {
             | Error::DiskFull { at, .. }
             | Error::Database { at, .. }
             | Error::SchemaDrift { at, .. } => at.as_ref(),
+            Error::RestoredFromBackup { source, .. } | Error::RestoreFailed { source, .. } => source.migration(),
             _ => None,
         }
     }

@@ -22,7 +22,7 @@
 //! `PRAGMA foreign_key_check` before `COMMIT` (violations roll the unit back and are named in
 //! [`Error::ForeignKeyViolation`]) and restores the previous setting afterwards, whatever happened.
 
-use crate::backup::BackupInfo;
+use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason};
 use crate::error::{At, Error, FkViolation};
 use crate::history::{self, HistoryTable, Newest};
 use crate::plan::{self, Action, Direction, Plan};
@@ -110,6 +110,9 @@ pub struct Report {
     pub applied: Vec<Applied>,
     /// The backup taken before the first write, if any.
     pub backup: Option<BackupInfo>,
+    /// Backup problems that did not stop the run: a failed backup under [`BackupPolicy::BestEffort`], or a failed
+    /// retention pass (the new backup is kept).
+    pub backup_warnings: Vec<String>,
 }
 
 impl Report {
@@ -123,6 +126,7 @@ impl Report {
             plan: Plan::default(),
             applied: Vec::new(),
             backup: None,
+            backup_warnings: Vec::new(),
         }
     }
 
@@ -163,6 +167,9 @@ impl fmt::Display for Report {
         if let Some(b) = &self.backup {
             writeln!(f, "  backup: {} ({})", b.path.display(), b.sha256)?;
         }
+        for w in &self.backup_warnings {
+            writeln!(f, "  warning: {w}")?;
+        }
         for a in &self.applied {
             writeln!(
                 f,
@@ -200,6 +207,8 @@ pub struct Migrator<'m> {
     mode: Mode,
     policy: Policy,
     table: Cow<'static, str>,
+    backup: BackupPolicy,
+    backup_options: BackupOptions,
 }
 
 impl Migrations {
@@ -224,6 +233,8 @@ impl Migrations {
             mode: Mode::Batch,
             policy: Policy::default(),
             table: Cow::Borrowed(history::DEFAULT_TABLE),
+            backup: BackupPolicy::default(),
+            backup_options: BackupOptions::default(),
         }
     }
 
@@ -289,6 +300,45 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// Whether a file database is backed up before the first write (default [`BackupPolicy::Required`]: a failed
+    /// backup stops the run before anything changes). See [`crate::backup`].
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// use migrate_runtime::backup::BackupPolicy;
+    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+    /// let report = MIGRATIONS.migrator().backup(BackupPolicy::BestEffort).run(&mut conn).unwrap();
+    /// for w in &report.backup_warnings {
+    ///     eprintln!("warning: {w}");
+    /// }
+    /// ```
+    pub fn backup(mut self, policy: BackupPolicy) -> Self {
+        self.backup = policy;
+        self
+    }
+
+    /// Where and how backups are written: directory (default `backups/` next to the database), compression,
+    /// `quick_check`, retention (default: 30 days).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// use migrate_runtime::backup::{BackupOptions, Retention};
+    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+    /// let opts = BackupOptions {
+    ///     compress: true,
+    ///     retention: Retention { keep_last: Some(5), max_age: None },
+    ///     ..BackupOptions::default()
+    /// };
+    /// let report = MIGRATIONS.migrator().backup_options(opts).run(&mut conn).unwrap();
+    /// if let Some(b) = &report.backup {
+    ///     println!("backed up to {}", b.path.display());
+    /// }
+    /// ```
+    pub fn backup_options(mut self, options: BackupOptions) -> Self {
+        self.backup_options = options;
+        self
+    }
+
     /// The migrations this migrator applies.
     pub fn migrations(&self) -> &'m Migrations {
         self.migrations
@@ -300,9 +350,65 @@ impl<'m> Migrator<'m> {
         &self,
         conn: &Connection,
         plan: &Plan,
+        (from, to): (u64, u64),
+        warnings: &mut Vec<String>,
     ) -> Result<Option<BackupInfo>, Error> {
-        let _ = (conn, plan);
-        Ok(None)
+        if self.backup == BackupPolicy::Off {
+            return Ok(None);
+        }
+        let reason = if plan.steps.iter().any(|s| s.direction == Direction::Down) {
+            Reason::PreRollback
+        } else {
+            Reason::PreMigrate
+        };
+        match bk::create(conn, &self.backup_options, reason, from, to) {
+            Ok(Some(info)) => {
+                let dir = info.path.parent().unwrap_or(std::path::Path::new("."));
+                if let Err(e) = bk::apply_retention(dir, &self.backup_options.retention, &info.id) {
+                    warnings.push(format!("backup retention failed (the new backup is kept): {e}"));
+                }
+                Ok(Some(info))
+            }
+            Ok(None) => Ok(None),
+            Err(e) if self.backup == BackupPolicy::BestEffort => {
+                warnings.push(format!("no backup was taken, migrating anyway (best-effort policy): {e}"));
+                Ok(None)
+            }
+            Err(e) => Err(Error::Backup(e)),
+        }
+    }
+
+    /// After a failed run: a `no-transaction` migration that failed (or whose history row failed) may have left the
+    /// database half-changed, which no transaction undoes. Put the pre-migrate backup back and say so.
+    fn restore_after_failure(
+        &self,
+        conn: &mut Connection,
+        error: Error,
+        backup: Option<&BackupInfo>,
+        plan: &Plan,
+    ) -> Error {
+        let (Some(backup), Some(at)) = (backup, error.migration()) else {
+            return error;
+        };
+        let no_tx = plan
+            .steps
+            .iter()
+            .any(|s| s.version == at.version && s.transaction == plan::TxMode::None);
+        if !no_tx || error.kind() == crate::ErrorKind::LockFile {
+            return error;
+        }
+        let version = at.version;
+        match bk::restore_info(conn, backup, version, &self.backup_options) {
+            Ok(_) => Error::RestoredFromBackup {
+                source: Box::new(error),
+                backup: Box::new(backup.clone()),
+            },
+            Err(restore) => Error::RestoreFailed {
+                source: Box::new(error),
+                backup: Box::new(backup.clone()),
+                restore,
+            },
+        }
     }
 
     fn resolve_target(&self) -> Result<u64, Error> {
@@ -364,12 +470,20 @@ impl<'m> Migrator<'m> {
             plan,
             applied: Vec::new(),
             backup: None,
+            backup_warnings: Vec::new(),
         };
         if self.dry_run {
             return Ok(report);
         }
-        report.backup = self.before_first_write(conn, &report.plan)?;
-        report.applied = self.execute(conn, &table, target, actions)?;
+        let versions = (report.from_version, report.to_version);
+        report.backup =
+            self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
+        report.applied = match self.execute(conn, &table, target, actions) {
+            Ok(applied) => applied,
+            Err(e) => {
+                return Err(self.restore_after_failure(conn, e, report.backup.as_ref(), &report.plan));
+            }
+        };
         Ok(report)
     }
 

@@ -15,8 +15,7 @@ use support::*;
 fn writer(path: std::path::PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<i64> {
     std::thread::spawn(move || {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
         let mut next = 1_000_000;
         let mut commits = 0;
         while !stop.load(Ordering::Relaxed) {
@@ -32,8 +31,7 @@ fn concurrent(wal: bool, method: SnapshotMethod, old_reader: bool) -> BTreeSet<S
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("app.db");
     let conn = make_db(&db, wal, 2_000);
-    conn.busy_timeout(std::time::Duration::from_secs(30))
-        .unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
     let dir = tmp.path().join("bk");
     let opts = BackupOptions {
         dir: Some(dir.clone()),
@@ -47,9 +45,7 @@ fn concurrent(wal: bool, method: SnapshotMethod, old_reader: bool) -> BTreeSet<S
     let reader = old_reader.then(|| {
         let r = rusqlite::Connection::open(&db).unwrap();
         r.execute_batch("BEGIN").unwrap();
-        let _: i64 = r
-            .query_row("SELECT count(*) FROM items", [], |x| x.get(0))
-            .unwrap();
+        let _: i64 = r.query_row("SELECT count(*) FROM items", [], |x| x.get(0)).unwrap();
         insert_rows(&conn, 500_000, 3); // a frame the reader's snapshot does not include
         r
     });
@@ -57,9 +53,7 @@ fn concurrent(wal: bool, method: SnapshotMethod, old_reader: bool) -> BTreeSet<S
     let mut methods = BTreeSet::new();
     let mut taken = 0;
     while taken < 60 && (counts.len() < 3 || taken < 8) {
-        let info = backup::create(&conn, &opts, Reason::Manual, 0, 0)
-            .unwrap()
-            .unwrap();
+        let info = backup::create(&conn, &opts, Reason::Manual, 0, 0).unwrap().unwrap();
         let (items, total) = consistent(&rusqlite::Connection::open(&info.path).unwrap());
         assert_eq!(items, total, "backup {} is not a committed state", info.id);
         assert_eq!(
@@ -81,10 +75,7 @@ fn concurrent(wal: bool, method: SnapshotMethod, old_reader: bool) -> BTreeSet<S
     drop(reader);
     assert!(commits > 0);
     // The writer really ran during the backups: they saw different committed states.
-    assert!(
-        counts.len() >= 2,
-        "all {taken} backups saw the same state: {counts:?}"
-    );
+    assert!(counts.len() >= 2, "all {taken} backups saw the same state: {counts:?}");
     let (items, total) = consistent(&conn);
     assert_eq!(items, total);
     methods

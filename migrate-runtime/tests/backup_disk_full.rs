@@ -68,9 +68,7 @@ fn full_disk_leaves_nothing_and_changes_nothing() {
         assert_eq!(dump(&conn), before);
     }
     // The database still works and nothing was written to it.
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     insert_rows(&conn, 100_000, 1);
     // A restore whose pre-restore backup cannot be written fails the same way, before touching the database.
@@ -79,9 +77,7 @@ fn full_disk_leaves_nothing_and_changes_nothing() {
         dir: Some(good_dir.clone()),
         ..BackupOptions::default()
     };
-    let info = backup::create(&conn, &good, Reason::Manual, 1, 1)
-        .unwrap()
-        .unwrap();
+    let info = backup::create(&conn, &good, Reason::Manual, 1, 1).unwrap().unwrap();
     insert_rows(&conn, 200_000, 5);
     let now = dump(&conn);
     let full = BackupOptions {

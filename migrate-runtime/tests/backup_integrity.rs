@@ -25,9 +25,7 @@ fn fixture(compress: bool) -> Fixture {
         compress,
         ..BackupOptions::default()
     };
-    let info = backup::create(&conn, &opts, Reason::Manual, 1, 1)
-        .unwrap()
-        .unwrap();
+    let info = backup::create(&conn, &opts, Reason::Manual, 1, 1).unwrap().unwrap();
     Fixture {
         _tmp: tmp,
         conn,
@@ -40,8 +38,7 @@ fn fixture(compress: bool) -> Fixture {
 /// Rewrites the manifest's hash and size to match the file as it is now, as if the damage happened before hashing.
 fn rehash(info: &BackupInfo) {
     let bytes = std::fs::read(&info.path).unwrap();
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(info.manifest_path()).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(info.manifest_path()).unwrap()).unwrap();
     v["sha256"] = migrate_core::checksum::sha256(&bytes).to_hex().into();
     v["size"] = (bytes.len() as u64).into();
     std::fs::write(info.manifest_path(), serde_json::to_vec(&v).unwrap()).unwrap();
@@ -73,9 +70,7 @@ fn flipped_byte_is_caught_by_the_hash() {
         let err = backup::verify(&f.dir, &f.info.id, &f.opts).unwrap_err();
         assert_eq!(err.kind(), BackupErrorKind::HashMismatch, "{err}");
         match &err {
-            migrate_runtime::backup::BackupError::HashMismatch {
-                expected, actual, ..
-            } => {
+            migrate_runtime::backup::BackupError::HashMismatch { expected, actual, .. } => {
                 assert_eq!(expected.to_hex(), f.info.sha256);
                 assert_eq!(*actual, migrate_core::checksum::sha256(&bytes));
             }
@@ -91,10 +86,7 @@ fn truncated_backup_is_caught_by_integrity() {
     for compress in [false, true] {
         let mut f = fixture(compress);
         let len = std::fs::metadata(&f.info.path).unwrap().len();
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&f.info.path)
-            .unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&f.info.path).unwrap();
         file.set_len(len / 2).unwrap();
         drop(file);
         // As written: the hash catches it first.
@@ -109,9 +101,7 @@ fn truncated_backup_is_caught_by_integrity() {
             ..f.opts.clone()
         };
         assert_eq!(
-            backup::verify(&f.dir, &f.info.id, &quick)
-                .unwrap_err()
-                .kind(),
+            backup::verify(&f.dir, &f.info.id, &quick).unwrap_err().kind(),
             BackupErrorKind::IntegrityFailed
         );
         let id = f.info.id.clone();
@@ -120,9 +110,7 @@ fn truncated_backup_is_caught_by_integrity() {
         std::fs::write(&f.info.path, b"").unwrap();
         rehash(&f.info);
         assert_eq!(
-            backup::verify(&f.dir, &f.info.id, &f.opts)
-                .unwrap_err()
-                .kind(),
+            backup::verify(&f.dir, &f.info.id, &f.opts).unwrap_err().kind(),
             BackupErrorKind::IntegrityFailed
         );
     }
@@ -134,9 +122,7 @@ fn garbage_file_is_an_integrity_failure_not_a_panic() {
     std::fs::write(&f.info.path, vec![0xAB; 8192]).unwrap();
     rehash(&f.info);
     assert_eq!(
-        backup::verify(&f.dir, &f.info.id, &f.opts)
-            .unwrap_err()
-            .kind(),
+        backup::verify(&f.dir, &f.info.id, &f.opts).unwrap_err().kind(),
         BackupErrorKind::IntegrityFailed
     );
     let id = f.info.id.clone();
@@ -215,11 +201,7 @@ fn restore_refuses_paths_outside_the_directory() {
         std::fs::remove_file(&link).unwrap();
     }
     // Unknown names inside the directory are simply not found.
-    assert_restore_refused(
-        &mut f,
-        "app.20000101T000000.000Z.v1",
-        BackupErrorKind::NotFound,
-    );
+    assert_restore_refused(&mut f, "app.20000101T000000.000Z.v1", BackupErrorKind::NotFound);
     // The backup's own path, its file name and its id all resolve.
     for id in [
         f.info.path.to_string_lossy().into_owned(),
@@ -229,7 +211,6 @@ fn restore_refuses_paths_outside_the_directory() {
         assert_eq!(backup::inspect(&f.dir, &id).unwrap(), f.info);
     }
     let via_path = Path::new(&f.info.path).to_path_buf();
-    let report =
-        backup::restore(&mut f.conn, &f.dir, via_path.to_str().unwrap(), 1, &f.opts).unwrap();
+    let report = backup::restore(&mut f.conn, &f.dir, via_path.to_str().unwrap(), 1, &f.opts).unwrap();
     assert_eq!(report.restored.id, f.info.id);
 }

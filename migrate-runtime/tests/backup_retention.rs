@@ -11,8 +11,7 @@ use support::*;
 fn set_created_at(info: &BackupInfo, days_ago: i64) {
     let t = jiff::Timestamp::now().as_millisecond() - days_ago * 86_400_000;
     let t = jiff::Timestamp::from_millisecond(t).unwrap();
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(info.manifest_path()).unwrap()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(info.manifest_path()).unwrap()).unwrap();
     v["created_at"] = format!("{t:.3}").into();
     std::fs::write(info.manifest_path(), serde_json::to_vec(&v).unwrap()).unwrap();
 }
@@ -40,9 +39,7 @@ fn retention() {
             i
         })
         .collect();
-    let b_old = backup::create(&b, &opts, Reason::Manual, 0, 0)
-        .unwrap()
-        .unwrap();
+    let b_old = backup::create(&b, &opts, Reason::Manual, 0, 0).unwrap().unwrap();
     set_created_at(&b_old, 90);
     // Files this library did not write: never deleted, whatever their name.
     std::fs::write(dir.join("a.20000101T000000.000Z.v0.bak"), b"not ours").unwrap();
@@ -70,10 +67,7 @@ fn retention() {
         &newest.id,
     )
     .unwrap();
-    assert_eq!(
-        ids(&gone),
-        vec![a_backups[1].id.clone(), a_backups[0].id.clone()]
-    );
+    assert_eq!(ids(&gone), vec![a_backups[1].id.clone(), a_backups[0].id.clone()]);
     // Older than 30 days: the 40-day one goes, the 20-day one stays.
     let thirty = Retention {
         keep_last: None,

@@ -31,12 +31,7 @@ fn round_trip(wal: bool, compress: bool, method: SnapshotMethod) {
     assert_eq!((info.version_before, info.target_version), (3, 4));
     assert_eq!(info.compressed, compress);
     assert_eq!(info.integrity, "ok");
-    assert!(
-        info.file.starts_with("app.")
-            && info
-                .file
-                .ends_with(if compress { ".v3.bak.zst" } else { ".v3.bak" })
-    );
+    assert!(info.file.starts_with("app.") && info.file.ends_with(if compress { ".v3.bak.zst" } else { ".v3.bak" }));
     assert_eq!(info.source, std::fs::canonicalize(&db).unwrap());
     let expected_method = if method == SnapshotMethod::BackupApi {
         "backup-api"
@@ -69,9 +64,11 @@ fn round_trip(wal: bool, compress: bool, method: SnapshotMethod) {
     assert_eq!(backup::verify(&dir, &info.id, &o).unwrap(), info);
 
     // Change the database, then get the backup back.
-    conn.execute_batch("DELETE FROM items WHERE id % 3 = 0; DELETE FROM \"odd \"\"name\" WHERE v > 100; DROP INDEX items_grp;
-         CREATE TABLE extra(x); INSERT INTO extra VALUES (1);")
-        .unwrap();
+    conn.execute_batch(
+        "DELETE FROM items WHERE id % 3 = 0; DELETE FROM \"odd \"\"name\" WHERE v > 100; DROP INDEX items_grp;
+         CREATE TABLE extra(x); INSERT INTO extra VALUES (1);",
+    )
+    .unwrap();
     insert_rows(&conn, 10_000, 10);
     let changed = dump(&conn);
     assert_ne!(changed, original);
@@ -87,11 +84,7 @@ fn round_trip(wal: bool, compress: bool, method: SnapshotMethod) {
     assert_eq!((pre.version_before, pre.target_version), (4, 3));
     backup::restore(&mut conn, &dir, &pre.id, 3, &o).unwrap();
     assert_eq!(dump(&conn), changed);
-    let ids: Vec<String> = backup::list(&dir)
-        .unwrap()
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
+    let ids: Vec<String> = backup::list(&dir).unwrap().into_iter().map(|b| b.id).collect();
     assert_eq!(ids.len(), 3, "{ids:?}");
 }
 
@@ -141,10 +134,7 @@ fn fast_path_equals_backup_api() {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(
-            (fast.method.as_str(), api.method.as_str()),
-            ("file-copy", "backup-api")
-        );
+        assert_eq!((fast.method.as_str(), api.method.as_str()), ("file-copy", "backup-api"));
         assert_eq!(dump_file(&fast.path), dump_file(&api.path));
         assert_eq!(dump_file(&fast.path), dump(&conn));
     }
@@ -163,12 +153,7 @@ fn compression_shrinks_the_file() {
     )
     .unwrap()
     .unwrap();
-    assert!(
-        info.size < info.db_size,
-        "{} !< {}",
-        info.size,
-        info.db_size
-    );
+    assert!(info.size < info.db_size, "{} !< {}", info.size, info.db_size);
 }
 
 #[test]
@@ -179,15 +164,9 @@ fn in_memory_and_empty_databases_are_skipped() {
     let mem = rusqlite::Connection::open_in_memory().unwrap();
     mem.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
         .unwrap();
-    assert_eq!(
-        backup::create(&mem, &o, Reason::PreMigrate, 0, 1).unwrap(),
-        None
-    );
+    assert_eq!(backup::create(&mem, &o, Reason::PreMigrate, 0, 1).unwrap(), None);
     let empty = rusqlite::Connection::open(tmp.path().join("empty.db")).unwrap();
-    assert_eq!(
-        backup::create(&empty, &o, Reason::PreMigrate, 0, 1).unwrap(),
-        None
-    );
+    assert_eq!(backup::create(&empty, &o, Reason::PreMigrate, 0, 1).unwrap(), None);
     assert!(!dir.exists());
     // The default directory is `backups/` next to the database.
     let conn = make_db(&tmp.path().join("real.db"), false, 10);
@@ -207,11 +186,7 @@ fn backups_in_the_same_millisecond_do_not_collide() {
     let dir = tmp.path().join("bk");
     let o = opts(&dir, false, SnapshotMethod::Auto);
     let infos: Vec<_> = (0..8)
-        .map(|_| {
-            backup::create(&conn, &o, Reason::Manual, 2, 2)
-                .unwrap()
-                .unwrap()
-        })
+        .map(|_| backup::create(&conn, &o, Reason::Manual, 2, 2).unwrap().unwrap())
         .collect();
     let mut ids: Vec<&str> = infos.iter().map(|i| i.id.as_str()).collect();
     ids.sort();

@@ -88,14 +88,7 @@ pub fn create(
     };
 
     let (created_at, file_time) = manifest::timestamps(jiff::Timestamp::now());
-    let (id, path) = persist_unique(
-        stored,
-        &dir,
-        &stem,
-        &file_time,
-        version_before,
-        opts.compress,
-    )?;
+    let (id, path) = persist_unique(stored, &dir, &stem, &file_time, version_before, opts.compress)?;
     let info = BackupInfo {
         format: FORMAT,
         file: manifest::file_name(&id, opts.compress),
@@ -158,11 +151,7 @@ fn persist_unique(
         let id = format!("{stem}.{time}.v{version_before}");
         let path = dir.join(manifest::file_name(&id, compressed));
         // A manifest without its file (an interrupted prune) still claims the name.
-        if fs::symlink_metadata(
-            path.with_file_name(format!("{}.json", manifest::file_name(&id, compressed))),
-        )
-        .is_ok()
-        {
+        if fs::symlink_metadata(path.with_file_name(format!("{}.json", manifest::file_name(&id, compressed)))).is_ok() {
             continue;
         }
         match tmp.persist_noclobber(&path) {
@@ -174,10 +163,7 @@ fn persist_unique(
     Err(BackupError::io(
         "find a free name in",
         dir,
-        io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "1000 backups with the same millisecond",
-        ),
+        io::Error::new(io::ErrorKind::AlreadyExists, "1000 backups with the same millisecond"),
     ))
 }
 
@@ -190,19 +176,16 @@ fn compress(plain: &Path, out: &NamedTempFile, level: i32) -> Result<(Checksum, 
         .try_clone()
         .map_err(|e| BackupError::io("open", &opath, e))?;
     let writer = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
-    let mut enc = zstd::stream::write::Encoder::new(writer, level)
-        .map_err(|e| BackupError::io("compress", &opath, e))?;
+    let mut enc =
+        zstd::stream::write::Encoder::new(writer, level).map_err(|e| BackupError::io("compress", &opath, e))?;
     io::copy(&mut BufReader::with_capacity(1 << 20, input), &mut enc)
         .map_err(|e| BackupError::io("compress into", &opath, e))?;
-    let writer = enc
-        .finish()
-        .map_err(|e| BackupError::io("compress into", &opath, e))?;
+    let writer = enc.finish().map_err(|e| BackupError::io("compress into", &opath, e))?;
     let (buf, sha, len) = writer.finish();
     let file = buf
         .into_inner()
         .map_err(|e| BackupError::io("write", &opath, e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| BackupError::io("fsync", &opath, e))?;
+    file.sync_all().map_err(|e| BackupError::io("fsync", &opath, e))?;
     Ok((sha, len))
 }
 
@@ -227,9 +210,7 @@ pub(crate) fn snapshot(
         return Ok(s);
     }
     backup_api(conn, src, dst)?;
-    let db_size = fs::metadata(dst)
-        .map_err(|e| BackupError::io("stat", dst, e))?
-        .len();
+    let db_size = fs::metadata(dst).map_err(|e| BackupError::io("stat", dst, e))?.len();
     Ok(Snapshot {
         method: "backup-api",
         db_size,
@@ -245,12 +226,10 @@ pub(crate) fn backup_api(conn: &Connection, src: &Path, dst: &Path) -> Result<()
     out.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
         .map_err(|e| BackupError::sqlite("prepare", dst, e))?;
     {
-        let b = Backup::new(conn, &mut out)
-            .map_err(|e| BackupError::sqlite("start a backup of", src, e))?;
+        let b = Backup::new(conn, &mut out).map_err(|e| BackupError::sqlite("start a backup of", src, e))?;
         step_to_done(&b, src)?;
     }
-    out.close()
-        .map_err(|(_, e)| BackupError::sqlite("close", dst, e))?;
+    out.close().map_err(|(_, e)| BackupError::sqlite("close", dst, e))?;
     Ok(())
 }
 
@@ -292,12 +271,7 @@ pub(crate) fn step_to_done(b: &Backup<'_, '_>, path: &Path) -> Result<(), Backup
 ///   (it needs no write lock) and we require `checkpointed == log frames`. With the write lock held no frame can be
 ///   added, and with nothing left to backfill no checkpoint writes to the main file, so it stays fixed until we
 ///   release the lock. If old readers keep frames from being backfilled, we fall back.
-fn file_copy(
-    conn: &Connection,
-    src: &Path,
-    dst: &Path,
-    hash: bool,
-) -> Result<Option<Snapshot>, BackupError> {
+fn file_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<Option<Snapshot>, BackupError> {
     if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
         return Ok(None);
     }
@@ -313,12 +287,7 @@ fn file_copy(
     result
 }
 
-fn locked_copy(
-    conn: &Connection,
-    src: &Path,
-    dst: &Path,
-    hash: bool,
-) -> Result<Option<Snapshot>, BackupError> {
+fn locked_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<Option<Snapshot>, BackupError> {
     let mode: String = match conn.query_row("PRAGMA main.journal_mode", [], |r| r.get(0)) {
         Ok(m) => m,
         Err(_) => return Ok(None),
@@ -326,9 +295,7 @@ fn locked_copy(
     if mode.eq_ignore_ascii_case("wal") && !wal_fully_checkpointed(src) {
         return Ok(None);
     }
-    let db_size = fs::metadata(src)
-        .map_err(|e| BackupError::io("stat", src, e))?
-        .len();
+    let db_size = fs::metadata(src).map_err(|e| BackupError::io("stat", src, e))?.len();
     let (copied, digest) = std::thread::scope(|s| {
         // The source cannot change while the lock is held, so hashing it alongside the copy gives the copy's hash
         // without a second pass over the backup.
@@ -356,26 +323,20 @@ fn hash_thread_panicked(src: &Path) -> BackupError {
 
 /// Runs a PASSIVE checkpoint from a second connection and reports whether the whole WAL is now in the main file.
 fn wal_fully_checkpointed(src: &Path) -> bool {
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let Ok(aux) = Connection::open_with_flags(src, flags) else {
         return false;
     };
-    let row: Result<(i64, i64, i64), _> =
-        aux.query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        });
+    let row: Result<(i64, i64, i64), _> = aux.query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    });
     matches!(row, Ok((0, log, done)) if log >= 0 && log == done)
 }
 
 /// The snapshot step alone (temp file, copy, hash, fsync; no check, no manifest, the file is deleted), for the
 /// benchmark's breakdown. Not a stable API.
 #[doc(hidden)]
-pub fn __snapshot_only(
-    conn: &Connection,
-    dir: &Path,
-    method: SnapshotMethod,
-) -> Result<&'static str, BackupError> {
+pub fn __snapshot_only(conn: &Connection, dir: &Path, method: SnapshotMethod) -> Result<&'static str, BackupError> {
     let src = db_file(conn).ok_or_else(|| BackupError::NotFound {
         id: "main".into(),
         dir: dir.to_path_buf(),

@@ -155,30 +155,21 @@ impl BackupError {
     }
 
     /// A SQLite error, classified: `SQLITE_FULL` is a full disk, `SQLITE_BUSY`/`LOCKED` is busy.
-    pub(crate) fn sqlite(
-        op: &'static str,
-        path: impl Into<PathBuf>,
-        source: rusqlite::Error,
-    ) -> BackupError {
+    pub(crate) fn sqlite(op: &'static str, path: impl Into<PathBuf>, source: rusqlite::Error) -> BackupError {
         let path = path.into();
         match source.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DiskFull) => BackupError::DiskFull {
                 path,
                 detail: source.to_string(),
             },
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                BackupError::Busy { path }
-            }
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => BackupError::Busy { path },
             _ => BackupError::Sqlite { op, path, source },
         }
     }
 }
 
 fn is_disk_full(e: &io::Error) -> bool {
-    if matches!(
-        e.kind(),
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
-    ) {
+    if matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded) {
         return true;
     }
     // ENOSPC (28) and EDQUOT (122) on Linux, for errors that reach us without a kind (e.g. wrapped by zstd).

@@ -48,11 +48,7 @@ impl<W: Write> HashingWriter<W> {
     }
 
     pub(crate) fn finish(self) -> (W, Checksum, u64) {
-        (
-            self.inner,
-            Checksum(self.hasher.finalize().into()),
-            self.len,
-        )
+        (self.inner, Checksum(self.hasher.finalize().into()), self.len)
     }
 }
 
@@ -74,8 +70,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     #[cfg(unix)]
     {
         let d = File::open(dir).map_err(|e| BackupError::io("open directory", dir, e))?;
-        d.sync_all()
-            .map_err(|e| BackupError::io("fsync directory", dir, e))?;
+        d.sync_all().map_err(|e| BackupError::io("fsync directory", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -89,9 +84,7 @@ fn immutable_uri(path: &Path) -> String {
     let mut out = String::from("file:");
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
             #[cfg(windows)]
             b'\\' => out.push('/'),
             _ => out.push_str(&format!("%{b:02X}")),
@@ -107,11 +100,8 @@ fn immutable_uri(path: &Path) -> String {
 
 /// Opens a backup file read-only, without locks or side files.
 pub(crate) fn open_backup_file(path: &Path) -> Result<Connection, BackupError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(immutable_uri(path), flags)
-        .map_err(|e| BackupError::sqlite("open", path, e))
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| BackupError::sqlite("open", path, e))
 }
 
 /// Runs `PRAGMA integrity_check` (or `quick_check`) on a plain (uncompressed) backup file. Corruption SQLite reports
@@ -138,11 +128,10 @@ pub(crate) fn check_integrity(path: &Path, quick: bool) -> Result<String, Backup
     if rows.len() != 1 || rows[0] != "ok" {
         return Err(fail(rows.join("; ")));
     }
-    let tables: Result<i64, rusqlite::Error> = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-        [],
-        |r| r.get(0),
-    );
+    let tables: Result<i64, rusqlite::Error> =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
+            r.get(0)
+        });
     match tables {
         Ok(0) => Err(fail("the file holds no tables (empty or truncated)".into())),
         Ok(_) => Ok("ok".into()),

@@ -140,8 +140,7 @@ fn read_manifest(manifest: &Path) -> Result<BackupInfo, BackupError> {
         detail,
     };
     let bytes = fs::read(manifest).map_err(|e| BackupError::io("read", manifest, e))?;
-    let mut info: BackupInfo =
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let mut info: BackupInfo = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let name = manifest.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let backup_name = name.strip_suffix(MANIFEST_EXT).unwrap_or("");
     if info.file != backup_name {
@@ -150,19 +149,14 @@ fn read_manifest(manifest: &Path) -> Result<BackupInfo, BackupError> {
             info.file
         )));
     }
-    if id_of(backup_name) != Some(info.id.as_str())
-        || backup_name != file_name(&info.id, info.compressed)
-    {
+    if id_of(backup_name) != Some(info.id.as_str()) || backup_name != file_name(&info.id, info.compressed) {
         return Err(corrupt(format!(
             "id {:?} / compressed {} do not match the file name",
             info.id, info.compressed
         )));
     }
     if info.checksum().is_none() {
-        return Err(corrupt(format!(
-            "sha256 {:?} is not a SHA-256 value",
-            info.sha256
-        )));
+        return Err(corrupt(format!("sha256 {:?} is not a SHA-256 value", info.sha256)));
     }
     if info.created_at_millis().is_none() {
         return Err(corrupt(format!(
@@ -186,8 +180,7 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
-    io::Write::write_all(&mut tmp, &json)
-        .map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
+    io::Write::write_all(&mut tmp, &json).map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
@@ -274,11 +267,7 @@ fn resolve(dir: &Path, id: &str) -> Result<PathBuf, BackupError> {
     let as_path = Path::new(id);
     // A bare name stays a name: only its own file in `dir` may match. Anything with a directory part is resolved
     // and must land directly in `dir` (symlinks included, hence canonicalize).
-    let name = if as_path.components().count() == 1
-        && !id.contains(['/', '\\'])
-        && id != ".."
-        && id != "."
-    {
+    let name = if as_path.components().count() == 1 && !id.contains(['/', '\\']) && id != ".." && id != "." {
         id.to_owned()
     } else {
         let candidate = if as_path.is_absolute() {
@@ -291,10 +280,7 @@ fn resolve(dir: &Path, id: &str) -> Result<PathBuf, BackupError> {
         if canon_parent != canon_dir {
             return Err(outside());
         }
-        let file = candidate
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(outside)?;
+        let file = candidate.file_name().and_then(|n| n.to_str()).ok_or_else(outside)?;
         file.to_owned()
     };
     if name == ".." || name == "." {
@@ -329,14 +315,7 @@ fn resolve(dir: &Path, id: &str) -> Result<PathBuf, BackupError> {
 pub(crate) fn timestamps(t: jiff::Timestamp) -> (String, String) {
     let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
     let ms = dt.subsec_nanosecond() / 1_000_000;
-    let (y, mo, d, h, mi, s) = (
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-    );
+    let (y, mo, d, h, mi, s) = (dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
     (
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z"),
         format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}.{ms:03}Z"),

@@ -125,10 +125,7 @@ impl BackupOptions {
     pub fn dir_for(&self, db_file: &Path) -> PathBuf {
         match &self.dir {
             Some(d) => d.clone(),
-            None => db_file
-                .parent()
-                .unwrap_or_else(|| Path::new("."))
-                .join("backups"),
+            None => db_file.parent().unwrap_or_else(|| Path::new(".")).join("backups"),
         }
     }
 }

@@ -61,21 +61,15 @@ pub fn verify(dir: &Path, id: &str, opts: &BackupOptions) -> Result<BackupInfo, 
 }
 
 fn verified_plain(info: &BackupInfo, quick: bool) -> Result<Plain, BackupError> {
-    let expected = info
-        .checksum()
-        .ok_or_else(|| BackupError::ManifestCorrupt {
-            path: info.manifest_path(),
-            detail: format!("sha256 {:?} is not a SHA-256 value", info.sha256),
-        })?;
+    let expected = info.checksum().ok_or_else(|| BackupError::ManifestCorrupt {
+        path: info.manifest_path(),
+        detail: format!("sha256 {:?} is not a SHA-256 value", info.sha256),
+    })?;
     let (actual, _len) = match sha256_file(&info.path) {
         Err(BackupError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Err(BackupError::NotFound {
                 id: info.id.clone(),
-                dir: info
-                    .path
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default(),
+                dir: info.path.parent().map(Path::to_path_buf).unwrap_or_default(),
             });
         }
         r => r?,
@@ -109,18 +103,13 @@ fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
         .try_clone()
         .map_err(|e| BackupError::io("open", tmp.path().to_path_buf(), e))?;
     let mut writer = BufWriter::with_capacity(1 << 20, out);
-    let mut dec =
-        zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 20, input))
-            .map_err(|e| BackupError::io("decompress", &info.path, e))?;
+    let mut dec = zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(1 << 20, input))
+        .map_err(|e| BackupError::io("decompress", &info.path, e))?;
     let copied = io::copy(&mut dec, &mut writer).and_then(|n| writer.flush().map(|()| n));
     match copied {
         Ok(_) => Ok(tmp),
         // A write error is about the temp file (likely a full disk); a read error means the stream is damaged.
-        Err(e) if is_write_side(&e) => Err(BackupError::io(
-            "decompress into",
-            tmp.path().to_path_buf(),
-            e,
-        )),
+        Err(e) if is_write_side(&e) => Err(BackupError::io("decompress into", tmp.path().to_path_buf(), e)),
         Err(e) => Err(BackupError::IntegrityFailed {
             path: info.path.clone(),
             message: format!("zstd stream is damaged: {e}"),
@@ -190,18 +179,11 @@ pub fn restore_info(
     opts: &BackupOptions,
 ) -> Result<RestoreReport, BackupError> {
     let plain = verified_plain(info, opts.quick_check)?;
-    let pre_restore = create(
-        conn,
-        opts,
-        Reason::PreRestore,
-        current_version,
-        info.version_before,
-    )?;
+    let pre_restore = create(conn, opts, Reason::PreRestore, current_version, info.version_before)?;
     let target = super::db_file(conn).unwrap_or_default();
     {
         let src = open_backup_file(plain.path(info))?;
-        let b = Backup::new(&src, conn)
-            .map_err(|e| BackupError::sqlite("start restoring into", &target, e))?;
+        let b = Backup::new(&src, conn).map_err(|e| BackupError::sqlite("start restoring into", &target, e))?;
         step_to_done(&b, &target)?;
     }
     Ok(RestoreReport {

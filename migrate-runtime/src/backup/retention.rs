@@ -60,11 +60,7 @@ impl Retention {
 /// # Ok(())
 /// # }
 /// ```
-pub fn apply_retention(
-    dir: &Path,
-    retention: &Retention,
-    keep: &str,
-) -> Result<Vec<BackupInfo>, BackupError> {
+pub fn apply_retention(dir: &Path, retention: &Retention, keep: &str) -> Result<Vec<BackupInfo>, BackupError> {
     let all = list(dir)?;
     let Some(kept) = all.iter().find(|b| b.id == keep) else {
         return Err(BackupError::NotFound {
@@ -83,9 +79,7 @@ pub fn apply_retention(
         }
         let too_many = retention.keep_last.is_some_and(|n| i >= n);
         let too_old = match (retention.max_age, b.created_at_millis()) {
-            (Some(max), Some(at)) => {
-                u128::try_from(now.saturating_sub(at)).unwrap_or(0) > max.as_millis()
-            }
+            (Some(max), Some(at)) => u128::try_from(now.saturating_sub(at)).unwrap_or(0) > max.as_millis(),
             _ => false,
         };
         if too_many || too_old {

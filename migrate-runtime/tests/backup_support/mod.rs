@@ -21,12 +21,19 @@ pub fn dump(conn: &Connection) -> Dump {
         .into_iter()
         .map(|(name, sql)| {
             let quoted = name.replace('"', "\"\"");
-            let n = conn.prepare(&format!("SELECT * FROM \"{quoted}\"")).unwrap().column_count();
+            let n = conn
+                .prepare(&format!("SELECT * FROM \"{quoted}\""))
+                .unwrap()
+                .column_count();
             // Every column in order: works for WITHOUT ROWID tables too, and equal rows are interchangeable.
             let order: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
-            let mut st = conn.prepare(&format!("SELECT * FROM \"{quoted}\" ORDER BY {}", order.join(", "))).unwrap();
+            let mut st = conn
+                .prepare(&format!("SELECT * FROM \"{quoted}\" ORDER BY {}", order.join(", ")))
+                .unwrap();
             let rows = st
-                .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect::<Result<Vec<_>, _>>())
+                .query_map([], |r| {
+                    (0..n).map(|i| r.get::<_, Value>(i)).collect::<Result<Vec<_>, _>>()
+                })
                 .unwrap()
                 .collect::<Result<Vec<_>, _>>()
                 .unwrap();
@@ -90,7 +97,9 @@ pub fn consistent(conn: &Connection) -> (i64, i64) {
 /// Names of everything in a directory, sorted.
 pub fn dir_entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     };
     v.sort();
