@@ -543,7 +543,7 @@ fn render_report(r: &Report) -> String {
         let _ = writeln!(
             s,
             "  {:<4} {:>7} {} {}",
-            a.direction,
+            a.direction.to_string(),
             a.version,
             a.name,
             paint(DIM, format!("({})", ms(a.duration_us)))
@@ -823,7 +823,8 @@ fn fts_command(g: &GlobalArgs, cmd: &FtsCommand) -> CmdResult {
             ))
         }
         FtsCommand::Check { index } => {
-            let conn = open(g, Open::ReadOnly)?;
+            // FTS5's integrity check is an INSERT command: SQLite refuses it on a read-only connection.
+            let conn = open(g, Open::ReadWrite)?;
             let (matches, unsynced, message) = match fts::sync_check(&conn, index) {
                 Ok(r) => (r.matches_content, r.unsynced_events, r.message),
                 // Not an external-content index: FTS5's own integrity check is all there is.

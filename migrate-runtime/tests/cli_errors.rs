@@ -1,0 +1,248 @@
+//! The `migrate` binary's errors: each bad input gets its own message, JSON `error.kind` and documented exit code;
+//! commands that lose data refuse without a terminal unless `--yes`; and the embedded form refuses `--dir`/`new`.
+
+mod cli_support;
+
+use cli_support::Project;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+#[test]
+fn missing_database_is_reported_not_created() {
+    let p = Project::new();
+    for args in [
+        &["status"][..],
+        &["verify"],
+        &["history"],
+        &["baseline", "1"],
+        &["backup"],
+        &["down", "--to", "0", "--yes"],
+        &["schema", "--live"],
+        &["schema", "--diff"],
+        &["fts", "check", "posts_fts"],
+    ] {
+        let (v, code) = p.json(args);
+        assert_eq!(code, 1, "{args:?}: {v}");
+        assert_eq!(v["error"]["kind"], "database_not_found", "{args:?}");
+        assert!(!p.db().exists(), "{args:?} created the database");
+    }
+    p.cmd(&["status"])
+        .assert()
+        .code(1)
+        .stderr(contains("error: database app.db does not exist"))
+        .stderr(contains("`up` creates a new database"));
+}
+
+#[test]
+fn no_database_argument_is_a_usage_error() {
+    let p = Project::new();
+    p.bare()
+        .args(["--dir", "migrations", "status"])
+        .assert()
+        .code(2)
+        .stderr(contains("no database given"))
+        .stderr(contains("--db"));
+    // MIGRATE_DB stands in for --db.
+    p.up();
+    p.bare()
+        .args(["--dir", "migrations", "status"])
+        .env("MIGRATE_DB", "app.db")
+        .assert()
+        .success();
+}
+
+#[test]
+fn bad_directory() {
+    let p = Project::new();
+    let out = p
+        .bare()
+        .args(["--db", "app.db", "--dir", "nope", "--json", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "bad_directory");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("nope does not exist"),
+        "{v}"
+    );
+    p.bare()
+        .args(["--db", "app.db", "--dir", "nope", "up"])
+        .assert()
+        .code(1)
+        .stderr(contains("migrations directory nope does not exist"))
+        .stderr(contains("pass --dir"));
+    assert!(!p.db().exists());
+}
+
+#[test]
+fn directory_errors_are_the_macros() {
+    let p = Project::new();
+    p.write("4-bad-name.sql", "SELECT 1;");
+    let (v, code) = p.json(&["status"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("load")), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4-bad-name.sql: bad migration file name"),
+        "{v}"
+    );
+
+    let p = Project::new();
+    p.write("0004_broken.sql", "CREATE TABLE users (x);");
+    p.cmd(&["up"])
+        .assert()
+        .code(1)
+        .stderr(contains("0004_broken.sql:1"))
+        .stderr(contains("already exists"));
+    assert!(!p.db().exists(), "nothing is opened before the set loads");
+}
+
+#[test]
+fn divergent_file_names_the_file_and_both_checksums() {
+    let p = Project::new();
+    p.up();
+    let applied = migrate_core::checksum::checksum(cli_support::POSTS_UP).short();
+    let edited = "CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n";
+    p.write("0002_posts.up.sql", edited);
+    let now = migrate_core::checksum::checksum(edited).short();
+    let note = format!(
+        "migrations/0002_posts.up.sql was edited after it was applied (applied checksum {applied}, file checksum {now})"
+    );
+    p.cmd(&["status"])
+        .assert()
+        .success()
+        .stdout(contains("DIVERGENT"))
+        .stdout(contains(note.as_str()));
+    p.cmd(&["status", "--check"])
+        .assert()
+        .code(3)
+        .stderr(contains("1 divergent"));
+
+    let (v, code) = p.json(&["up"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["kind"], "divergent");
+    assert_eq!(v["error"]["migration"]["file"], "migrations/0002_posts.up.sql");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&applied) && msg.contains(&now), "{msg}");
+    assert!(v["error"]["hint"].as_str().unwrap().contains("new migration"));
+
+    p.cmd(&["verify"])
+        .assert()
+        .code(3)
+        .stderr(contains("check failed"))
+        .stderr(contains("0002_posts.up.sql"));
+}
+
+#[test]
+fn unknown_backup_id() {
+    let p = Project::new();
+    p.up();
+    // The id is checked before confirmation is asked for.
+    for yes in [true, false] {
+        let mut args = vec!["restore", "no-such-backup"];
+        if yes {
+            args.push("--yes");
+        }
+        let (v, code) = p.json(&args);
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (1, Some("backup_not_found")),
+            "{v}"
+        );
+    }
+    p.cmd(&["restore", "no-such-backup", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(contains("no backup \"no-such-backup\""))
+        .stderr(contains("`backups` lists the backup ids"));
+    // A path out of the backup directory is never taken for a backup.
+    let (v, code) = p.json(&["restore", "../app.db", "--yes"]);
+    assert_eq!(code, 1);
+    assert!(v["error"]["kind"].as_str().unwrap().starts_with("backup_"), "{v}");
+}
+
+#[test]
+fn destructive_commands_need_yes_without_a_terminal() {
+    let p = Project::new();
+    p.up();
+    p.cmd(&["down", "--to", "0"])
+        .assert()
+        .code(4)
+        .stderr(contains("needs confirmation and stdin is not a terminal"))
+        .stderr(contains("pass --yes"));
+    let (v, code) = p.json(&["down", "--steps", "2"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (4, Some("confirmation_required")));
+    assert!(p.tables().contains(&"users".to_owned()), "nothing was rolled back");
+    assert!(!p.path("backups").exists(), "no backup is taken before confirmation");
+
+    let (v, _) = p.json(&["backup"]);
+    let id = v["data"]["id"].as_str().unwrap().to_owned();
+    p.conn()
+        .execute("INSERT INTO users (name) VALUES ('kept')", [])
+        .unwrap();
+    p.cmd(&["restore", &id]).assert().code(4).stderr(contains("pass --yes"));
+    let n: i64 = p
+        .conn()
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "nothing was restored");
+}
+
+#[test]
+fn usage_errors() {
+    let p = Project::new();
+    p.cmd(&["down"]).assert().code(2).stderr(contains("--to"));
+    p.cmd(&["down", "--to", "1", "--steps", "1"]).assert().code(2);
+    p.cmd(&["down", "--steps", "0"]).assert().code(2);
+    p.cmd(&["frobnicate"]).assert().code(2);
+    p.cmd(&["schema", "--live", "--embedded"]).assert().code(2);
+    p.up();
+    let (v, code) = p.json(&["up", "--to", "1"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("usage")));
+    assert!(v["error"]["hint"].as_str().unwrap().contains("down --to 1"));
+    let (v, code) = p.json(&["up", "--to", "9"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("unknown_target")));
+    p.cmd(&["new", "Bad-Name"])
+        .assert()
+        .code(1)
+        .stderr(contains("lowercase ASCII letters"));
+    let (v, _) = p.json(&["fts", "rebuild", "nope"]);
+    assert_eq!(v["error"]["kind"], "fts_no_such_index");
+    p.cmd(&["--help"])
+        .assert()
+        .success()
+        .stdout(contains("Exit codes: 0 ok"));
+}
+
+#[test]
+fn database_ahead_of_the_files() {
+    let p = Project::new();
+    p.up();
+    std::fs::remove_file(p.path("migrations/0003_search.up.sql")).unwrap();
+    std::fs::remove_file(p.path("migrations/0003_search.down.sql")).unwrap();
+    p.cmd(&["status", "--check"]).assert().code(3).stdout(contains("AHEAD"));
+    let (v, code) = p.json(&["up"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("database_ahead")), "{v}");
+}
+
+#[test]
+fn embedded_form_refuses_dir_and_new() {
+    use clap::Parser;
+    use migrate_runtime::cli::{Cli, Source, run_code};
+    let p = Project::new();
+    let set = migrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
+    let db = p.db();
+    let db = db.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let cli = Cli::try_parse_from(["app-migrate", "--json", "--db", db].iter().chain(args)).unwrap();
+        run_code(Source::Embedded(&set), cli)
+    };
+    assert_eq!(run(&["--dir", "migrations", "status"]), 2);
+    assert_eq!(run(&["new", "x"]), 2);
+    assert_eq!(run(&["--set", "other", "status"]), 2);
+    assert_eq!(run(&["up", "--no-backup"]), 0);
+    assert_eq!(run(&["status", "--check"]), 0);
+    assert_eq!(migrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]), 2);
+}
