@@ -65,26 +65,41 @@ pub fn create(
         .unwrap_or_else(|| "db".into());
 
     let plain = temp_in(&dir, &stem)?;
-    let hash_plain = !opts.compress;
-    let snap = snapshot(conn, &src, plain.path(), opts.method, hash_plain)?;
-    plain
-        .as_file()
-        .sync_all()
-        .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))?;
-    let integrity = check_integrity(plain.path(), opts.quick_check)?;
-
-    let (stored, sha256, size) = if opts.compress {
-        let z = temp_in(&dir, &stem)?;
-        let (sha, len) = compress(plain.path(), &z, opts.compression_level)?;
-        drop(plain);
-        (z, sha, len)
+    let snap = snapshot(conn, &src, plain.path(), opts.method)?;
+    // The source is released; everything below reads only the copy. The integrity check and the hash (or the
+    // compression, which hashes its output) each read the whole file, so they run side by side.
+    let zst = if opts.compress {
+        Some(temp_in(&dir, &stem)?)
     } else {
-        // invariant: snapshot() hashes the plain copy when asked to (hash_plain is true here).
-        let (sha, len) = match snap.hash {
-            Some(h) => h,
-            None => sha256_file(plain.path())?,
-        };
-        (plain, sha, len)
+        None
+    };
+    let (integrity, digest) = std::thread::scope(|s| {
+        let digest = s.spawn(|| match &zst {
+            Some(z) => compress(plain.path(), z, opts.compression_level),
+            None => {
+                let d = sha256_file(plain.path())?;
+                plain
+                    .as_file()
+                    .sync_all()
+                    .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))?;
+                Ok(d)
+            }
+        });
+        let integrity = check_integrity(plain.path(), opts.quick_check);
+        let digest = digest.join().unwrap_or_else(|_| Err(thread_panicked(plain.path())));
+        (integrity, digest)
+    });
+    // A full disk while compressing is the clearer report; otherwise the integrity failure comes first.
+    let (integrity, (sha256, size)) = match (integrity, digest) {
+        (_, Err(e @ BackupError::DiskFull { .. })) | (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
+        (Ok(i), Ok(d)) => (i, d),
+    };
+    let stored = match zst {
+        Some(z) => {
+            drop(plain);
+            z
+        }
+        None => plain,
     };
 
     let (created_at, file_time) = manifest::timestamps(jiff::Timestamp::now());
@@ -192,8 +207,6 @@ fn compress(plain: &Path, out: &NamedTempFile, level: i32) -> Result<(Checksum, 
 pub(crate) struct Snapshot {
     pub(crate) method: &'static str,
     pub(crate) db_size: u64,
-    /// SHA-256 and length of the copy, when the snapshot computed it on the way.
-    pub(crate) hash: Option<(Checksum, u64)>,
 }
 
 /// Copies a consistent snapshot of `conn`'s main database into `dst` (an existing, empty file).
@@ -202,10 +215,9 @@ pub(crate) fn snapshot(
     src: &Path,
     dst: &Path,
     method: SnapshotMethod,
-    hash: bool,
 ) -> Result<Snapshot, BackupError> {
     if method == SnapshotMethod::Auto
-        && let Some(s) = file_copy(conn, src, dst, hash)?
+        && let Some(s) = file_copy(conn, src, dst)?
     {
         return Ok(s);
     }
@@ -214,7 +226,6 @@ pub(crate) fn snapshot(
     Ok(Snapshot {
         method: "backup-api",
         db_size,
-        hash: None,
     })
 }
 
@@ -271,7 +282,7 @@ pub(crate) fn step_to_done(b: &Backup<'_, '_>, path: &Path) -> Result<(), Backup
 ///   (it needs no write lock) and we require `checkpointed == log frames`. With the write lock held no frame can be
 ///   added, and with nothing left to backfill no checkpoint writes to the main file, so it stays fixed until we
 ///   release the lock. If old readers keep frames from being backfilled, we fall back.
-fn file_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<Option<Snapshot>, BackupError> {
+fn file_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snapshot>, BackupError> {
     if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
         return Ok(None);
     }
@@ -281,13 +292,13 @@ fn file_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<Op
     if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
         return Ok(None);
     }
-    let result = locked_copy(conn, src, dst, hash);
+    let result = locked_copy(conn, src, dst);
     // Nothing was written; ending the transaction only releases the lock.
     let _ = conn.execute_batch("ROLLBACK");
     result
 }
 
-fn locked_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<Option<Snapshot>, BackupError> {
+fn locked_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snapshot>, BackupError> {
     let mode: String = match conn.query_row("PRAGMA main.journal_mode", [], |r| r.get(0)) {
         Ok(m) => m,
         Err(_) => return Ok(None),
@@ -296,29 +307,21 @@ fn locked_copy(conn: &Connection, src: &Path, dst: &Path, hash: bool) -> Result<
         return Ok(None);
     }
     let db_size = fs::metadata(src).map_err(|e| BackupError::io("stat", src, e))?.len();
-    let (copied, digest) = std::thread::scope(|s| {
-        // The source cannot change while the lock is held, so hashing it alongside the copy gives the copy's hash
-        // without a second pass over the backup.
-        let hasher = hash.then(|| s.spawn(|| sha256_file(src)));
-        let copied = fs::copy(src, dst).map_err(|e| BackupError::io("copy into", dst, e));
-        let digest = hasher.map(|h| h.join().unwrap_or_else(|_| Err(hash_thread_panicked(src))));
-        (copied, digest)
-    });
-    let copied = copied?;
-    let digest = digest.transpose()?;
-    if copied != db_size || digest.is_some_and(|(_, len)| len != db_size) {
+    // std::fs::copy uses copy_file_range on Linux (in-kernel, reflinks where the filesystem can); the lock is held
+    // for the copy only.
+    let copied = fs::copy(src, dst).map_err(|e| BackupError::io("copy into", dst, e))?;
+    if copied != db_size {
         // The file changed size under the lock: something outside SQLite's locking wrote it. Do not trust the copy.
         return Ok(None);
     }
     Ok(Some(Snapshot {
         method: "file-copy",
         db_size,
-        hash: digest,
     }))
 }
 
-fn hash_thread_panicked(src: &Path) -> BackupError {
-    BackupError::io("hash", src, io::Error::other("the hashing thread panicked"))
+fn thread_panicked(path: &Path) -> BackupError {
+    BackupError::io("hash", path, io::Error::other("a worker thread panicked"))
 }
 
 /// Runs a PASSIVE checkpoint from a second connection and reports whether the whole WAL is now in the main file.
@@ -333,22 +336,27 @@ fn wal_fully_checkpointed(src: &Path) -> bool {
     matches!(row, Ok((0, log, done)) if log >= 0 && log == done)
 }
 
-/// The snapshot step alone (temp file, copy, hash, fsync; no check, no manifest, the file is deleted), for the
-/// benchmark's breakdown. Not a stable API.
+/// The snapshot step alone (temp file, copy, then optionally SHA-256 and fsync; no check, no manifest, the file is
+/// deleted), for the benchmark's breakdown. Not a stable API.
 #[doc(hidden)]
-pub fn __snapshot_only(conn: &Connection, dir: &Path, method: SnapshotMethod) -> Result<&'static str, BackupError> {
+pub fn __snapshot_only(
+    conn: &Connection,
+    dir: &Path,
+    method: SnapshotMethod,
+    hash_and_fsync: bool,
+) -> Result<&'static str, BackupError> {
     let src = db_file(conn).ok_or_else(|| BackupError::NotFound {
         id: "main".into(),
         dir: dir.to_path_buf(),
     })?;
     fs::create_dir_all(dir).map_err(|e| BackupError::io("create directory", dir, e))?;
     let tmp = temp_in(dir, "bench")?;
-    let snap = snapshot(conn, &src, tmp.path(), method, true)?;
-    if snap.hash.is_none() {
+    let snap = snapshot(conn, &src, tmp.path(), method)?;
+    if hash_and_fsync {
         sha256_file(tmp.path())?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
     Ok(snap.method)
 }

@@ -65,29 +65,45 @@ fn verified_plain(info: &BackupInfo, quick: bool) -> Result<Plain, BackupError> 
         path: info.manifest_path(),
         detail: format!("sha256 {:?} is not a SHA-256 value", info.sha256),
     })?;
-    let (actual, _len) = match sha256_file(&info.path) {
-        Err(BackupError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-            return Err(BackupError::NotFound {
-                id: info.id.clone(),
-                dir: info.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    // Hash and integrity check each read the whole file: run them side by side, and report a hash mismatch first
+    // (it says the file changed after it was written, which explains any integrity failure too).
+    std::thread::scope(|s| {
+        let hashing = s.spawn(|| sha256_file(&info.path));
+        let checked = (|| {
+            let plain = if info.compressed {
+                Plain::Temp(decompress(info)?)
+            } else {
+                Plain::InPlace
+            };
+            check_integrity(plain.path(info), quick)?;
+            Ok(plain)
+        })();
+        let hashed = hashing.join().unwrap_or_else(|_| {
+            Err(BackupError::io(
+                "hash",
+                &info.path,
+                io::Error::other("the hashing thread panicked"),
+            ))
+        });
+        let actual = match hashed {
+            Err(BackupError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                return Err(BackupError::NotFound {
+                    id: info.id.clone(),
+                    dir: info.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                });
+            }
+            Err(e) => return Err(e),
+            Ok((actual, _len)) => actual,
+        };
+        if actual != expected {
+            return Err(BackupError::HashMismatch {
+                path: info.path.clone(),
+                expected,
+                actual,
             });
         }
-        r => r?,
-    };
-    if actual != expected {
-        return Err(BackupError::HashMismatch {
-            path: info.path.clone(),
-            expected,
-            actual,
-        });
-    }
-    let plain = if info.compressed {
-        Plain::Temp(decompress(info)?)
-    } else {
-        Plain::InPlace
-    };
-    check_integrity(plain.path(info), quick)?;
-    Ok(plain)
+        checked
+    })
 }
 
 fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
