@@ -28,10 +28,7 @@ fn migration(
             s.down.as_ref().map(|_| Down::Code(unavailable as CodeFn)),
         )
     } else {
-        (
-            Up::Sql(Cow::Owned(up_sql)),
-            down_sql.map(|d| Down::Sql(Cow::Owned(d))),
-        )
+        (Up::Sql(Cow::Owned(up_sql)), down_sql.map(|d| Down::Sql(Cow::Owned(d))))
     };
     Migration {
         version: s.version,
@@ -126,10 +123,7 @@ impl Migrations {
     /// Provides the functions of a Rust-code migration in a set built at run time. Returns `false` (and changes
     /// nothing) when `version` is not a Rust-code migration of the set.
     pub fn set_code(&mut self, version: u64, up: CodeFn, down: Option<CodeFn>) -> bool {
-        let Ok(i) = self
-            .migrations
-            .binary_search_by_key(&version, |m| m.version)
-        else {
+        let Ok(i) = self.migrations.binary_search_by_key(&version, |m| m.version) else {
             return false;
         };
         if !self.migrations[i].is_code() {

@@ -31,11 +31,7 @@ impl At {
 
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "migration {} `{}` ({})",
-            self.version, self.name, self.file
-        )
+        write!(f, "migration {} `{}` ({})", self.version, self.name, self.file)
     }
 }
 
@@ -118,9 +114,7 @@ pub enum Error {
         embedded: Checksum,
     },
     /// An applied migration is no longer embedded (its file was deleted or renumbered).
-    #[error(
-        "{at}: applied to the database but no longer among the embedded migrations (deleted or renumbered?)"
-    )]
+    #[error("{at}: applied to the database but no longer among the embedded migrations (deleted or renumbered?)")]
     Missing {
         /// The migration, as the history table records it.
         at: At,
@@ -424,9 +418,7 @@ impl Error {
     /// Classifies a SQLite error raised outside a migration's own statements (taking the lock, writing history).
     pub(crate) fn db(context: impl Into<String>, at: Option<At>, source: rusqlite::Error) -> Error {
         match sqlite_code(&source) {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                Error::Busy { at, source }
-            }
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Error::Busy { at, source },
             Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { at, source },
             Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { at, source },
             _ => Error::Database {
@@ -442,25 +434,11 @@ impl Error {
     pub(crate) fn statement(at: At, line: usize, down: bool, source: rusqlite::Error) -> Error {
         match sqlite_code(&source) {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                Error::Busy {
-                    at: Some(at),
-                    source,
-                }
+                Error::Busy { at: Some(at), source }
             }
-            Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly {
-                at: Some(at),
-                source,
-            },
-            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull {
-                at: Some(at),
-                source,
-            },
-            _ => Error::MigrationFailed {
-                at,
-                line,
-                down,
-                source,
-            },
+            Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { at: Some(at), source },
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { at: Some(at), source },
+            _ => Error::MigrationFailed { at, line, down, source },
         }
     }
 }

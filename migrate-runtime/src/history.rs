@@ -37,6 +37,8 @@ pub const DEFAULT_TABLE: &str = "_migrations";
 pub(crate) struct HistoryTable {
     pub name: Cow<'static, str>,
     newest_sql: Cow<'static, str>,
+    /// Built on first use: the fast path never needs it, and a run inserts many rows.
+    insert_sql: std::cell::OnceCell<String>,
 }
 
 const DEFAULT_NEWEST_SQL: &str =
@@ -46,18 +48,14 @@ const DEFAULT_NEWEST_SQL: &str =
 /// shell, and is not reserved by SQLite. It is still quoted in every statement.
 pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     let mut chars = name.chars();
-    let ok_first = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let ok_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     let reserved = name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_");
     // The failures table appends `_failures`; keep both within a sane length.
     if ok_first && ok_rest && !reserved && name.len() <= 64 {
         Ok(())
     } else {
-        Err(Error::InvalidTableName {
-            name: name.to_owned(),
-        })
+        Err(Error::InvalidTableName { name: name.to_owned() })
     }
 }
 
@@ -125,6 +123,7 @@ impl HistoryTable {
             newest_sql: Cow::Owned(format!(
                 "SELECT version, chain FROM {q} WHERE set_name = ?1 ORDER BY version DESC LIMIT 1"
             )),
+            insert_sql: std::cell::OnceCell::new(),
         })
     }
 
@@ -149,11 +148,7 @@ impl HistoryTable {
                 // Preparing fails when the table does not exist; confirm with a catalogue lookup rather than
                 // trusting an error message.
                 return if self.exists(conn)? {
-                    Err(Error::db(
-                        format!("reading history table {}", self.name),
-                        None,
-                        e,
-                    ))
+                    Err(Error::db(format!("reading history table {}", self.name), None, e))
                 } else {
                     Ok(Newest::NoTable)
                 };
@@ -193,9 +188,7 @@ impl HistoryTable {
              WHERE set_name = ?1 ORDER BY version",
             self.q()
         );
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(|e| Error::db(ctx(), None, e))?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| Error::db(ctx(), None, e))?;
         let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {
@@ -216,8 +209,7 @@ impl HistoryTable {
             _ => return Err(corrupt("version is not a non-negative integer".into())),
         };
         let text = |i: usize, col: &str| -> Result<String, Error> {
-            r.get::<_, String>(i)
-                .map_err(|e| corrupt(format!("column {col}: {e}")))
+            r.get::<_, String>(i).map_err(|e| corrupt(format!("column {col}: {e}")))
         };
         let sum = |i: usize, col: &str| -> Result<Checksum, Error> {
             text(i, col)?
@@ -227,9 +219,7 @@ impl HistoryTable {
         let duration_us = match r.get_ref(6).ok().and_then(|v| v.as_i64().ok()) {
             Some(d) if d >= 0 => d as u64,
             _ => {
-                return Err(corrupt(
-                    "column duration_us: not a non-negative integer".into(),
-                ));
+                return Err(corrupt("column duration_us: not a non-negative integer".into()));
             }
         };
         // The chain is not needed by the full comparison, but a row whose chain is garbage is still corrupt.
@@ -246,22 +236,13 @@ impl HistoryTable {
     }
 
     /// The down SQL recorded for one applied migration.
-    pub fn down_sql(
-        &self,
-        conn: &Connection,
-        set: &str,
-        version: u64,
-    ) -> Result<Option<String>, Error> {
-        let sql = format!(
-            "SELECT down_sql FROM {} WHERE set_name = ?1 AND version = ?2",
-            self.q()
-        );
-        conn.query_row(&sql, params![set, sql_int(version)], |r| {
-            r.get::<_, Option<String>>(0)
-        })
-        .optional()
-        .map(Option::flatten)
-        .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))
+    pub fn down_sql(&self, conn: &Connection, set: &str, version: u64) -> Result<Option<String>, Error> {
+        let sql = format!("SELECT down_sql FROM {} WHERE set_name = ?1 AND version = ?2", self.q());
+        let version = sql_int(version).map_err(|e| Error::db("reading history table", None, e))?;
+        conn.query_row(&sql, params![set, version], |r| r.get::<_, Option<String>>(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))
     }
 
     /// Creates both tables if needed. Called inside the write transaction, so a rolled-back run leaves no table.
@@ -314,24 +295,26 @@ impl HistoryTable {
         kind: &str,
         down_sql: Option<&str>,
     ) -> Result<(), Error> {
-        let sql = format!(
-            "INSERT INTO {} (set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, down_sql) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            self.q()
-        );
+        let sql = self.insert_sql.get_or_init(|| {
+            format!(
+                "INSERT INTO {} (set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, \
+                 down_sql) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                self.q()
+            )
+        });
         let (version, name, file) = at;
         let mut stmt = conn
-            .prepare_cached(&sql)
+            .prepare_cached(sql)
             .map_err(|e| Error::db(format!("writing history table {}", self.name), None, e))?;
         stmt.execute(params![
             set,
-            sql_int(version),
+            sql_int(version).map_err(|e| Error::db("writing history table", None, e))?,
             name,
             file,
             checksum.to_hex(),
             chain.to_hex(),
             applied_at,
-            sql_int(duration_us),
+            i64::try_from(duration_us).unwrap_or(i64::MAX),
             kind,
             down_sql
         ])
@@ -347,20 +330,11 @@ impl HistoryTable {
     }
 
     pub fn delete(&self, conn: &Connection, set: &str, at: &At) -> Result<(), Error> {
-        let sql = format!(
-            "DELETE FROM {} WHERE set_name = ?1 AND version = ?2",
-            self.q()
-        );
+        let sql = format!("DELETE FROM {} WHERE set_name = ?1 AND version = ?2", self.q());
         conn.prepare_cached(&sql)
-            .and_then(|mut s| s.execute(params![set, sql_int(at.version)]))
+            .and_then(|mut s| s.execute(params![set, sql_int(at.version)?]))
             .map(drop)
-            .map_err(|e| {
-                Error::db(
-                    format!("writing history table {}", self.name),
-                    Some(at.clone()),
-                    e,
-                )
-            })
+            .map_err(|e| Error::db(format!("writing history table {}", self.name), Some(at.clone()), e))
     }
 
     /// Records a failure in its own small transaction, after the migration's transaction rolled back. Best effort:
@@ -387,7 +361,7 @@ impl HistoryTable {
                 ),
                 params![
                     set,
-                    sql_int(at.version),
+                    sql_int(at.version)?,
                     at.name,
                     at.file,
                     if down { "down" } else { "up" },
@@ -437,6 +411,7 @@ impl Default for HistoryTable {
         HistoryTable {
             name: Cow::Borrowed(DEFAULT_TABLE),
             newest_sql: Cow::Borrowed(DEFAULT_NEWEST_SQL),
+            insert_sql: std::cell::OnceCell::new(),
         }
     }
 }
@@ -452,12 +427,8 @@ pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-/// SQLite integers are signed 64-bit. Versions above `i64::MAX` cannot be stored; they fail the conversion with
-/// a SQLite-side error rather than wrapping into negative numbers.
-pub(crate) fn sql_int(v: u64) -> rusqlite::types::Value {
-    match i64::try_from(v) {
-        Ok(i) => rusqlite::types::Value::Integer(i),
-        // A text value fails the INTEGER comparisons and is never a valid stored version.
-        Err(_) => rusqlite::types::Value::Text(v.to_string()),
-    }
+/// SQLite integers are signed 64-bit: a version above `i64::MAX` cannot be stored, and fails the statement rather
+/// than wrapping into a negative number.
+pub(crate) fn sql_int(v: u64) -> Result<i64, rusqlite::Error> {
+    i64::try_from(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }

@@ -9,6 +9,9 @@
 //! println!("{report}{status}");
 //! ```
 #![warn(missing_docs)]
+// `Error` carries the migration (`At`) and SQLite's error inline so callers can match on fields. It is returned at
+// most once per run, never in a loop, so its size costs nothing that boxing would save.
+#![allow(clippy::result_large_err)]
 
 pub mod backup;
 #[cfg(feature = "cli")]

@@ -371,7 +371,9 @@ impl<'m> Migrator<'m> {
             }
             Ok(None) => Ok(None),
             Err(e) if self.backup == BackupPolicy::BestEffort => {
-                warnings.push(format!("no backup was taken, migrating anyway (best-effort policy): {e}"));
+                warnings.push(format!(
+                    "no backup was taken, migrating anyway (best-effort policy): {e}"
+                ));
                 Ok(None)
             }
             Err(e) => Err(Error::Backup(e)),
@@ -423,20 +425,12 @@ impl<'m> Migrator<'m> {
 
     /// The launch check: one indexed read of the newest history row. `Some(version)` when the database is exactly
     /// at the target with the embedded chain, i.e. nothing to do.
-    fn fast_check(
-        &self,
-        conn: &Connection,
-        table: &HistoryTable,
-        target: u64,
-    ) -> Result<Option<u64>, Error> {
+    fn fast_check(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Option<u64>, Error> {
         match table.newest(conn, self.migrations.set_name())? {
             Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
             Newest::Row(v, chain) => {
                 let up_to_date = u64::try_from(v).ok() == Some(target)
-                    && self
-                        .migrations
-                        .get(target)
-                        .is_some_and(|m| m.chain == chain);
+                    && self.migrations.get(target).is_some_and(|m| m.chain == chain);
                 Ok(up_to_date.then_some(target))
             }
             Newest::Corrupt => Ok(None),
@@ -452,12 +446,7 @@ impl<'m> Migrator<'m> {
         }
         let (actions, current) = self.plan_now(conn, &table, target)?;
         if actions.is_empty() {
-            return Ok(Report::nothing(
-                self.migrations,
-                self.mode,
-                self.dry_run,
-                current,
-            ));
+            return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
         }
         let per_migration = self.mode == Mode::PerMigration;
         let plan = plan::public_plan(&actions, per_migration, self.dry_run);
@@ -476,8 +465,7 @@ impl<'m> Migrator<'m> {
             return Ok(report);
         }
         let versions = (report.from_version, report.to_version);
-        report.backup =
-            self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
+        report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
         report.applied = match self.execute(conn, &table, target, actions) {
             Ok(applied) => applied,
             Err(e) => {
@@ -488,15 +476,8 @@ impl<'m> Migrator<'m> {
     }
 
     /// Reads the whole history and decides what to do. Returns the actions and the current version.
-    fn plan_now(
-        &self,
-        conn: &Connection,
-        table: &HistoryTable,
-        target: u64,
-    ) -> Result<(Vec<Action<'m>>, u64), Error> {
-        let rows = table
-            .read_all(conn, self.migrations.set_name())?
-            .unwrap_or_default();
+    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action<'m>>, u64), Error> {
+        let rows = table.read_all(conn, self.migrations.set_name())?.unwrap_or_default();
         let c = status::classify(self.migrations, rows);
         let actions = self.decide(conn, table, &c, target)?;
         Ok((actions, c.current))
@@ -518,7 +499,7 @@ impl<'m> Migrator<'m> {
                 .embedded
                 .iter()
                 .filter(|(m, row, _)| row.is_none() && m.version <= target)
-                .map(|(m, _, _)| Action::Up(*m))
+                .map(|(m, _, _)| Action::Up(m))
                 .collect());
         }
         let mut downs: Vec<Action<'m>> = Vec::new();
@@ -530,7 +511,7 @@ impl<'m> Migrator<'m> {
                         unknown: false,
                     });
                 }
-                downs.push(Action::Down(*m));
+                downs.push(Action::Down(m));
             }
         }
         for (r, _) in &c.unknown {
@@ -569,9 +550,8 @@ impl<'m> Migrator<'m> {
                 });
             }
         }
-        let rolling_back_unknown = for_run
-            && self.policy.allow_unknown_rollback
-            && matches!(self.target, Target::Version(_));
+        let rolling_back_unknown =
+            for_run && self.policy.allow_unknown_rollback && matches!(self.target, Target::Version(_));
         if let Some((r, _)) = c.unknown.iter().rev().find(|(_, s)| *s == State::Ahead)
             && !rolling_back_unknown
         {
@@ -604,13 +584,7 @@ impl<'m> Migrator<'m> {
         let exists = rows.is_some();
         let c = status::classify(self.migrations, rows.unwrap_or_default());
         let last_failure = table.last_failure(conn, set)?;
-        Ok(c.to_status(
-            set,
-            &table.name,
-            exists,
-            self.migrations.latest_version(),
-            last_failure,
-        ))
+        Ok(c.to_status(set, &table.name, exists, self.migrations.latest_version(), last_failure))
     }
 
     pub(crate) fn checked_status(&self, conn: &Connection) -> Result<(Status, u64), Error> {
@@ -623,13 +597,7 @@ impl<'m> Migrator<'m> {
         let current = c.current;
         let last_failure = table.last_failure(conn, set)?;
         Ok((
-            c.to_status(
-                set,
-                &table.name,
-                exists,
-                self.migrations.latest_version(),
-                last_failure,
-            ),
+            c.to_status(set, &table.name, exists, self.migrations.latest_version(), last_failure),
             current,
         ))
     }
@@ -683,11 +651,7 @@ impl<'m> Migrator<'m> {
             }
             let end = plan::unit_end(&actions, pos, per_migration);
             let fk_off = actions[pos..end].iter().any(Action::foreign_keys_off);
-            let restore_fk = if fk_off {
-                foreign_keys_off(conn)?
-            } else {
-                false
-            };
+            let restore_fk = if fk_off { foreign_keys_off(conn)? } else { false };
             let result = self.run_unit(conn, table, &actions, pos, end, fk_off, &mut seen);
             if restore_fk {
                 // Restore even after a failure; report the first error.
@@ -734,12 +698,7 @@ impl<'m> Migrator<'m> {
         let set = self.migrations.set_name();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| {
-                (
-                    Error::db("taking the write lock (BEGIN IMMEDIATE)", None, e),
-                    None,
-                )
-            })?;
+            .map_err(|e| (Error::db("taking the write lock (BEGIN IMMEDIATE)", None, e), None))?;
         let dv = data_version(&tx).map_err(|e| (e, None))?;
         if *seen != Some(dv) {
             *seen = Some(dv);
@@ -781,21 +740,12 @@ impl<'m> Migrator<'m> {
             }
         }
         let last = actions[end - 1].at();
-        tx.commit().map_err(|e| {
-            (
-                Error::db("committing", Some(last.clone()), e),
-                Some((last, false)),
-            )
-        })?;
+        tx.commit()
+            .map_err(|e| (Error::db("committing", Some(last.clone()), e), Some((last, false))))?;
         Ok(UnitOutcome::Done(done))
     }
 
-    fn run_no_tx(
-        &self,
-        conn: &mut Connection,
-        table: &HistoryTable,
-        a: &Action<'m>,
-    ) -> Result<Applied, Error> {
+    fn run_no_tx(&self, conn: &mut Connection, table: &HistoryTable, a: &Action<'m>) -> Result<Applied, Error> {
         let set = self.migrations.set_name();
         // The history table must exist before the statement runs, so the row can follow it.
         table.create(conn)?;
@@ -804,8 +754,7 @@ impl<'m> Migrator<'m> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
         record(&tx, table, set, a, us)?;
-        tx.commit()
-            .map_err(|e| Error::db("committing", Some(a.at()), e))?;
+        tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
         Ok(applied_of(a, us))
     }
 }
@@ -827,11 +776,7 @@ fn applied_of(a: &Action<'_>, duration_us: u64) -> Applied {
 }
 
 /// Runs one action's SQL or code; returns its duration in microseconds.
-fn run_action(
-    conn: &Connection,
-    tx: Option<&Transaction<'_>>,
-    a: &Action<'_>,
-) -> Result<u64, Error> {
+fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action<'_>) -> Result<u64, Error> {
     let start = Instant::now();
     match a {
         Action::Up(m) => match &m.up {
@@ -875,30 +820,17 @@ fn run_code(
     m: &Migration,
 ) -> Result<(), Error> {
     if let Some(tx) = tx {
-        return f(tx).map_err(|source| Error::CodeFailed {
-            at: At::of(m),
-            source,
-        });
+        return f(tx).map_err(|source| Error::CodeFailed { at: At::of(m), source });
     }
     // Only reachable if a table marks a code migration no-transaction, which the loader never does: give it a
     // transaction of its own rather than run it bare.
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
         .map_err(|e| Error::db("BEGIN IMMEDIATE", Some(At::of(m)), e))?;
-    f(&tx).map_err(|source| Error::CodeFailed {
-        at: At::of(m),
-        source,
-    })?;
-    tx.commit()
-        .map_err(|e| Error::db("committing", Some(At::of(m)), e))
+    f(&tx).map_err(|source| Error::CodeFailed { at: At::of(m), source })?;
+    tx.commit().map_err(|e| Error::db("committing", Some(At::of(m)), e))
 }
 
-fn record(
-    tx: &Connection,
-    table: &HistoryTable,
-    set: &str,
-    a: &Action<'_>,
-    us: u64,
-) -> Result<(), Error> {
+fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: u64) -> Result<(), Error> {
     match a {
         Action::Up(m) => table.insert(
             tx,

@@ -105,11 +105,7 @@ impl fmt::Display for Plan {
             return writeln!(f, "  nothing to do");
         }
         for s in &self.steps {
-            let fk = if s.foreign_keys_off {
-                ", foreign keys off"
-            } else {
-                ""
-            };
+            let fk = if s.foreign_keys_off { ", foreign keys off" } else { "" };
             writeln!(
                 f,
                 "  [{}] {:<4} {} {} ({}; {}{})",

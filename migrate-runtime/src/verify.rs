@@ -31,11 +31,7 @@ impl fmt::Display for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.status)?;
         if self.schema_checked {
-            writeln!(
-                f,
-                "schema: matches the embedded schema at version {}",
-                self.version
-            )?;
+            writeln!(f, "schema: matches the embedded schema at version {}", self.version)?;
         } else {
             writeln!(
                 f,
@@ -192,14 +188,12 @@ impl Migrator<'_> {
                 mig.down_sql(),
             )?;
         }
-        tx.commit()
-            .map_err(|e| Error::db("committing the baseline", None, e))?;
+        tx.commit().map_err(|e| Error::db("committing the baseline", None, e))?;
         self.status(conn)
     }
 }
 
 fn read_schema(conn: &Connection, table: &HistoryTable) -> Result<Schema, Error> {
     let failures = format!("{}_failures", table.name);
-    Schema::read_ignoring(conn, &[&table.name, &failures])
-        .map_err(|e| Error::db("reading the live schema", None, e))
+    Schema::read_ignoring(conn, &[&table.name, &failures]).map_err(|e| Error::db("reading the live schema", None, e))
 }

@@ -31,10 +31,7 @@ fn applies_everything_then_nothing() {
     let m = three();
     let report = m.migrate(&mut conn).unwrap();
     assert_eq!((report.from_version, report.to_version), (0, 3));
-    assert_eq!(
-        report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
-        [1, 2, 3]
-    );
+    assert_eq!(report.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [1, 2, 3]);
     assert!(
         report
             .plan
@@ -53,20 +50,13 @@ fn applies_everything_then_nothing() {
         .unwrap();
     assert_eq!(kind, "sql");
     assert_eq!(down.as_deref(), Some("DROP TABLE tags;\n"));
-    assert!(
-        applied_at.ends_with('Z') && applied_at.contains('T'),
-        "{applied_at}"
-    );
+    assert!(applied_at.ends_with('Z') && applied_at.contains('T'), "{applied_at}");
 
     let changes = conn.total_changes();
     let again = m.migrate(&mut conn).unwrap();
     assert!(again.is_noop() && again.applied.is_empty());
     assert_eq!(again.from_version, 3);
-    assert_eq!(
-        conn.total_changes(),
-        changes,
-        "the launch check wrote something"
-    );
+    assert_eq!(conn.total_changes(), changes, "the launch check wrote something");
     assert!(m.status(&conn).unwrap().is_up_to_date());
 }
 
@@ -77,9 +67,7 @@ fn new_migration_is_applied_on_next_launch() {
     let r = three().migrate(&mut conn).unwrap();
     assert_eq!((r.from_version, r.to_version), (2, 3));
     assert_eq!(r.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [3]);
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM tags", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM tags", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
 }
 
@@ -87,9 +75,7 @@ fn new_migration_is_applied_on_next_launch() {
 fn read_only_database_launches_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    three()
-        .migrate(&mut Connection::open(&path).unwrap())
-        .unwrap();
+    three().migrate(&mut Connection::open(&path).unwrap()).unwrap();
 
     let mut ro = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     assert!(three().migrate(&mut ro).unwrap().is_noop());
@@ -102,10 +88,7 @@ fn read_only_database_launches_and_reports() {
     let st = four.status(&ro).unwrap();
     assert_eq!(st.pending().map(|e| e.version).collect::<Vec<_>>(), [4]);
     drop(ro);
-    assert_eq!(
-        history(&Connection::open(&path).unwrap(), "default"),
-        [1, 2, 3]
-    );
+    assert_eq!(history(&Connection::open(&path).unwrap(), "default"), [1, 2, 3]);
 }
 
 #[test]
@@ -144,15 +127,10 @@ fn edited_applied_migration_is_divergent() {
         (at.version, at.name.as_str(), at.file.as_str()),
         (1, "users", "migrations/0001_users.sql")
     );
-    assert!(
-        err.to_string().contains("migrations/0001_users.sql"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("migrations/0001_users.sql"), "{err}");
     let st = edited.status(&conn).unwrap();
     assert_eq!(
-        st.in_state(State::Divergent)
-            .map(|e| e.version)
-            .collect::<Vec<_>>(),
+        st.in_state(State::Divergent).map(|e| e.version).collect::<Vec<_>>(),
         [1]
     );
 }
@@ -164,10 +142,7 @@ fn deleted_migration_is_missing_unless_allowed() {
     let without_2 = set(&[M1, M3, M3D]);
     let err = without_2.migrate(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Missing);
-    assert_eq!(
-        err.migration().unwrap().file,
-        "migrations/0002_posts.up.sql"
-    );
+    assert_eq!(err.migration().unwrap().file, "migrations/0002_posts.up.sql");
     assert!(
         without_2
             .migrator()
@@ -176,14 +151,7 @@ fn deleted_migration_is_missing_unless_allowed() {
             .unwrap()
             .is_noop()
     );
-    assert_eq!(
-        without_2
-            .status(&conn)
-            .unwrap()
-            .in_state(State::Missing)
-            .count(),
-        1
-    );
+    assert_eq!(without_2.status(&conn).unwrap().in_state(State::Missing).count(), 1);
 }
 
 #[test]
@@ -195,11 +163,7 @@ fn database_from_newer_binary_is_ahead_and_can_be_rolled_back_explicitly() {
     assert_eq!(err.kind(), ErrorKind::DatabaseAhead);
     assert_eq!(err.migration().unwrap().version, 3);
     // Without permission, even an explicit target refuses to touch what it does not know.
-    let err = older
-        .migrator()
-        .target(Target::Version(2))
-        .run(&mut conn)
-        .unwrap_err();
+    let err = older.migrator().target(Target::Version(2)).run(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DatabaseAhead);
     // With permission, the down SQL recorded in history rolls it back.
     let r = older
@@ -209,10 +173,7 @@ fn database_from_newer_binary_is_ahead_and_can_be_rolled_back_explicitly() {
         .run(&mut conn)
         .unwrap();
     assert_eq!(
-        r.applied
-            .iter()
-            .map(|a| (a.direction, a.version))
-            .collect::<Vec<_>>(),
+        r.applied.iter().map(|a| (a.direction, a.version)).collect::<Vec<_>>(),
         [(Direction::Down, 3)]
     );
     assert_eq!(tables(&conn), ["_migrations", "posts", "users"]);
@@ -227,11 +188,7 @@ fn out_of_order_is_an_error_unless_allowed() {
     assert_eq!(err.kind(), ErrorKind::OutOfOrder);
     assert_eq!(err.migration().unwrap().version, 2);
     assert!(!tables(&conn).contains(&"posts".to_string()));
-    let r = three()
-        .migrator()
-        .allow_out_of_order(true)
-        .run(&mut conn)
-        .unwrap();
+    let r = three().migrator().allow_out_of_order(true).run(&mut conn).unwrap();
     assert_eq!(r.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [2]);
     assert_eq!(history(&conn, "default"), [1, 2, 3]);
     // After an out-of-order apply the newest row's chain no longer matches; the full comparison still finds
@@ -246,20 +203,14 @@ fn failing_sql_in_a_batch_changes_nothing_and_is_recorded() {
         .unwrap();
     let bad = set(&[
         M1,
-        (
-            "0002_bad.sql",
-            "CREATE TABLE ok(a);\n\nINSERT INTO nope VALUES (1);\n",
-        ),
+        ("0002_bad.sql", "CREATE TABLE ok(a);\n\nINSERT INTO nope VALUES (1);\n"),
         M3,
         M3D,
     ]);
     let err = bad.migrate(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MigrationFailed);
     let at = err.migration().unwrap();
-    assert_eq!(
-        (at.version, at.file.as_str()),
-        (2, "migrations/0002_bad.sql")
-    );
+    assert_eq!((at.version, at.file.as_str()), (2, "migrations/0002_bad.sql"));
     assert!(
         matches!(
             err,
@@ -283,39 +234,19 @@ fn failing_sql_in_a_batch_changes_nothing_and_is_recorded() {
 #[test]
 fn per_migration_mode_keeps_what_succeeded() {
     let mut conn = Connection::open_in_memory().unwrap();
-    let bad = set(&[
-        M1,
-        ("0002_bad.sql", "INSERT INTO nope VALUES (1);"),
-        M3,
-        M3D,
-    ]);
-    let err = bad
-        .migrator()
-        .mode(Mode::PerMigration)
-        .run(&mut conn)
-        .unwrap_err();
+    let bad = set(&[M1, ("0002_bad.sql", "INSERT INTO nope VALUES (1);"), M3, M3D]);
+    let err = bad.migrator().mode(Mode::PerMigration).run(&mut conn).unwrap_err();
     assert_eq!(err.migration().unwrap().version, 2);
     assert_eq!(history(&conn, "default"), [1]);
-    assert_eq!(
-        tables(&conn),
-        ["_migrations", "_migrations_failures", "users"]
-    );
+    assert_eq!(tables(&conn), ["_migrations", "_migrations_failures", "users"]);
 }
 
 #[test]
 fn per_migration_mode_uses_one_transaction_each() {
     let mut conn = Connection::open_in_memory().unwrap();
-    let r = three()
-        .migrator()
-        .mode(Mode::PerMigration)
-        .run(&mut conn)
-        .unwrap();
+    let r = three().migrator().mode(Mode::PerMigration).run(&mut conn).unwrap();
     assert_eq!(
-        r.plan
-            .steps
-            .iter()
-            .map(|s| (s.unit, s.transaction))
-            .collect::<Vec<_>>(),
+        r.plan.steps.iter().map(|s| (s.unit, s.transaction)).collect::<Vec<_>>(),
         [(1, TxMode::Own), (2, TxMode::Own), (3, TxMode::Own)]
     );
     assert_eq!(history(&conn, "default"), [1, 2, 3]);
@@ -326,16 +257,9 @@ fn rolls_back_to_a_version_newest_first() {
     let mut conn = Connection::open_in_memory().unwrap();
     let m = three();
     m.migrate(&mut conn).unwrap();
-    let r = m
-        .migrator()
-        .target(Target::Version(1))
-        .run(&mut conn)
-        .unwrap();
+    let r = m.migrator().target(Target::Version(1)).run(&mut conn).unwrap();
     assert_eq!(
-        r.applied
-            .iter()
-            .map(|a| (a.direction, a.version))
-            .collect::<Vec<_>>(),
+        r.applied.iter().map(|a| (a.direction, a.version)).collect::<Vec<_>>(),
         [(Direction::Down, 3), (Direction::Down, 2)]
     );
     assert_eq!(tables(&conn), ["_migrations", "users"]);
@@ -351,11 +275,7 @@ fn irreversible_migration_on_the_way_down_fails_before_anything_runs() {
     let m = three();
     m.migrate(&mut conn).unwrap();
     let before = schema(&conn);
-    let err = m
-        .migrator()
-        .target(Target::Version(0))
-        .run(&mut conn)
-        .unwrap_err();
+    let err = m.migrator().target(Target::Version(0)).run(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Irreversible);
     assert_eq!(err.migration().unwrap().version, 1);
     assert_eq!(schema(&conn), before);
@@ -381,16 +301,9 @@ fn dry_run_returns_the_plan_and_changes_nothing() {
     assert_eq!(r.plan.steps.len(), 3);
     assert_eq!(r.plan.steps[2].sql.as_deref(), Some(M3.1));
     assert_eq!(r.plan.steps[1].file, "migrations/0002_posts.up.sql");
-    assert!(
-        tables(&conn).is_empty(),
-        "a dry run created {:?}",
-        tables(&conn)
-    );
+    assert!(tables(&conn).is_empty(), "a dry run created {:?}", tables(&conn));
     let text = r.to_string();
-    assert!(
-        text.contains("dry run") && text.contains("CREATE TABLE tags"),
-        "{text}"
-    );
+    assert!(text.contains("dry run") && text.contains("CREATE TABLE tags"), "{text}");
 
     three().migrate(&mut conn).unwrap();
     let down = three()
@@ -427,16 +340,10 @@ fn no_transaction_migration_splits_the_batch() {
     ]);
     let r = m.migrate(&mut conn).unwrap();
     assert_eq!(
-        r.plan
-            .steps
-            .iter()
-            .map(|s| (s.unit, s.transaction))
-            .collect::<Vec<_>>(),
+        r.plan.steps.iter().map(|s| (s.unit, s.transaction)).collect::<Vec<_>>(),
         [(1, TxMode::Batch), (2, TxMode::None), (3, TxMode::Batch)]
     );
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(history(&conn, "default"), [1, 2, 3]);
     assert!(dir.path().join("app.db.migrate-lock").exists());
@@ -457,16 +364,12 @@ fn foreign_keys_off_migration_rebuilds_and_restores_the_setting() {
     );
     let m = set(&[PARENT, rebuild]);
     m.migrate(&mut conn).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM child", [], |r| r.get(0)).unwrap();
     assert_eq!(
         n, 1,
         "dropping the parent with foreign keys on would have failed or cascaded"
     );
-    let fk: bool = conn
-        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-        .unwrap();
+    let fk: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert!(fk, "foreign keys were not restored");
 }
 
@@ -478,10 +381,7 @@ fn foreign_key_violations_roll_back_and_name_the_rows() {
     let before = schema(&conn);
     let bad = set(&[
         PARENT,
-        (
-            "0002_orphan.sql",
-            "-- migrate:foreign-keys=off\nDELETE FROM parent;\n",
-        ),
+        ("0002_orphan.sql", "-- migrate:foreign-keys=off\nDELETE FROM parent;\n"),
     ]);
     let err = bad.migrate(&mut conn).unwrap_err();
     match &err {
@@ -500,14 +400,10 @@ fn foreign_key_violations_roll_back_and_name_the_rows() {
         other => panic!("expected a foreign key violation, got {other:?}"),
     }
     assert!(err.to_string().contains("child rowid 10"), "{err}");
-    let parents: i64 = conn
-        .query_row("SELECT count(*) FROM parent", [], |r| r.get(0))
-        .unwrap();
+    let parents: i64 = conn.query_row("SELECT count(*) FROM parent", [], |r| r.get(0)).unwrap();
     assert_eq!(parents, 1);
     assert_eq!(schema(&conn), before);
-    let fk: bool = conn
-        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-        .unwrap();
+    let fk: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert!(fk);
 }
 
@@ -564,9 +460,7 @@ fn code_migration_runs_in_the_transaction() {
         .collect();
     assert_eq!(names, ["ANN", "bob"]);
     let kind: String = conn
-        .query_row("SELECT kind FROM _migrations WHERE version = 2", [], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT kind FROM _migrations WHERE version = 2", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kind, "code");
 }
@@ -598,18 +492,8 @@ fn custom_history_table_and_invalid_names() {
             .unwrap()
             .is_up_to_date()
     );
-    for bad in [
-        "x\"; DROP TABLE users; --",
-        "1abc",
-        "sqlite_master",
-        "",
-        "a b",
-    ] {
-        let err = three()
-            .migrator()
-            .history_table(bad)
-            .run(&mut conn)
-            .unwrap_err();
+    for bad in ["x\"; DROP TABLE users; --", "1abc", "sqlite_master", "", "a b"] {
+        let err = three().migrator().history_table(bad).run(&mut conn).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidTableName, "{bad}");
     }
     assert!(tables(&conn).contains(&"users".to_string()));
@@ -627,19 +511,10 @@ fn corrupt_history_row_is_reported() {
     let err = three().migrate(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CorruptHistory);
     assert!(
-        matches!(
-            err,
-            migrate_runtime::Error::CorruptHistory {
-                version: Some(3),
-                ..
-            }
-        ),
+        matches!(err, migrate_runtime::Error::CorruptHistory { version: Some(3), .. }),
         "{err:?}"
     );
-    assert_eq!(
-        three().status(&conn).unwrap_err().kind(),
-        ErrorKind::CorruptHistory
-    );
+    assert_eq!(three().status(&conn).unwrap_err().kind(), ErrorKind::CorruptHistory);
 }
 
 #[test]
@@ -651,8 +526,7 @@ fn locked_database_times_out_with_busy() {
         .execute_batch("CREATE TABLE app(x); BEGIN IMMEDIATE; INSERT INTO app VALUES (1);")
         .unwrap();
     let mut conn = Connection::open(&path).unwrap();
-    conn.busy_timeout(std::time::Duration::from_millis(50))
-        .unwrap();
+    conn.busy_timeout(std::time::Duration::from_millis(50)).unwrap();
     let err = three().migrate(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Busy, "{err}");
     holder.execute_batch("ROLLBACK").unwrap();
@@ -667,15 +541,9 @@ fn disk_full_rolls_back_and_names_the_migration() {
     let mut conn = Connection::open(&path).unwrap();
     conn.execute_batch("CREATE TABLE app(x); INSERT INTO app VALUES ('keep');")
         .unwrap();
-    let pages: i64 = conn
-        .query_row("PRAGMA page_count", [], |r| r.get(0))
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    conn.query_row(&format!("PRAGMA max_page_count = {}", pages + 3), [], |_| Ok(()))
         .unwrap();
-    conn.query_row(
-        &format!("PRAGMA max_page_count = {}", pages + 3),
-        [],
-        |_| Ok(()),
-    )
-    .unwrap();
     let big = set(&[
         M1,
         (
@@ -687,9 +555,7 @@ fn disk_full_rolls_back_and_names_the_migration() {
     assert_eq!(err.kind(), ErrorKind::DiskFull, "{err}");
     assert_eq!(err.migration().unwrap().version, 2);
     assert_eq!(schema(&conn), ["table app CREATE TABLE app(x)"]);
-    let kept: String = conn
-        .query_row("SELECT x FROM app", [], |r| r.get(0))
-        .unwrap();
+    let kept: String = conn.query_row("SELECT x FROM app", [], |r| r.get(0)).unwrap();
     assert_eq!(kept, "keep");
 }
 

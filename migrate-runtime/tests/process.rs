@@ -92,10 +92,7 @@ fn spawn(child_test: &str, db: &Path, mode: &str, n: usize, start_at: Option<u12
 }
 
 fn now_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()
 }
 
 fn env_usize(name: &str) -> usize {
@@ -136,9 +133,7 @@ fn child_migrate() {
 /// Checks that the database is exactly at a version boundary of `set` and returns the version.
 fn check_boundary(path: &Path, set: &Migrations, n: usize) -> u64 {
     let conn = Connection::open(path).unwrap();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
     let status = set.status(&conn).unwrap();
     let applied: Vec<u64> = status
@@ -149,24 +144,15 @@ fn check_boundary(path: &Path, set: &Migrations, n: usize) -> u64 {
         .collect();
     let k = status.current_version;
     // A prefix of the set, nothing else.
-    let expected: Vec<u64> = set
-        .iter()
-        .map(|m| m.version())
-        .filter(|v| *v <= k)
-        .collect();
+    let expected: Vec<u64> = set.iter().map(|m| m.version()).filter(|v| *v <= k).collect();
     assert_eq!(applied, expected, "history is not a prefix of the set");
     if !applied.is_empty() {
         // The embedded schema hash at k (and, independently, replaying the SQL up to k) match the live schema.
         set.verify(&conn).unwrap();
         let all = files(n);
         let refs = common::as_refs(&all);
-        assert_eq!(
-            common::schema(&conn),
-            common::reference_schema(&refs, applied.len())
-        );
-        let runs: i64 = conn
-            .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-            .unwrap();
+        assert_eq!(common::schema(&conn), common::reference_schema(&refs, applied.len()));
+        let runs: i64 = conn.query_row("SELECT count(*) FROM runs", [], |r| r.get(0)).unwrap();
         let vacuum_done = usize::from(k >= vacuum_version(n));
         assert_eq!(
             runs as usize,
@@ -221,9 +207,11 @@ fn concurrent_launches_apply_each_migration_once() {
         assert_eq!(check_boundary(&db, &set, n), n as u64 + 1);
         let conn = Connection::open(&db).unwrap();
         let dup: i64 = conn
-            .query_row("SELECT count(*) FROM (SELECT version FROM runs GROUP BY version HAVING count(*) > 1)", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM (SELECT version FROM runs GROUP BY version HAVING count(*) > 1)",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(dup, 0);
     }

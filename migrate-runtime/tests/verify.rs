@@ -56,14 +56,8 @@ fn verify_reports_drift_with_the_differences() {
     let err = m.verify(&conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SchemaDrift);
     let text = err.to_string();
-    assert!(
-        text.contains("hotfix") && text.contains("users_email"),
-        "{text}"
-    );
-    assert!(matches!(
-        err,
-        migrate_runtime::Error::SchemaDrift { version: 3, .. }
-    ));
+    assert!(text.contains("hotfix") && text.contains("users_email"), "{text}");
+    assert!(matches!(err, migrate_runtime::Error::SchemaDrift { version: 3, .. }));
 }
 
 #[test]
@@ -111,24 +105,17 @@ fn baseline_adopts_a_matching_database() {
     .unwrap();
     let st = m.baseline(&mut conn, 2).unwrap();
     assert_eq!(
-        st.in_state(State::Baseline)
-            .map(|e| e.version)
-            .collect::<Vec<_>>(),
+        st.in_state(State::Baseline).map(|e| e.version).collect::<Vec<_>>(),
         [1, 2]
     );
     assert_eq!(st.pending().map(|e| e.version).collect::<Vec<_>>(), [3]);
     let r = m.migrate(&mut conn).unwrap();
     assert_eq!(r.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [3]);
-    let name: String = conn
-        .query_row("SELECT name FROM users", [], |r| r.get(0))
-        .unwrap();
+    let name: String = conn.query_row("SELECT name FROM users", [], |r| r.get(0)).unwrap();
     assert_eq!(name, "kept");
     assert!(m.verify(&conn).is_ok());
     // Only once.
-    assert_eq!(
-        m.baseline(&mut conn, 2).unwrap_err().kind(),
-        ErrorKind::HistoryNotEmpty
-    );
+    assert_eq!(m.baseline(&mut conn, 2).unwrap_err().kind(), ErrorKind::HistoryNotEmpty);
 }
 
 #[test]
@@ -141,10 +128,7 @@ fn baseline_refuses_a_different_schema_and_says_how() {
     assert_eq!(err.kind(), ErrorKind::SchemaDrift);
     assert!(err.to_string().contains("users_email"), "{err}");
     assert_eq!(common::tables(&conn), ["users"]);
-    assert_eq!(
-        m.baseline(&mut conn, 9).unwrap_err().kind(),
-        ErrorKind::UnknownTarget
-    );
+    assert_eq!(m.baseline(&mut conn, 9).unwrap_err().kind(), ErrorKind::UnknownTarget);
 }
 
 #[test]

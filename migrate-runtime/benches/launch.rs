@@ -1,0 +1,251 @@
+//! Prints one table: the launch check and apply, ours next to raw SQLite, rusqlite_migration and refinery, measured
+//! side by side in one run on the same migrations. `cargo bench -p migrate-runtime --bench launch`.
+//!
+//! Launch rows open a new connection every iteration (what an application does at start) on a database that is
+//! already up to date. Apply rows migrate an empty file. Each figure is the median of interleaved repetitions.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use migrate_runtime::Mode;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use support::*;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn fmt(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1e6 {
+        format!("{:.2} ms", us / 1e3)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+/// Runs each closure `iters` times, interleaved round-robin, and returns each one's median.
+fn interleaved(iters: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(iters); fs.len()];
+    for _ in 0..iters {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let t = Instant::now();
+            f();
+            times[i].push(t.elapsed());
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
+fn fresh(dir: &Path, name: &str, k: usize) -> PathBuf {
+    let p = dir.join(format!("{name}-{k}.db"));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+struct Row {
+    what: String,
+    time: Duration,
+    base: Option<(Duration, &'static str)>,
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported here.
+    let quick = std::env::var_os("MIGRATE_BENCH_QUICK").is_some();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows: Vec<Row> = Vec::new();
+    for n in [100usize, 2000] {
+        let sqls = sqls(n);
+        let ours_set = ours(&sqls);
+        let rm_set = rm(&sqls);
+        let refinery_runner = refinery(&sqls);
+
+        // Apply to an empty file.
+        let reps = if quick {
+            1
+        } else if n >= 2000 {
+            3
+        } else {
+            7
+        };
+        let mut k = 0;
+        let mut next = |name: &str| {
+            k += 1;
+            fresh(dir.path(), name, k)
+        };
+        let mut t_raw_batch = Vec::new();
+        let mut t_ours_batch = Vec::new();
+        let mut t_rm = Vec::new();
+        let mut t_raw_each = Vec::new();
+        let mut t_ours_each = Vec::new();
+        let mut t_refinery = Vec::new();
+        for _ in 0..reps {
+            let p = next("raw-batch");
+            let t = Instant::now();
+            apply_raw_batch(&sqls, &p);
+            t_raw_batch.push(t.elapsed());
+            let p = next("ours-batch");
+            let t = Instant::now();
+            apply_ours(&ours_set, &p, Mode::Batch);
+            t_ours_batch.push(t.elapsed());
+            let p = next("rm");
+            let t = Instant::now();
+            apply_rm(&sqls, &p);
+            t_rm.push(t.elapsed());
+            let p = next("raw-each");
+            let t = Instant::now();
+            apply_raw_each(&sqls, &p);
+            t_raw_each.push(t.elapsed());
+            let p = next("ours-each");
+            let t = Instant::now();
+            apply_ours(&ours_set, &p, Mode::PerMigration);
+            t_ours_each.push(t.elapsed());
+            let p = next("refinery");
+            let t = Instant::now();
+            apply_refinery(&sqls, &p);
+            t_refinery.push(t.elapsed());
+        }
+        let raw_batch = median(t_raw_batch);
+        let raw_each = median(t_raw_each);
+        let b = Some((raw_batch, "raw one-transaction execute_batch"));
+        let e = Some((raw_each, "raw one-transaction-each"));
+        rows.push(Row {
+            what: format!("apply {n}: raw execute_batch, one transaction"),
+            time: raw_batch,
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("apply {n}: migrate, batch mode"),
+            time: median(t_ours_batch),
+            base: b,
+        });
+        rows.push(Row {
+            what: format!("apply {n}: rusqlite_migration to_latest"),
+            time: median(t_rm),
+            base: b,
+        });
+        rows.push(Row {
+            what: format!("apply {n}: raw execute_batch, one transaction each"),
+            time: raw_each,
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("apply {n}: migrate, per-migration mode"),
+            time: median(t_ours_each),
+            base: e,
+        });
+        rows.push(Row {
+            what: format!("apply {n}: refinery run (one transaction each)"),
+            time: median(t_refinery),
+            base: e,
+        });
+
+        // Launch on an up-to-date database: one file per tool, migrated once.
+        let ours_db = dir.path().join(format!("launch-ours-{n}.db"));
+        apply_ours(&ours_set, &ours_db, Mode::Batch);
+        let rm_db = dir.path().join(format!("launch-rm-{n}.db"));
+        apply_rm(&sqls, &rm_db);
+        let refinery_db = dir.path().join(format!("launch-refinery-{n}.db"));
+        apply_refinery(&sqls, &refinery_db);
+        let iters = if quick {
+            50
+        } else if n >= 2000 {
+            400
+        } else {
+            2000
+        };
+        let warm_conn = Connection::open(&ours_db).unwrap();
+        first_app_query(&warm_conn);
+        let mut warm_conn = warm_conn;
+        let warm_conn2 = Connection::open(&ours_db).unwrap();
+        first_app_query(&warm_conn2);
+        let r = interleaved(
+            iters,
+            &mut [
+                &mut || {
+                    launch_user_version(&ours_db);
+                },
+                &mut || launch_ours(&ours_set, &ours_db),
+                &mut || launch_rm(&rm_set, &rm_db),
+                &mut || launch_refinery(&refinery_runner, &refinery_db),
+                &mut || {
+                    let c = Connection::open(&ours_db).unwrap();
+                    first_app_query(&c);
+                },
+                &mut || {
+                    let mut c = Connection::open(&ours_db).unwrap();
+                    ours_set.migrate(&mut c).unwrap();
+                    first_app_query(&c);
+                },
+                &mut || {
+                    ours_set.migrate(&mut warm_conn).unwrap();
+                },
+                &mut || {
+                    warm_conn2
+                        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                        .unwrap();
+                },
+            ],
+        );
+        let uv = Some((r[0], "open + PRAGMA user_version"));
+        rows.push(Row {
+            what: format!("launch {n}: open + PRAGMA user_version"),
+            time: r[0],
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: open + migrate launch check"),
+            time: r[1],
+            base: uv,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: open + rusqlite_migration to_latest"),
+            time: r[2],
+            base: uv,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: open + refinery run"),
+            time: r[3],
+            base: uv,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: open + the app's first query"),
+            time: r[4],
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: open + launch check + the app's first query"),
+            time: r[5],
+            base: Some((r[4], "open + the app's first query")),
+        });
+        rows.push(Row {
+            what: format!("launch {n}: PRAGMA user_version, open connection"),
+            time: r[7],
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("launch {n}: launch check, open connection"),
+            time: r[6],
+            base: Some((r[7], "PRAGMA user_version, open connection")),
+        });
+    }
+    println!("| measurement | time | ratio | relative to |");
+    println!("|---|---:|---:|---|");
+    for r in rows {
+        match r.base {
+            Some((b, name)) => println!(
+                "| {} | {} | {:.2}× | {} |",
+                r.what,
+                fmt(r.time),
+                r.time.as_secs_f64() / b.as_secs_f64(),
+                name
+            ),
+            None => println!("| {} | {} | | |", r.what, fmt(r.time)),
+        }
+    }
+}
