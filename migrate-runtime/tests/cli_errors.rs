@@ -4,7 +4,6 @@
 mod cli_support;
 
 use cli_support::Project;
-use predicates::prelude::*;
 use predicates::str::contains;
 
 #[test]
