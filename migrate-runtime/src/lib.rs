@@ -5,9 +5,49 @@
 //! # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
 //! let mut conn = rusqlite::Connection::open("app.db").unwrap();
 //! let report = MIGRATIONS.migrate(&mut conn).unwrap(); // bring to latest with the default policy
+//! let report = MIGRATIONS
+//!     .migrator() // builder for everything else
+//!     .target(migrate_runtime::Target::Version(3))
+//!     .dry_run(true)
+//!     .run(&mut conn)
+//!     .unwrap();
 //! let status = MIGRATIONS.status(&conn).unwrap(); // read-only
+//! MIGRATIONS.verify(&conn).unwrap(); // history + schema drift + integrity, read-only
 //! println!("{report}{status}");
 //! ```
+//!
+//! # The history table
+//!
+//! One table, `_migrations` by default ([`Migrator::history_table`] picks another plain identifier), keyed by
+//! (set name, version) so several embedded sets can share a database. Each row holds the name, the up file, the
+//! checksum and chain value (hex), `applied_at` (UTC, RFC 3339), the duration in microseconds, the kind (`sql`,
+//! `code` or `baseline`) and the down SQL as applied, which lets an older binary roll back a migration it does not
+//! embed when the caller allows it ([`Policy::allow_unknown_rollback`]). A migration's statements and its row
+//! commit in one transaction. Failures go to `_migrations_failures` afterwards, in a transaction of their own, and
+//! [`Status::last_failure`] shows them.
+//!
+//! # The launch check
+//!
+//! When nothing is pending, [`Migrations::migrate`] reads the newest history row of the set (one descent of the
+//! table's primary key, with a cached statement), compares its chain value with the embedded chain at that version
+//! (a binary search in the static table) and returns. The chain value covers every migration up to it, so one row
+//! checks the whole history: an edited, removed or inserted older file changes it. Nothing is written or created,
+//! nothing is allocated per migration, and it works on a read-only database. Anything else falls to the full
+//! comparison that classifies every migration ([`State`]).
+//!
+//! # Rust-code migrations
+//!
+//! A code migration ([`Up::Code`]) gets the open transaction and returns a `Result`; an `Err` rolls the transaction
+//! back. Its checksum is `SHA-256("rust:{version}:{name}")` (`migrate_core::load::code_checksum`): it covers the
+//! version and the name, not the function's code, which the build cannot see. Changing what an applied code
+//! migration does therefore goes unnoticed: add a new version instead. The build assumes code migrations do not
+//! change the schema (their embedded schema hash is the previous one), so one that does makes `verify` report drift.
+//!
+//! # Concurrency, no-transaction and foreign-keys=off migrations
+//!
+//! See [`Migrator`]: `BEGIN IMMEDIATE` for every transaction, state re-checked after the lock is taken, and a lock
+//! file beside the database (`<db>.migrate-lock`, an OS advisory lock) around migrations that run outside a
+//! transaction.
 #![warn(missing_docs)]
 // `Error` carries the migration (`At`) and SQLite's error inline so callers can match on fields. It is returned at
 // most once per run, never in a loop, so its size costs nothing that boxing would save.

@@ -3,10 +3,12 @@
 //! # Concurrency
 //!
 //! Every transactional unit starts with `BEGIN IMMEDIATE`, which takes SQLite's write lock up front (waiting up to
-//! the connection's busy timeout), and the history is re-read once the lock is held: a process that waited for
-//! another one finds the work done and returns `Ok` with nothing applied. After the first unit, the executor asks
-//! `PRAGMA data_version` whether any other connection committed since it last looked and re-reads only then, so
-//! per-migration mode stays linear in the number of migrations.
+//! the connection's busy timeout). Once the lock is held, `PRAGMA data_version` says whether any other connection
+//! committed since the history was last read; if one did, the history is read again and the plan remade, so a
+//! process that waited for another one finds the work done and returns `Ok` with nothing applied. Checking
+//! `data_version` instead of re-reading the whole history under every lock keeps per-migration mode linear in the
+//! number of migrations. The primary key (set, version) of the history table is the last line of defence: a
+//! migration's row can only be inserted once.
 //!
 //! `-- migrate:no-transaction` migrations (VACUUM, `journal_mode`) cannot hold `BEGIN IMMEDIATE` while they run.
 //! They run under an OS advisory lock (`std::fs::File::lock`, i.e. `flock`/`LockFileEx`) on a file beside the
@@ -185,6 +187,24 @@ impl fmt::Display for Report {
 }
 
 /// Builder for a migration run, and for status/verify/baseline with a non-default configuration.
+///
+/// # Transactions and locks
+///
+/// Batch mode ([`Mode::Batch`], the default) applies every pending migration in one `BEGIN IMMEDIATE` transaction;
+/// [`Mode::PerMigration`] uses one transaction each. After taking the write lock, the migrator checks
+/// `PRAGMA data_version` and re-reads the history if another connection committed meanwhile, so a process that
+/// waited for another one returns `Ok` with nothing applied.
+///
+/// `-- migrate:no-transaction` migrations (VACUUM, `journal_mode`) run outside any transaction, splitting the batch
+/// around them, under an OS advisory lock (`std::fs::File::lock`) on `<database>.migrate-lock`; the history is
+/// re-checked under that lock and their row is written right after, in a transaction of its own. A transaction
+/// cannot serve as that lock (VACUUM refuses to run inside one), and the lock file is never deleted (deleting a lock
+/// file races with its users). In-memory databases need no lock. A process killed during such a migration leaves it
+/// without a row, so it runs again at the next launch: keep them idempotent.
+///
+/// `-- migrate:foreign-keys=off`: enforcement is turned off before `BEGIN` (SQLite ignores the pragma inside a
+/// transaction; in batch mode, for the whole batch), `PRAGMA foreign_key_check` runs before `COMMIT` (violations
+/// roll back, [`Error::ForeignKeyViolation`] names the table and rowids), and the previous setting is restored.
 ///
 /// ```no_run
 /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
@@ -444,6 +464,9 @@ impl<'m> Migrator<'m> {
         if let Some(v) = self.fast_check(conn, &table, target)? {
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
         }
+        // Read before the history: if it is unchanged once the write lock is held, no other connection committed
+        // since the plan was made, and the plan stands without reading the history again.
+        let planned_at = data_version(conn)?;
         let (actions, current) = self.plan_now(conn, &table, target)?;
         if actions.is_empty() {
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
@@ -466,7 +489,7 @@ impl<'m> Migrator<'m> {
         }
         let versions = (report.from_version, report.to_version);
         report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
-        report.applied = match self.execute(conn, &table, target, actions) {
+        report.applied = match self.execute(conn, &table, target, actions, planned_at) {
             Ok(applied) => applied,
             Err(e) => {
                 return Err(self.restore_after_failure(conn, e, report.backup.as_ref(), &report.plan));
@@ -614,12 +637,14 @@ impl<'m> Migrator<'m> {
         table: &HistoryTable,
         target: u64,
         mut actions: Vec<Action<'m>>,
+        planned_at: i64,
     ) -> Result<Vec<crate::migrator::Applied>, Error> {
         let per_migration = self.mode == Mode::PerMigration;
         let set = self.migrations.set_name();
         let mut applied = Vec::new();
-        // `None` forces a full re-read under the first lock: the plan was made before any lock was held.
-        let mut seen: Option<i64> = None;
+        // The `PRAGMA data_version` the current plan was made at; a different value under a lock means another
+        // connection committed in between, and the history is read again.
+        let mut seen: Option<i64> = Some(planned_at);
         let mut pos = 0;
         while pos < actions.len() {
             if actions[pos].no_transaction() {
