@@ -356,3 +356,23 @@ fn new_keeps_timestamps() {
     let (v, _) = empty.json(&["new", "first", "--timestamp"]);
     assert_eq!(v["data"]["version"].as_str().unwrap().len(), 14);
 }
+
+#[test]
+fn colour_is_off_unless_a_terminal_or_forced_and_no_color_wins() {
+    let p = Project::new();
+    p.up();
+    let run = |force: bool, no_color: bool| {
+        let mut c = p.cmd(&["status"]);
+        c.env_remove("NO_COLOR");
+        if force {
+            c.env("CLICOLOR_FORCE", "1");
+        }
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    assert!(!run(false, false).contains('\x1b'), "not a terminal: plain text");
+    assert!(run(true, false).contains("\x1b["), "forced: coloured");
+    assert!(!run(true, true).contains('\x1b'), "NO_COLOR beats everything");
+}
