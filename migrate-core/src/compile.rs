@@ -126,6 +126,21 @@ pub enum CompileError {
         /// The SQLite version used.
         sqlite_version: String,
     },
+    /// A `foreign-keys=off` migration leaves rows that violate foreign keys; the runtime's `PRAGMA
+    /// foreign_key_check` before commit would roll it back.
+    #[error(
+        "{file}: foreign key violations at the end of this `foreign-keys=off` migration (PRAGMA foreign_key_check): \
+         {} (validated with SQLite {sqlite_version})",
+        violations.join("; ")
+    )]
+    ForeignKeyViolation {
+        /// The migration's file.
+        file: String,
+        /// One entry per violating row: `table "t" rowid 3 references "p"`.
+        violations: Vec<String>,
+        /// The SQLite version used.
+        sqlite_version: String,
+    },
     /// The validation database itself failed (not a statement of a migration).
     #[error("{file}: cannot validate: the in-memory SQLite database failed: {message}")]
     Database {
@@ -141,9 +156,9 @@ impl CompileError {
     pub fn files(&self) -> Vec<&str> {
         match self {
             CompileError::Expand(e) => vec![e.file.as_str()],
-            CompileError::Statement { file, .. } | CompileError::Database { file, .. } => {
-                vec![file]
-            }
+            CompileError::Statement { file, .. }
+            | CompileError::Database { file, .. }
+            | CompileError::ForeignKeyViolation { file, .. } => vec![file],
             CompileError::DownMismatch { down_file, up_file, .. } => vec![down_file, up_file],
         }
     }
@@ -487,6 +502,10 @@ impl Tracked {
     fn open() -> Result<Tracked, String> {
         #[allow(unused_mut)] // `authorizer` takes `&mut self` only in newer rusqlite versions
         let mut conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
+        // Enforced, whatever this SQLite's compile-time default: the stricter choice, and the same for the bundled
+        // SQLite the macro uses and a system SQLite the runtime may use.
+        conn.execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(|e| e.to_string())?;
         let log = Arc::new(Mutex::new(Actions::default()));
         let sink = Arc::clone(&log);
         let hook = move |ctx: AuthContext<'_>| {
@@ -642,6 +661,16 @@ impl Tracked {
                 })?;
             }
         }
+        if fk_off {
+            let violations = self.foreign_key_violations().map_err(db_err)?;
+            if !violations.is_empty() {
+                return Err(CompileError::ForeignKeyViolation {
+                    file: script.path.clone(),
+                    violations,
+                    sqlite_version: rusqlite::version().to_owned(),
+                });
+            }
+        }
         if in_tx {
             self.conn.execute_batch("COMMIT").map_err(db_err)?;
         }
@@ -649,6 +678,23 @@ impl Tracked {
             self.conn.execute_batch("PRAGMA foreign_keys = ON").map_err(db_err)?;
         }
         self.sync(batch).map_err(db_err)
+    }
+
+    /// `PRAGMA foreign_key_check`, one description per violating row (at most 10).
+    fn foreign_key_violations(&self) -> rusqlite::Result<Vec<String>> {
+        let mut st = self.conn.prepare("PRAGMA main.foreign_key_check")?;
+        let rows = st.query_map([], |r| {
+            let table: String = r.get(0)?;
+            let rowid: Option<i64> = r.get(1)?;
+            let parent: String = r.get(2)?;
+            let rowid = rowid.map_or_else(|| "(without rowid)".to_owned(), |id| id.to_string());
+            Ok(format!(
+                "table {} rowid {rowid} references {}",
+                schema::quote(&table),
+                schema::quote(&parent)
+            ))
+        })?;
+        rows.take(10).collect()
     }
 
     fn remove(&mut self, rowid: i64) {
@@ -1162,6 +1208,42 @@ mod tests {
         assert!(matches!(&err, CompileError::Statement { line: 1, .. }), "{err}");
         // `no-transaction` migrations run outside one.
         run(&[("1_a.sql", "-- migrate:no-transaction\nCREATE TABLE a(x);\nVACUUM;")]).unwrap();
+    }
+
+    #[test]
+    fn foreign_keys_are_checked_after_a_foreign_keys_off_migration() {
+        let parent = (
+            "1_p.sql",
+            "CREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(p_id INT REFERENCES p(id));",
+        );
+        // Enforced normally: the insert itself fails.
+        let err = run(&[parent, ("2_seed.sql", "INSERT INTO c VALUES (7);")]).unwrap_err();
+        assert!(
+            matches!(&err, CompileError::Statement { message, .. } if message.contains("FOREIGN KEY")),
+            "{err}"
+        );
+        // Off for the migration, checked at its end, like the runtime does before commit.
+        let err = run(&[
+            parent,
+            ("2_seed.sql", "-- migrate:foreign-keys=off\nINSERT INTO c VALUES (7);"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            CompileError::ForeignKeyViolation {
+                file: "migrations/2_seed.sql".into(),
+                violations: vec!["table \"c\" rowid 1 references \"p\"".into()],
+                sqlite_version: rusqlite::version().into(),
+            }
+        );
+        run(&[
+            parent,
+            (
+                "2_seed.sql",
+                "-- migrate:foreign-keys=off\nINSERT INTO c VALUES (7);\nINSERT INTO p VALUES (7);",
+            ),
+        ])
+        .unwrap();
     }
 
     #[test]
