@@ -245,3 +245,54 @@ fn embedded_form_refuses_dir_and_new() {
     assert_eq!(run(&["status", "--check"]), 0);
     assert_eq!(migrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]), 2);
 }
+
+/// On a terminal, `down` asks; the answer decides. Runs the binary under `script(1)` for a pseudo-terminal, where
+/// util-linux's `script` is available.
+#[test]
+fn down_asks_on_a_terminal() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no script(1) for a pseudo-terminal");
+        return;
+    }
+    let p = Project::new();
+    p.up();
+    let bin = env!("CARGO_BIN_EXE_migrate");
+    let answer = |reply: &str| {
+        let out = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{bin} --db app.db --dir migrations --no-backup down --to 1"),
+                "/dev/null",
+            ])
+            .current_dir(p.tmp.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(reply.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = answer("n\n");
+    assert_eq!(code, Some(4), "{text}");
+    assert!(
+        text.contains("roll back? [y/N]") && text.contains("not confirmed"),
+        "{text}"
+    );
+    assert!(p.tables().contains(&"posts".to_owned()));
+    let (code, text) = answer("y\n");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("rolled back: set `default` from version 3 to 1"),
+        "{text}"
+    );
+    assert_eq!(p.tables(), ["_migrations", "users"]);
+}

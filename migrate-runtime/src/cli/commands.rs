@@ -524,10 +524,15 @@ fn render_report(r: &Report) -> String {
         let _ = write!(s, "{}", r.plan);
         return s;
     }
+    let verb = if r.to_version < r.from_version {
+        "rolled back:"
+    } else {
+        "migrated:"
+    };
     let _ = writeln!(
         s,
         "{} set `{}` from version {} to {} ({} step(s))",
-        paint(GREEN, "migrated:"),
+        paint(GREEN, verb),
         r.set_name,
         r.from_version,
         r.to_version,
@@ -640,22 +645,19 @@ fn down(
         return Ok(Outcome::new(&plan, render_report(&plan)));
     }
     let db = db_path(g)?.display().to_string();
-    let question = format!(
-        "roll back {} migration(s) of {db} from version {} to {} (down scripts can drop data)?",
+    let what = format!(
+        "`down` rolls back {} migration(s) of {db}, from version {} to {}, and down scripts can drop data",
         plan.plan.steps.len(),
         plan.from_version,
         plan.to_version
     );
     if !g.yes && !json {
-        // Show what would run before asking.
+        // Show what would run before asking (or refusing).
         let mut err = anstream::stderr();
-        let _ = std::io::Write::write_all(&mut err, render_report(&plan).as_bytes());
+        let text = format!("{}\n{}", paint(BOLD, "plan:"), plan.plan);
+        let _ = std::io::Write::write_all(&mut err, text.as_bytes());
     }
-    confirm(
-        g.yes,
-        &question,
-        "`down` runs down scripts, which can drop tables and columns",
-    )?;
+    confirm(g.yes, &what, "roll back?")?;
     let n = plan.plan.steps.len();
     let mig = with_backup(mig, g);
     let report = with_spinner(json, format!("backing up and rolling back {n} migration(s)"), || {
@@ -768,14 +770,11 @@ fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bo
             s,
         ));
     }
-    confirm(
-        g.yes,
-        &format!(
-            "replace {db} with backup {} (version {}, taken {})? The current database is backed up first",
-            info.id, info.version_before, info.created_at
-        ),
-        "`restore` replaces the whole database",
-    )?;
+    let what = format!(
+        "`restore` replaces {db} with backup {} (version {}, taken {}); the current database is backed up first",
+        info.id, info.version_before, info.created_at
+    );
+    confirm(g.yes, &what, "restore?")?;
     let mut conn = open(g, Open::Create)?;
     let v = current_version(&m, g, &conn);
     let report = with_spinner(json, format!("restoring {}", info.id), || {

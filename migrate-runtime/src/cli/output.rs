@@ -255,22 +255,23 @@ impl Output {
     }
 }
 
-/// Asks on the terminal, or refuses when stdin is not one. `Ok(())` means go ahead.
-pub(crate) fn confirm(yes: bool, question: &str, flag_hint: &str) -> Result<(), Problem> {
+/// Asks on the terminal, or refuses when stdin is not one. `what` says what the command is about to do; `question`
+/// is the short prompt after it. `Ok(())` means go ahead.
+pub(crate) fn confirm(yes: bool, what: &str, question: &str) -> Result<(), Problem> {
     if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
         return Err(Problem::new(
             "confirmation_required",
-            format!("{question} needs confirmation and stdin is not a terminal"),
+            format!("{what}; it needs confirmation and stdin is not a terminal"),
             EXIT_REFUSED,
         )
-        .hint(format!("pass --yes to confirm ({flag_hint})")));
+        .hint("pass --yes to confirm"));
     }
     {
         let mut err = anstream::stderr().lock();
-        let _ = write!(err, "{} {} [y/N] ", paint(YELLOW, "?"), question);
+        let _ = write!(err, "{what}.\n{} {question} [y/N] ", paint(YELLOW, "?"));
         let _ = err.flush();
     }
     let mut line = String::new();
