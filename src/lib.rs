@@ -98,5 +98,6 @@ macro_rules! embed_migrations {
 #[doc(hidden)]
 pub mod __private {
     pub use migrate_macros::embed_migrations as embed_migrations_impl;
+    pub use migrate_core::Checksum;
     pub use migrate_runtime::table::{Down, Migration, Migrations, Up};
 }

@@ -155,9 +155,20 @@ fn keyword(word: &str) -> Tok {
         .map_or(Tok::Other, |(_, t)| *t)
 }
 
-/// Whether a script holds at least one statement (not just whitespace and comments).
+/// Whether a script holds at least one statement (not just whitespace, comments and empty `;`). Stops at the
+/// first token, so the loader's "empty file" rule costs nothing on real files.
 pub fn has_statements(script: &str) -> bool {
-    !statements(script).is_empty()
+    let mut rest = script;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ';');
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.find('\n').map_or("", |n| &comment[n..]);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            rest = comment.find("*/").map_or("", |n| &comment[n + 2..]);
+        } else {
+            return !rest.is_empty();
+        }
+    }
 }
 
 /// The 1-based line that byte `offset` of `script` sits on.
@@ -216,7 +227,13 @@ mod tests {
         for s in ["'abc", "\"x", "[x", "/* x", "-- x", "CREATE TRIGGER t BEGIN x;", "é;ü"] {
             let _ = statements(s);
         }
-        assert!(has_statements("x"));
-        assert!(!has_statements("-- x\n"));
+        for s in ["x", "  ;; -- c\n/* d */ SELECT 1", "/**/x", "--\nx", ";x"] {
+            assert!(has_statements(s), "{s:?}");
+            assert_eq!(has_statements(s), !statements(s).is_empty(), "{s:?}");
+        }
+        for s in ["", " \n\t", "-- x", "-- x\n", "/* x", "/* a */ -- b\n ; ;", "/* unterminated -- x\ny"] {
+            assert!(!has_statements(s), "{s:?}");
+            assert_eq!(has_statements(s), !statements(s).is_empty(), "{s:?}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 use crate::parse::Args;
 use migrate_core::compile::{self, CompileOptions, Compiled};
 use migrate_core::load::{self, CodeMigration, LoadError};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// A validated set, ready to expand.
@@ -12,6 +13,9 @@ pub struct Validated {
     pub abs_dir: PathBuf,
     /// What `migrate_core::compile` produced.
     pub compiled: Compiled,
+    /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
+    /// `include_str!`, which would carry the raw bytes.
+    pub not_verbatim: HashSet<String>,
 }
 
 pub fn validate(args: &Args) -> syn::Result<Validated> {
@@ -33,8 +37,14 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         other => err(other.to_string()),
     })?;
     // Name files relative to the crate, as the user wrote the directory, not by absolute path.
+    let mut not_verbatim = HashSet::new();
     for f in &mut files {
         f.display = format!("{rel}/{}", f.file_name);
+        if let load::Entry::File(bytes) = &f.contents
+            && (bytes.starts_with("\u{feff}".as_bytes()) || bytes.contains(&b'\r'))
+        {
+            not_verbatim.insert(f.display.clone());
+        }
     }
     let mut set = load::load_files(files).map_err(|e| err(e.to_string()))?;
 
@@ -58,5 +68,5 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
 
     let options = CompileOptions { run_sql: args.validate_sql, check_down: args.check_down };
     let compiled = compile::compile(set, &options).map_err(|e| err(e.to_string()))?;
-    Ok(Validated { abs_dir, compiled })
+    Ok(Validated { abs_dir, compiled, not_verbatim })
 }
