@@ -229,6 +229,17 @@ pub struct Migrator<'m> {
     table: Cow<'static, str>,
     backup: BackupPolicy,
     backup_options: BackupOptions,
+    on_step: Option<StepHook<'m>>,
+}
+
+/// The callback of [`Migrator::on_step`].
+#[derive(Clone, Copy)]
+struct StepHook<'m>(&'m dyn Fn(&Applied));
+
+impl fmt::Debug for StepHook<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StepHook")
+    }
 }
 
 impl Migrations {
@@ -255,6 +266,7 @@ impl Migrations {
             table: Cow::Borrowed(history::DEFAULT_TABLE),
             backup: BackupPolicy::default(),
             backup_options: BackupOptions::default(),
+            on_step: None,
         }
     }
 
@@ -357,6 +369,27 @@ impl<'m> Migrator<'m> {
     pub fn backup_options(mut self, options: BackupOptions) -> Self {
         self.backup_options = options;
         self
+    }
+
+    /// Calls `f` after each step has run (in batch mode before its unit commits), e.g. to drive a progress bar. If
+    /// another process commits while a unit waits for the lock, the unit is re-planned and a step may be reported
+    /// again.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+    /// let show = |a: &migrate_runtime::Applied| eprintln!("{} {} {}", a.direction, a.version, a.name);
+    /// MIGRATIONS.migrator().on_step(&show).run(&mut conn).unwrap();
+    /// ```
+    pub fn on_step(mut self, f: &'m dyn Fn(&Applied)) -> Self {
+        self.on_step = Some(StepHook(f));
+        self
+    }
+
+    fn step_done(&self, a: &Applied) {
+        if let Some(StepHook(f)) = self.on_step {
+            f(a);
+        }
     }
 
     /// The migrations this migrator applies.
@@ -658,7 +691,10 @@ impl<'m> Migrator<'m> {
                     continue;
                 }
                 match self.run_no_tx(conn, table, &actions[pos]) {
-                    Ok(a) => applied.push(a),
+                    Ok(a) => {
+                        self.step_done(&a);
+                        applied.push(a);
+                    }
                     Err(e) => {
                         let _ = table.record_failure(
                             conn,
@@ -739,7 +775,11 @@ impl<'m> Migrator<'m> {
                 Ok(us)
             });
             match step {
-                Ok(us) => done.push(applied_of(a, us)),
+                Ok(us) => {
+                    let a = applied_of(a, us);
+                    self.step_done(&a);
+                    done.push(a);
+                }
                 Err(e) => return Err((e, Some((a.at(), down)))),
             }
         }

@@ -296,3 +296,23 @@ fn down_asks_on_a_terminal() {
     );
     assert_eq!(p.tables(), ["_migrations", "users"]);
 }
+
+/// The hook behind the CLI's progress bar: every step, in order, in batch and per-migration mode.
+#[test]
+fn on_step_reports_each_step() {
+    let p = Project::new();
+    let set = migrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
+    let seen = std::cell::RefCell::new(Vec::new());
+    let hook = |a: &migrate_runtime::Applied| seen.borrow_mut().push((a.direction.to_string(), a.version));
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    set.migrator().on_step(&hook).run(&mut conn).unwrap();
+    set.migrator()
+        .target(migrate_runtime::Target::Version(1))
+        .mode(migrate_runtime::Mode::PerMigration)
+        .on_step(&hook)
+        .run(&mut conn)
+        .unwrap();
+    let up = |v| ("up".to_owned(), v);
+    let down = |v| ("down".to_owned(), v);
+    assert_eq!(seen.into_inner(), [up(1), up(2), up(3), down(3), down(2)]);
+}

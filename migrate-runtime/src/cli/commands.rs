@@ -2,7 +2,8 @@
 //! human text) or a [`Problem`].
 
 use super::output::{
-    BOLD, DIM, EXIT_CHECK, EXIT_FAILED, GREEN, Outcome, Problem, RED, YELLOW, confirm, paint, size, with_spinner,
+    BOLD, DIM, EXIT_CHECK, EXIT_FAILED, GREEN, Outcome, Problem, Progress, RED, YELLOW, confirm, paint, size,
+    with_spinner,
 };
 use super::{Cli, Command, FtsCommand, GlobalArgs, PolicyArgs, Source};
 use crate::backup::{self, BackupInfo, BackupOptions, BackupPolicy, Reason};
@@ -499,6 +500,22 @@ fn with_backup<'m>(mig: Migrator<'m>, g: &GlobalArgs) -> Migrator<'m> {
     mig.backup(policy).backup_options(backup_options(g))
 }
 
+/// Runs for real with the backup settings, a progress bar on a terminal.
+fn run_with_progress(
+    mig: Migrator<'_>,
+    g: &GlobalArgs,
+    conn: &mut Connection,
+    plan: &Report,
+    json: bool,
+) -> Result<Report, Problem> {
+    let first = if g.no_backup { "" } else { "backing up" };
+    let progress = Progress::new(json, plan.plan.steps.len(), first);
+    let hook = |a: &crate::Applied| progress.step(a);
+    let result = with_backup(mig, g).on_step(&hook).run(conn);
+    progress.finish();
+    result.map_err(Problem::runtime)
+}
+
 fn render_report(r: &Report) -> String {
     let mut s = String::new();
     if r.plan.is_empty() {
@@ -589,12 +606,7 @@ fn up(
     if dry_run || plan.is_noop() {
         return Ok(Outcome::new(&plan, render_report(&plan)));
     }
-    let n = plan.plan.steps.len();
-    let mig = with_backup(mig, g);
-    let report = with_spinner(json, format!("backing up and applying {n} migration(s)"), || {
-        mig.run(&mut conn)
-    })
-    .map_err(Problem::runtime)?;
+    let report = run_with_progress(mig, g, &mut conn, &plan, json)?;
     Ok(Outcome::new(&report, render_report(&report)))
 }
 
@@ -658,12 +670,7 @@ fn down(
         let _ = std::io::Write::write_all(&mut err, text.as_bytes());
     }
     confirm(g.yes, &what, "roll back?")?;
-    let n = plan.plan.steps.len();
-    let mig = with_backup(mig, g);
-    let report = with_spinner(json, format!("backing up and rolling back {n} migration(s)"), || {
-        mig.run(&mut conn)
-    })
-    .map_err(Problem::runtime)?;
+    let report = run_with_progress(mig, g, &mut conn, &plan, json)?;
     Ok(Outcome::new(&report, render_report(&report)))
 }
 

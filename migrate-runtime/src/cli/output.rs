@@ -301,6 +301,38 @@ pub(crate) fn with_spinner<T>(json: bool, message: String, f: impl FnOnce() -> T
     r
 }
 
+/// A progress bar on stderr for the steps of a run, only on a terminal and never with `--json`.
+pub(crate) struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    pub fn new(json: bool, steps: usize, first: &str) -> Progress {
+        if json || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let style = indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let bar = indicatif::ProgressBar::new(u64::try_from(steps).unwrap_or(u64::MAX))
+            .with_style(style)
+            .with_message(first.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Progress(Some(bar))
+    }
+
+    pub fn step(&self, a: &crate::Applied) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            bar.set_message(format!("{} {} {}", a.direction, a.version, a.name));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Bytes for people.
 pub(crate) fn size(bytes: u64) -> String {
     indicatif::HumanBytes(bytes).to_string()
