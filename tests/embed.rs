@@ -75,3 +75,16 @@ fn code_migrations_sit_among_the_files() {
     // The build does not run code migrations, so it records the schema as unchanged by them.
     assert_eq!(WITH_CODE.get(10).unwrap().schema_hash(), TODO.get(3).unwrap().schema_hash());
 }
+
+static CRLF: migrate::Migrations = migrate::embed_migrations!("tests/fixtures/crlf");
+
+#[test]
+fn crlf_and_bom_files_embed_normalized_sql_with_the_lf_checksum() {
+    let raw = read("tests/fixtures/crlf/0001_init.sql");
+    assert!(raw.starts_with('\u{feff}') && raw.contains("\r\n"), "the fixture lost its CRLF/BOM bytes");
+    let lf = "-- written on Windows\nCREATE TABLE a (\n    id INTEGER PRIMARY KEY\n);\n";
+    let m = CRLF.get(1).unwrap();
+    assert_eq!(m.up_sql(), Some(lf));
+    assert_eq!(m.checksum(), checksum::checksum(lf));
+    assert_eq!(CRLF.get(2).unwrap().down_sql(), Some("DROP TABLE b;\n"));
+}
