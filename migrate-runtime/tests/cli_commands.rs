@@ -376,3 +376,68 @@ fn colour_is_off_unless_a_terminal_or_forced_and_no_color_wins() {
     assert!(run(true, false).contains("\x1b["), "forced: coloured");
     assert!(!run(true, true).contains('\x1b'), "NO_COLOR beats everything");
 }
+
+#[test]
+fn history_lists_failures_with_their_errors() {
+    let p = Project::new();
+    p.up();
+    p.conn()
+        .execute_batch("INSERT INTO users (name) VALUES ('ada'), ('ada');")
+        .unwrap();
+    // Valid SQL that fails on this database's data.
+    p.write(
+        "0004_unique_names.sql",
+        "CREATE UNIQUE INDEX users_by_name ON users(name);\n",
+    );
+    let (v, code) = p.json(&["up", "--no-backup"]);
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("migration_failed")),
+        "{v}"
+    );
+    assert_eq!(v["error"]["migration"]["version"], 4);
+
+    let (v, code) = p.json(&["history"]);
+    assert_eq!(code, 0);
+    let failures = v["data"]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{v}");
+    assert_eq!(failures[0]["migration"]["version"], 4);
+    assert_eq!(failures[0]["direction"], "up");
+    assert!(
+        failures[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("UNIQUE constraint failed"),
+        "{v}"
+    );
+    p.cmd(&["history"])
+        .assert()
+        .success()
+        .stdout(contains("1 failure(s) recorded"))
+        .stdout(contains("unique_names"))
+        .stdout(contains("UNIQUE constraint failed"));
+    p.cmd(&["status"])
+        .assert()
+        .success()
+        .stdout(contains("last failure: up 4 unique_names"));
+}
+
+#[test]
+fn restore_recreates_a_deleted_database() {
+    let p = Project::new();
+    p.up();
+    p.conn().execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+    let (v, _) = p.json(&["backup"]);
+    let id = v["data"]["id"].as_str().unwrap().to_owned();
+    std::fs::remove_file(p.db()).unwrap();
+    p.cmd(&["restore", &id, "--yes"])
+        .assert()
+        .success()
+        .stdout(contains(format!("restored {id}")));
+    let n: i64 = p
+        .conn()
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+    p.cmd(&["status", "--check"]).assert().success();
+}
