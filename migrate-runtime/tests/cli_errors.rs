@@ -316,3 +316,22 @@ fn on_step_reports_each_step() {
     let down = |v| ("down".to_owned(), v);
     assert_eq!(seen.into_inner(), [up(1), up(2), up(3), down(3), down(2)]);
 }
+
+#[test]
+fn refused_up_creates_no_database_and_backups_survive_a_broken_directory() {
+    let p = Project::new();
+    let (v, code) = p.json(&["up", "--to", "9"]);
+    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("unknown_target")));
+    assert!(!p.db().exists(), "a refused up leaves no empty database behind");
+
+    p.up();
+    p.write("0004_broken.sql", "THIS IS NOT SQL;");
+    p.cmd(&["status"]).assert().code(1);
+    // Backups and restores do not need the migrations to load.
+    let (v, code) = p.json(&["backup"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["data"]["version_before"], 3, "read from the history table");
+    let id = v["data"]["id"].as_str().unwrap().to_owned();
+    let (v, code) = p.json(&["restore", &id, "--yes"]);
+    assert_eq!(code, 0, "{v}");
+}

@@ -585,9 +585,10 @@ fn up(
     json: bool,
 ) -> CmdResult {
     let m = load(source, g)?;
-    let path = db_path(g)?;
-    // A dry run on a database that does not exist yet plans against an empty one rather than creating the file.
-    let mut conn = if dry_run && !path.exists() {
+    // A database that does not exist yet is planned against an empty in-memory one, and the file is created only
+    // when there is work to do: a dry run or a refused plan leaves nothing behind.
+    let missing = !db_path(g)?.exists();
+    let mut conn = if missing {
         Connection::open_in_memory().map_err(|e| Problem::new("database", e.to_string(), EXIT_FAILED))?
     } else {
         open(g, Open::Create)?
@@ -605,6 +606,9 @@ fn up(
     }
     if dry_run || plan.is_noop() {
         return Ok(Outcome::new(&plan, render_report(&plan)));
+    }
+    if missing {
+        conn = open(g, Open::Create)?;
     }
     let report = run_with_progress(mig, g, &mut conn, &plan, json)?;
     Ok(Outcome::new(&report, render_report(&report)))
@@ -684,10 +688,35 @@ fn current_version(m: &Migrations, g: &GlobalArgs, conn: &Connection) -> u64 {
         .map_or(0, |s| s.current_version)
 }
 
+/// The set name without loading the set (`--set`, the compiled-in name, or `default`).
+fn set_name<'a>(source: Source<'a>, g: &'a GlobalArgs) -> &'a str {
+    match (source, &g.set) {
+        (Source::Embedded(m), _) => m.set_name(),
+        (Source::Dir, Some(s)) => s,
+        (Source::Dir, None) => crate::dynamic::DEFAULT_SET,
+    }
+}
+
+/// The newest version the history records, read directly: backups and restores must work when the migrations
+/// directory does not load (a disaster is no time to fix a file first). 0 when there is no readable history.
+fn recorded_version(conn: &Connection, g: &GlobalArgs, set: &str) -> u64 {
+    let sql = format!(
+        "SELECT max(version) FROM {} WHERE set_name = ?1",
+        crate::history::quote(&g.history_table)
+    );
+    conn.query_row(&sql, [set], |r| r.get::<_, Option<i64>>(0))
+        .ok()
+        .flatten()
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(0)
+}
+
 fn backup_now(source: Source<'_>, g: &GlobalArgs, compress: bool, json: bool) -> CmdResult {
-    let m = load(source, g)?;
+    if let Source::Embedded(_) = source {
+        load(source, g)?; // only to refuse a --set that is not the compiled-in one
+    }
     let conn = open(g, Open::ReadWrite)?;
-    let v = current_version(&m, g, &conn);
+    let v = recorded_version(&conn, g, set_name(source, g));
     let opts = BackupOptions {
         compress,
         ..backup_options(g)
@@ -758,7 +787,10 @@ fn backups(g: &GlobalArgs) -> CmdResult {
 }
 
 fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bool) -> CmdResult {
-    let m = load(source, g)?;
+    if let Source::Embedded(_) = source {
+        load(source, g)?; // only to refuse a --set that is not the compiled-in one
+    }
+    let set = set_name(source, g);
     let dir = backup_dir(g)?;
     // An unknown id fails before anything is asked or opened.
     let info = backup::inspect(&dir, id).map_err(Problem::backup)?;
@@ -783,7 +815,7 @@ fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bo
     );
     confirm(g.yes, &what, "restore?")?;
     let mut conn = open(g, Open::Create)?;
-    let v = current_version(&m, g, &conn);
+    let v = recorded_version(&conn, g, set);
     let report = with_spinner(json, format!("restoring {}", info.id), || {
         backup::restore(&mut conn, &dir, id, v, &backup_options(g))
     })
@@ -792,7 +824,7 @@ fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bo
         "{} {} into {db} (now at version {})\n",
         paint(GREEN, "restored"),
         report.restored.id,
-        current_version(&m, g, &conn)
+        recorded_version(&conn, g, set)
     );
     if let Some(pre) = &report.pre_restore {
         let _ = writeln!(s, "  the previous state is backup {}", pre.id);

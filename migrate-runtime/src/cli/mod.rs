@@ -49,8 +49,9 @@
 //! `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`, `--history-table <name>`, `--json`,
 //! `--backup-dir <dir>` (default `backups/` next to the database), `--no-backup`, `--yes`.
 //!
-//! Only `up` and `restore` create a missing database file; every other command that needs one says it does not
-//! exist.
+//! Only `up` and `restore` create a missing database file (`up` only once it has work to do); every other command
+//! that needs one says it does not exist. `backup`, `backups`, `restore` and `fts` do not load the migrations, so
+//! they work while the directory has a broken file.
 //!
 //! # Exit codes
 //!
