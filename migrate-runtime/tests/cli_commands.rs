@@ -116,14 +116,21 @@ fn down_by_steps_and_to_version() {
         "a dry run changes nothing"
     );
 
-    p.cmd(&["down", "--steps", "1", "--yes"])
+    p.cmd(&["down", "--steps", "1", "--yes", "--no-backup"])
         .assert()
         .success()
         .stdout(contains("down       3 search"));
     assert!(!p.tables().contains(&"posts_fts".to_owned()));
+    assert!(!p.path("backups").exists(), "--no-backup");
 
-    let (v, code) = p.json(&["down", "--to", "0", "--yes"]);
+    let (v, code) = p.json(&["down", "--to", "0", "--yes", "--backup-dir", "elsewhere"]);
     assert_eq!(code, 0, "{v}");
+    assert!(
+        p.path("elsewhere")
+            .join(v["data"]["backup"]["file"].as_str().unwrap())
+            .is_file(),
+        "{v}"
+    );
     assert_eq!(v["data"]["from_version"], 2);
     assert_eq!(v["data"]["to_version"], 0);
     assert_eq!(v["data"]["applied"].as_array().unwrap().len(), 2);

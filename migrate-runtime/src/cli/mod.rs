@@ -79,9 +79,10 @@
 //! [`Verification`](crate::Verification), `history` → `{set_name, history_table, applied: [Entry], failures:
 //! [Failure]}`, `baseline` → `Status`, `backup` → [`BackupInfo`](crate::BackupInfo) plus `path` (or `null` when
 //! there was nothing to back up), `backups` → `{dir, backups: [BackupInfo + path]}`, `restore` →
-//! `{restored, pre_restore}`, `fts` → `{index, action, ok, matches_content, unsynced_events, message}`, `schema` →
-//! `{source, version, text}` or for `--diff` `{version, missing: [..], unexpected: [..]}`, `new` → `{version,
-//! files, build_rs}`. A check that finds a problem (exit 3) carries both `data` and `error` (kind
+//! `{restored, pre_restore, dry_run}` (each a `BackupInfo` + `path`, `pre_restore` may be `null`), `fts rebuild` /
+//! `fts optimize` → `{index, action, ok}`, `fts check` → `{index, action, ok, matches_content, unsynced_events,
+//! message}`, `schema` → `{source: "live"|"embedded", version, text}` or for `--diff` `{version, missing: [..],
+//! unexpected: [..]}`, `new` → `{version, files, build_rs: {path, exists, tracked, line} | null}`. A check that finds a problem (exit 3) carries both `data` and `error` (kind
 //! `check_failed`). `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`,
 //! `schema_drift`, …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error
 //! (`fts_no_such_index`), or one of the CLI's own: `usage`, `database_not_found`, `confirmation_required`,

@@ -294,7 +294,11 @@ pub(crate) fn with_spinner<T>(json: bool, message: String, f: impl FnOnce() -> T
     if json || !std::io::stderr().is_terminal() {
         return f();
     }
-    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_style(style)
+        .with_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     let r = f();
     bar.finish_and_clear();
