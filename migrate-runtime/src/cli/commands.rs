@@ -732,7 +732,7 @@ fn backup_now(source: Source<'_>, g: &GlobalArgs, compress: bool, json: bool) ->
                 paint(GREEN, "backup"),
                 b.id,
                 size(b.size),
-                &b.sha256[..b.sha256.len().min(12)],
+                b.sha256.chars().take(12).collect::<String>(), // a manifest is external data: no byte slicing
                 b.integrity,
                 paint(DIM, b.path.display())
             );

@@ -60,8 +60,13 @@
 //! | 0 | success |
 //! | 1 | the command failed (the error says why and what to do next) |
 //! | 2 | usage: a bad or missing argument (clap's errors, `--dir` given to an embedded CLI, no `--db`) |
-//! | 3 | a check found a problem: `status --check` (pending, divergent, missing, ahead, out-of-order), `verify` (those, schema drift, integrity), `schema --diff` (a difference), `fts check` (out of sync or corrupt) |
+//! | 3 | a check found a problem: `status --check`, `verify`, `schema --diff`, `fts check` (see below) |
 //! | 4 | refused: `down`/`restore` need confirmation (`--yes` when stdin is not a terminal), or it was declined |
+//!
+//! Exit 3 means: `status --check` found a pending, divergent, missing, ahead or out-of-order migration; `verify`
+//! found one of those (pending aside), schema drift or a failed integrity check; `schema --diff` found a
+//! difference; `fts check` found the index out of sync with its content table, corrupt, or not followed by a
+//! trigger.
 //!
 //! # `--json`
 //!
@@ -71,23 +76,30 @@
 //! ```json
 //! {"command": "status", "ok": true, "exit_code": 0, "data": { ... }}
 //! {"command": "up", "ok": false, "exit_code": 1,
-//!  "error": {"kind": "divergent", "message": "...", "hint": "...", "migration": {"version": 3, "name": "x", "file": "migrations/0003_x.sql"}}}
+//!  "error": {"kind": "divergent", "message": "...", "hint": "...",
+//!            "migration": {"version": 3, "name": "x", "file": "migrations/0003_x.sql"}}}
 //! ```
 //!
-//! `ok` is `exit_code == 0`. `data` is the command's result: `status` → the runtime's [`Status`](crate::Status),
-//! `up`/`down` → [`Report`](crate::Report) (with the plan's SQL on `--dry-run`), `verify` →
-//! [`Verification`](crate::Verification), `history` → `{set_name, history_table, applied: [Entry], failures:
-//! [Failure]}`, `baseline` → `Status`, `backup` → [`BackupInfo`](crate::BackupInfo) plus `path` (or `null` when
-//! there was nothing to back up), `backups` → `{dir, backups: [BackupInfo + path]}`, `restore` →
-//! `{restored, pre_restore, dry_run}` (each a `BackupInfo` + `path`, `pre_restore` may be `null`), `fts rebuild` /
-//! `fts optimize` → `{index, action, ok}`, `fts check` → `{index, action, ok, matches_content, unsynced_events,
-//! message}`, `schema` → `{source: "live"|"embedded", version, text}` or for `--diff` `{version, missing: [..],
-//! unexpected: [..]}`, `new` → `{version, files, build_rs: {path, exists, tracked, line} | null}`. A check that finds a problem (exit 3) carries both `data` and `error` (kind
-//! `check_failed`). `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`,
-//! `schema_drift`, …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error
-//! (`fts_no_such_index`), or one of the CLI's own: `usage`, `database_not_found`, `confirmation_required`,
-//! `declined`, `check_failed`, `io`, `bad_name`. `migration` is present when the error is about one migration.
-//! Usage errors found by clap itself are printed by clap, not as JSON.
+//! `ok` is `exit_code == 0`. A check that finds a problem (exit 3) carries both `data` and `error` (kind
+//! `check_failed`). `data` is the command's result:
+//!
+//! - `status`, `baseline`: the runtime's [`Status`](crate::Status);
+//! - `up`, `down`: [`Report`](crate::Report) (with each step's SQL on `--dry-run`);
+//! - `verify`: [`Verification`](crate::Verification);
+//! - `history`: `{set_name, history_table, applied: [Entry], failures: [Failure]}`;
+//! - `backup`: [`BackupInfo`](crate::BackupInfo) plus `path`, or `null` when there was nothing to back up;
+//! - `backups`: `{dir, backups: [BackupInfo + path]}`;
+//! - `restore`: `{restored, pre_restore, dry_run}` (each a `BackupInfo` + `path`; `pre_restore` may be `null`);
+//! - `fts rebuild`, `fts optimize`: `{index, action, ok}`; `fts check`: `{index, action, ok, matches_content,
+//!   unsynced_events, message}`;
+//! - `schema`: `{source: "live"|"embedded", version, text}`; `schema --diff`: `{version, missing, unexpected}`;
+//! - `new`: `{version, files, build_rs: {path, exists, tracked, line} | null}`.
+//!
+//! `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`, `schema_drift`,
+//! …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error (`fts_no_such_index`), or one
+//! of the CLI's own: `usage`, `database_not_found`, `bad_directory`, `database` (cannot open or read it),
+//! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`. `error.migration` is present
+//! when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
 mod commands;
 mod new;
@@ -310,7 +322,8 @@ impl Command {
 ///
 /// ```no_run
 /// use clap::Parser;
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations =
+/// #     migrate_runtime::Migrations::__embedded("default", &[], None, None);
 /// let cli = migrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--db", "app.db", "status"]);
 /// let code = migrate_runtime::cli::run(migrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli);
 /// # let _ = code;
@@ -330,7 +343,8 @@ pub fn run_code(source: Source<'_>, cli: Cli) -> u8 {
 /// set: the one-line way to give an application the commands.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations =
+/// #     migrate_runtime::Migrations::__embedded("default", &[], None, None);
 /// // `myapp migrate status` → run_from_args(&MIGRATIONS, ["myapp migrate", "status"])
 /// let args = std::env::args_os().skip(1); // drop "myapp"; "migrate" stands in for the program name
 /// std::process::exit(i32::from(migrate_runtime::cli::run_from_args(&MIGRATIONS, args)));
