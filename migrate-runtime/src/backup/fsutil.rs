@@ -101,7 +101,14 @@ fn immutable_uri(path: &Path) -> String {
 /// Opens a backup file read-only, without locks or side files.
 pub(crate) fn open_backup_file(path: &Path) -> Result<Connection, BackupError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| BackupError::sqlite("open", path, e))
+    let conn =
+        Connection::open_with_flags(immutable_uri(path), flags).map_err(|e| BackupError::sqlite("open", path, e))?;
+    // The integrity check visits pages many times (each index against its table): a page cache of up to 128 MiB
+    // (allocated only as pages are read) instead of the default 2 MiB halves its time on large databases. Memory
+    // mapping would be faster still, but a file truncated while mapped kills the process with SIGBUS. Best effort: a
+    // SQLite that refuses keeps its default.
+    let _ = conn.execute_batch("PRAGMA cache_size = -131072;");
+    Ok(conn)
 }
 
 /// Runs `PRAGMA integrity_check` (or `quick_check`) on a plain (uncompressed) backup file. Corruption SQLite reports
