@@ -1,125 +1,144 @@
 //! Generates the static table from a validated set.
 //!
-//! Cost matters at 2000 files, so the output is what rustc handles cheapest: one static array of struct literals
-//! (not `const fn` calls), hashes as one byte-string literal each (not 32 integer tokens), and SQL that is
-//! byte-identical to its file as `include_str!` (rustc reads the file once, and tracks it for rebuilds). Only SQL
-//! that normalization or directive expansion changed is emitted as a literal, with an `include_bytes!` in an unused
-//! `const` so editing that file still reruns the macro.
+//! Cost matters at 2000 files, on both sides of the macro:
+//! - rustc: one static array of struct literals (2000 `const fn` calls cost several times more), hashes as one
+//!   byte-string literal each, and SQL that is byte-identical to its file as `include_str!` (rustc reads the file
+//!   once, and tracks it for rebuilds). SQL that normalization or directive expansion changed is a literal, with an
+//!   `include_bytes!` in an unused `const` so editing that file still reruns the macro.
+//! - the macro itself runs unoptimized (proc macros build at opt-level 0, even in release), where `quote!` costs
+//!   about 0.15 ms a row; the table is therefore written as text and tokenized once by rustc's lexer. Only the
+//!   user's function paths (code migrations) go through `quote!`, so type errors keep pointing at the user's code.
 
 use crate::parse::Args;
 use crate::validate::Validated;
-use migrate_core::Checksum;
-use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::fmt::Write;
 
-pub fn expand(args: &Args, set: &Validated) -> TokenStream {
+// Spelled out: the text is lexed at the call site, where `Some`/`None` could be shadowed.
+const SOME: &str = "::core::option::Option::Some";
+const NONE: &str = "::core::option::Option::None";
+
+/// The expansion in two parts: the table as text, and the items that must be tokens (user function paths, and the
+/// `use` of the facade).
+pub struct Expansion {
+    pub items: TokenStream,
+    pub table: String,
+}
+
+impl Expansion {
+    /// Joins the parts. The text goes straight to rustc's lexer (`proc_macro::TokenStream::from_str`): proc_macro2's
+    /// `FromStr` would first re-lex it with its own, unoptimized, lexer.
+    pub fn into_tokens(self, args: &Args) -> proc_macro::TokenStream {
+        let table: proc_macro::TokenStream = match self.table.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("internal error: the generated table does not lex: {e}");
+                return syn::Error::new(args.dir.span(), msg).to_compile_error().into();
+            }
+        };
+        let table = TokenStream::from(table);
+        let items = self.items;
+        quote!({ #items #table }).into()
+    }
+}
+
+pub fn expand(args: &Args, set: &Validated) -> Expansion {
     let krate = &args.krate;
-    let private = quote!(#krate::__private);
-    let cow = quote!(::std::borrow::Cow::Borrowed);
-    let some = quote!(::core::option::Option::Some);
-    let none = quote!(::core::option::Option::None);
-
-    let mut tracked = Vec::new();
-    // Embeds a script: `include_str!` when the SQL is the file's bytes, else a literal plus a tracking include.
-    let mut sql = |path: &str, text: &str, file_text: &str| {
-        let abs = file_path(set, path);
-        if text == file_text && !set.not_verbatim.contains(path) {
-            quote!(#cow(::core::include_str!(#abs)))
-        } else {
-            tracked.push(abs);
-            quote!(#cow(#text))
-        }
-    };
-
-    let mut rows = Vec::with_capacity(set.compiled.migrations.len());
-    for m in &set.compiled.migrations {
+    // `$crate` does not survive a round trip through text, so the text names the facade through an alias that a
+    // token-built `use` brings into the block's scope.
+    let p = "__migrate_private";
+    let mut code_items = Vec::new();
+    let mut tracked = String::new();
+    let mut rows = String::new();
+    for (i, m) in set.compiled.migrations.iter().enumerate() {
         let src = &m.source;
-        let version = Literal::u64_suffixed(src.version);
-        let name = &src.name;
-        let up_file = &src.up.path;
         let code = args.code.iter().find(|c| src.code && c.display() == src.up.path);
         let up = match code {
             Some(c) => {
-                let f = &c.up;
-                quote!(#private::Up::Code(#f))
+                let (f, ident) = (&c.up, format_ident!("__MIGRATE_CODE_UP_{}", i));
+                code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
+                format!("{p}::Up::Code({ident})")
             }
-            None => {
-                let up = sql(&src.up.path, &m.up_sql, &src.up.sql);
-                quote!(#private::Up::Sql(#up))
-            }
+            None => format!("{p}::Up::Sql({})", sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql)),
         };
         let (down_file, down) = match (code, &src.down, &m.down_sql) {
             (Some(c), _, _) => match &c.down {
-                Some(f) => (quote!(#none), quote!(#some(#private::Down::Code(#f)))),
-                None => (quote!(#none), quote!(#none)),
+                Some(f) => {
+                    let ident = format_ident!("__MIGRATE_CODE_DOWN_{}", i);
+                    code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
+                    (NONE.to_owned(), format!("{SOME}({p}::Down::Code({ident}))"))
+                }
+                None => (NONE.to_owned(), NONE.to_owned()),
             },
-            (None, Some(d), Some(down_sql)) => {
-                let path = &d.path;
-                let down = sql(&d.path, down_sql, &d.sql);
-                (quote!(#some(#cow(#path))), quote!(#some(#private::Down::Sql(#down))))
-            }
-            _ => (quote!(#none), quote!(#none)),
+            (None, Some(d), Some(down_sql)) => (
+                format!("{SOME}(::std::borrow::Cow::Borrowed({:?}))", d.path),
+                format!("{SOME}({p}::Down::Sql({}))", sql(set, &mut tracked, &d.path, down_sql, &d.sql)),
+            ),
+            _ => (NONE.to_owned(), NONE.to_owned()),
         };
-        let checksum = hash(&private, &src.checksum);
-        let chain = hash(&private, &src.chain);
-        let schema_hash = match &m.schema_hash {
-            Some(h) => {
-                let h = hash(&private, h);
-                quote!(#some(#h))
-            }
-            None => none.clone(),
-        };
-        let no_transaction = src.up.directives.no_transaction();
-        let foreign_keys_off = src.up.directives.foreign_keys_off();
-        rows.push(quote! {
-            #private::Migration {
-                version: #version,
-                name: #cow(#name),
-                up_file: #cow(#up_file),
-                up: #up,
-                down_file: #down_file,
-                down: #down,
-                checksum: #checksum,
-                chain: #chain,
-                schema_hash: #schema_hash,
-                no_transaction: #no_transaction,
-                foreign_keys_off: #foreign_keys_off,
-            }
-        });
+        let schema_hash = m.schema_hash.map_or_else(|| NONE.to_owned(), |h| format!("{SOME}({})", hash(p, h.as_bytes())));
+        // `write!` into a String cannot fail.
+        let _ = write!(
+            rows,
+            "{p}::Migration {{ version: {}u64, name: ::std::borrow::Cow::Borrowed({:?}), \
+             up_file: ::std::borrow::Cow::Borrowed({:?}), up: {up}, down_file: {down_file}, down: {down}, \
+             checksum: {}, chain: {}, schema_hash: {schema_hash}, no_transaction: {}, foreign_keys_off: {} }},\n",
+            src.version,
+            src.name,
+            src.up.path,
+            hash(p, src.checksum.as_bytes()),
+            hash(p, src.chain.as_bytes()),
+            src.up.directives.no_transaction(),
+            src.up.directives.foreign_keys_off(),
+        );
     }
 
-    let n = rows.len();
     let set_name = args.set.as_ref().map_or_else(|| "default".to_owned(), |s| s.value());
-    let final_schema = opt_str(set.compiled.final_schema.as_deref());
-    let sqlite_version = opt_str(set.compiled.sqlite_version.as_deref());
+    let table = format!(
+        "const _: &[&[u8]] = &[{tracked}];\n\
+         static __MIGRATE_TABLE: [{p}::Migration; {n}] = [{rows}];\n\
+         {p}::Migrations::__embedded({set_name:?}, &__MIGRATE_TABLE, {final_schema}, {sqlite_version})",
+        n = set.compiled.migrations.len(),
+        final_schema = opt_str(set.compiled.final_schema.as_deref()),
+        sqlite_version = opt_str(set.compiled.sqlite_version.as_deref()),
+    );
 
     #[cfg(feature = "nightly")]
     if let Some(dir) = set.abs_dir.to_str() {
         proc_macro::tracked_path::path(dir);
     }
 
-    quote! {
-        {
-            const _: &[&[u8]] = &[#(::core::include_bytes!(#tracked)),*];
-            static __MIGRATE_TABLE: [#private::Migration; #n] = [#(#rows),*];
-            #private::Migrations::__embedded(#set_name, &__MIGRATE_TABLE, #final_schema, #sqlite_version)
-        }
+    let items = quote! {
+        use #krate::__private as __migrate_private;
+        #(#code_items)*
+    };
+    Expansion { items, table }
+}
+
+/// `Cow::Borrowed(include_str!(file))` when the SQL is the file's bytes, else a literal plus a tracking include.
+fn sql(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text: &str) -> String {
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let abs = set.abs_dir.join(file_name).to_string_lossy().into_owned();
+    if text == file_text && !set.not_verbatim.contains(path) {
+        format!("::std::borrow::Cow::Borrowed(::core::include_str!({abs:?}))")
+    } else {
+        // `write!` into a String cannot fail.
+        let _ = write!(tracked, "::core::include_bytes!({abs:?}),");
+        format!("::std::borrow::Cow::Borrowed({text:?})")
     }
 }
 
-fn file_path(set: &Validated, display: &str) -> String {
-    let file_name = display.rsplit('/').next().unwrap_or(display);
-    set.abs_dir.join(file_name).to_string_lossy().into_owned()
-}
-
-fn hash(private: &TokenStream, h: &Checksum) -> TokenStream {
-    let lit = Literal::byte_string(h.as_bytes());
-    quote!(#private::Checksum(*#lit))
-}
-
-fn opt_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote!(::core::option::Option::Some(#s)),
-        None => quote!(::core::option::Option::None),
+fn hash(p: &str, bytes: &[u8; 32]) -> String {
+    let mut s = format!("{p}::Checksum(*b\"");
+    for b in bytes {
+        // `write!` into a String cannot fail.
+        let _ = write!(s, "\\x{b:02x}");
     }
+    s.push_str("\")");
+    s
+}
+
+fn opt_str(s: Option<&str>) -> String {
+    s.map_or_else(|| NONE.to_owned(), |s| format!("{SOME}({s:?})"))
 }

@@ -16,8 +16,8 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as parse::Args);
-    validate::validate(&args)
-        .map(|set| expand::expand(&args, &set))
-        .unwrap_or_else(|e| e.to_compile_error())
-        .into()
+    match validate::validate(&args) {
+        Ok(set) => expand::expand(&args, &set).into_tokens(&args),
+        Err(e) => e.to_compile_error().into(),
+    }
 }
