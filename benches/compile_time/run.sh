@@ -7,11 +7,14 @@
 #
 # Each variant is a separate crate in one scratch workspace (shared target dir, dependencies built once). What is
 # timed is `cargo build` after touching the crate's main.rs: the crate itself recompiles, the macro reruns, the
-# dependencies do not. Variants:
+# dependencies do not. Incremental compilation is off (CARGO_INCREMENTAL=0): a touch that changes nothing would
+# otherwise let rustc reuse its type-checking, which a real edit (a new migration) does not. Every variant opens an
+# in-memory SQLite in main(), so all link the same libraries, as a real application does. Variants:
 #   plain      static [(u64, &str, &str); N] of include_str!(up), include_str!(down)
 #   unchecked  embed_migrations!(dir, validate_sql = false)   names, pairs, directives, checksums, chain
 #   full       embed_migrations!(dir)                          + every up run in SQLite, schema hashes, down proof
 set -euo pipefail
+export CARGO_INCREMENTAL=0
 N=${N:-2000}
 RUNS=${RUNS:-3}
 PROFILES=${PROFILES:-"dev release"}
@@ -39,7 +42,7 @@ migrate = { path = "$ROOT" }
 TOML
 cp "$ROOT/Cargo.lock" "$WORK/Cargo.lock"
 
-mk() { mkdir -p "$WORK/$1/src"; printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\n[dependencies]\nmigrate.workspace = true\n' "$1" > "$WORK/$1/Cargo.toml"; }
+mk() { mkdir -p "$WORK/$1/src"; printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\n[dependencies]\nmigrate = { workspace = true, features = ["bundled"] }\n' "$1" > "$WORK/$1/Cargo.toml"; }
 mk plain; mk unchecked; mk full
 python3 - "$WORK" "$N" <<'PY'
 import sys, os
@@ -48,11 +51,12 @@ rows = ",\n".join(
     f'    ({i}, include_str!("../../migrations/{i:05d}_table_{i}.up.sql"), include_str!("../../migrations/{i:05d}_table_{i}.down.sql"))'
     for i in range(1, n + 1))
 open(os.path.join(w, "plain/src/main.rs"), "w").write(
-    f"static TABLE: [(u64, &str, &str); {n}] = [\n{rows}\n];\nfn main() {{ println!(\"{{}}\", TABLE.len()); }}\n")
+    f"static TABLE: [(u64, &str, &str); {n}] = [\n{rows}\n];\n"
+    "fn main() { migrate::rusqlite::Connection::open_in_memory().unwrap(); println!(\"{}\", TABLE.len()); }\n")
 for name, extra in (("unchecked", ", validate_sql = false"), ("full", "")):
     open(os.path.join(w, name, "src/main.rs"), "w").write(
         f'static M: migrate::Migrations = migrate::embed_migrations!("../migrations"{extra});\n'
-        'fn main() { println!("{}", M.len()); }\n')
+        'fn main() { migrate::rusqlite::Connection::open_in_memory().unwrap(); println!("{}", M.len()); }\n')
 PY
 
 cd "$WORK"
