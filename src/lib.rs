@@ -21,6 +21,8 @@ pub use migrate_runtime::*;
 pub use rusqlite;
 
 /// Helpers for the application's `build.rs`.
+// The example is a whole build.rs, so its `fn main` is the point.
+#[allow(clippy::needless_doctest_main)]
 pub mod build {
     /// Makes cargo rebuild the crate when a file is added to, removed from or changed in the migrations
     /// directory. Put it in `build.rs`:

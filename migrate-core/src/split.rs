@@ -112,10 +112,11 @@ pub fn statements(script: &str) -> Vec<Statement<'_>> {
         state = step(state, tok);
         line += bytes[i..i + len].iter().filter(|c| **c == b'\n').count();
         i += len;
-        if tok == Tok::Semi && state == State::Idle {
-            if let Some(s) = start.take() {
-                out.push(Statement { sql: &script[s..i], line: start_line, offset: s });
-            }
+        if tok == Tok::Semi
+            && state == State::Idle
+            && let Some(s) = start.take()
+        {
+            out.push(Statement { sql: &script[s..i], line: start_line, offset: s });
         }
     }
     if let Some(s) = start {

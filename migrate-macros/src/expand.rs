@@ -79,11 +79,11 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         };
         let schema_hash = m.schema_hash.map_or_else(|| NONE.to_owned(), |h| format!("{SOME}({})", hash(p, h.as_bytes())));
         // `write!` into a String cannot fail.
-        let _ = write!(
+        let _ = writeln!(
             rows,
             "{p}::Migration {{ version: {}u64, name: ::std::borrow::Cow::Borrowed({:?}), \
              up_file: ::std::borrow::Cow::Borrowed({:?}), up: {up}, down_file: {down_file}, down: {down}, \
-             checksum: {}, chain: {}, schema_hash: {schema_hash}, no_transaction: {}, foreign_keys_off: {} }},\n",
+             checksum: {}, chain: {}, schema_hash: {schema_hash}, no_transaction: {}, foreign_keys_off: {} }},",
             src.version,
             src.name,
             src.up.path,
