@@ -17,6 +17,7 @@
 //! a fact (identifiers, types, SQL) is written in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{…}`
 //! escapes, so any name round-trips through [`Schema::from_text`].
 
+use crate::sql::quote_ident;
 use crate::checksum::{self, Checksum};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -388,11 +389,6 @@ fn unquote(s: &str) -> Option<(String, &str)> {
         }
     }
     None
-}
-
-/// Quotes an SQL identifier: double quotes, inner double quotes doubled.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
