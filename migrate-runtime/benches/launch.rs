@@ -57,6 +57,18 @@ struct Row {
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported here.
     let quick = std::env::var_os("MIGRATE_BENCH_QUICK").is_some();
+    // For a profiler: `MIGRATE_BENCH_PROFILE=<n>` applies n migrations in memory in a loop and prints nothing else.
+    if let Some(n) = std::env::var("MIGRATE_BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let sqls = sqls(n);
+        let set = ours(&sqls);
+        for _ in 0..(20_000 / n).max(3) {
+            apply_ours_memory(&set);
+        }
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut rows: Vec<Row> = Vec::new();
     for n in [100usize, 2000] {
@@ -143,6 +155,31 @@ fn main() {
             what: format!("apply {n}: refinery run (one transaction each)"),
             time: median(t_refinery),
             base: e,
+        });
+
+        // The CPU cost alone: in memory, no fsync.
+        let mem_reps = if quick {
+            2
+        } else if n >= 2000 {
+            9
+        } else {
+            41
+        };
+        let m = interleaved(
+            mem_reps,
+            &mut [&mut || apply_raw_batch_memory(&sqls), &mut || {
+                apply_ours_memory(&ours_set)
+            }],
+        );
+        rows.push(Row {
+            what: format!("apply {n} in memory: raw execute_batch, one transaction"),
+            time: m[0],
+            base: None,
+        });
+        rows.push(Row {
+            what: format!("apply {n} in memory: migrate, batch mode"),
+            time: m[1],
+            base: Some((m[0], "raw, in memory")),
         });
 
         // Launch on an up-to-date database: one file per tool, migrated once.

@@ -771,7 +771,7 @@ impl<'m> Migrator<'m> {
         for a in &actions[pos..end] {
             let down = a.direction() == Direction::Down;
             let step = run_action(&tx, Some(&tx), a).and_then(|us| {
-                record(&tx, table, set, a, us)?;
+                record(&tx, table, set, a, us, &history::now())?;
                 Ok(us)
             });
             match step {
@@ -818,7 +818,7 @@ impl<'m> Migrator<'m> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
-        record(&tx, table, set, a, us)?;
+        record(&tx, table, set, a, us, &history::now())?;
         tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
         Ok(applied_of(a, us))
     }
@@ -895,7 +895,7 @@ fn run_code(
     tx.commit().map_err(|e| Error::db("committing", Some(At::of(m)), e))
 }
 
-fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: u64) -> Result<(), Error> {
+fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: u64, at: &str) -> Result<(), Error> {
     match a {
         Action::Up(m) => table.insert(
             tx,
@@ -903,7 +903,7 @@ fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: 
             (m.version, &m.name, &m.up_file),
             &m.checksum,
             &m.chain,
-            &history::now(),
+            at,
             us,
             if m.is_code() { "code" } else { "sql" },
             m.down_sql(),

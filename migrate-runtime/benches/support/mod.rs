@@ -108,3 +108,19 @@ pub fn launch_refinery(r: &refinery::Runner, path: &Path) {
 pub fn first_app_query(conn: &Connection) -> i64 {
     conn.query_row("SELECT count(*) FROM t1", [], |r| r.get(0)).unwrap()
 }
+
+/// The CPU cost alone (no fsync, no file system noise): batch apply to an in-memory database.
+pub fn apply_ours_memory(m: &Migrations) {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let r = m.migrate(&mut conn).unwrap();
+    assert_eq!(r.applied.len(), m.len());
+}
+
+pub fn apply_raw_batch_memory(sqls: &[String]) {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let tx = conn.transaction().unwrap();
+    for s in sqls {
+        tx.execute_batch(s).unwrap();
+    }
+    tx.commit().unwrap();
+}
