@@ -86,6 +86,19 @@ impl Row {
     }
 }
 
+/// A history row to write.
+pub(crate) struct NewRow<'a> {
+    pub version: u64,
+    pub name: &'a str,
+    pub file: &'a str,
+    pub checksum: Checksum,
+    pub chain: Checksum,
+    pub applied_at: String,
+    pub duration_us: u64,
+    pub kind: &'a str,
+    pub down_sql: Option<&'a str>,
+}
+
 /// A recorded failure.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failure {
@@ -280,6 +293,44 @@ impl HistoryTable {
             );",
             self.failures_q()
         ))
+    }
+
+    /// Inserts rows with multi-row `INSERT`s of up to 64 rows, each prepared once.
+    pub fn insert_many(&self, conn: &Connection, set: &str, rows: &[NewRow<'_>]) -> Result<(), Error> {
+        use rusqlite::types::Value;
+        const CHUNK: usize = 64;
+        const COLS: &str = "(set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, down_sql)";
+        let q = self.q();
+        for chunk in rows.chunks(CHUNK) {
+            let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!("INSERT INTO {q} {COLS} VALUES {placeholders}");
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 10);
+            for r in chunk {
+                let version = sql_int(r.version).map_err(|e| Error::db("writing history table", None, e))?;
+                values.extend([
+                    Value::Text(set.to_owned()),
+                    Value::Integer(version),
+                    Value::Text(r.name.to_owned()),
+                    Value::Text(r.file.to_owned()),
+                    Value::Text(r.checksum.to_hex()),
+                    Value::Text(r.chain.to_hex()),
+                    Value::Text(r.applied_at.clone()),
+                    Value::Integer(i64::try_from(r.duration_us).unwrap_or(i64::MAX)),
+                    Value::Text(r.kind.to_owned()),
+                    r.down_sql.map_or(Value::Null, |d| Value::Text(d.to_owned())),
+                ]);
+            }
+            conn.execute(&sql, rusqlite::params_from_iter(values)).map_err(|e| {
+                let first = &chunk[0];
+                let at = At {
+                    version: first.version,
+                    name: first.name.to_owned(),
+                    file: first.file.to_owned(),
+                };
+                Error::db(format!("writing history table {}", self.name), Some(at), e)
+            })?;
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -768,10 +768,25 @@ impl<'m> Migrator<'m> {
         }
         table.create(&tx).map_err(|e| (e, None))?;
         let mut done = Vec::with_capacity(end - pos);
+        let mut new_rows = Vec::with_capacity(end - pos);
         for a in &actions[pos..end] {
             let down = a.direction() == Direction::Down;
             let step = run_action(&tx, Some(&tx), a).and_then(|us| {
-                record(&tx, table, set, a, us, &history::now())?;
+                match a {
+                    // Up rows are written after the unit's statements (below), still in its transaction.
+                    Action::Up(m) => new_rows.push(history::NewRow {
+                        version: m.version,
+                        name: &m.name,
+                        file: &m.up_file,
+                        checksum: m.checksum,
+                        chain: m.chain,
+                        applied_at: history::now(),
+                        duration_us: us,
+                        kind: if m.is_code() { "code" } else { "sql" },
+                        down_sql: m.down_sql(),
+                    }),
+                    _ => record(&tx, table, set, a, us, &history::now())?,
+                }
                 Ok(us)
             });
             match step {
@@ -783,6 +798,12 @@ impl<'m> Migrator<'m> {
                 Err(e) => return Err((e, Some((a.at(), down)))),
             }
         }
+        // Every schema change expires prepared statements, so a cached one-row insert between migrations would be
+        // re-prepared once per migration; a few multi-row inserts at the end of the unit are prepared once each.
+        table.insert_many(&tx, set, &new_rows).map_err(|e| {
+            let at = e.migration().cloned();
+            (e, at.map(|at| (at, false)))
+        })?;
         if fk_off {
             let violations = fk_violations(&tx).map_err(|e| (e, None))?;
             if !violations.is_empty() {
