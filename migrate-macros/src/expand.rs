@@ -72,7 +72,7 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
                 None => (NONE.to_owned(), NONE.to_owned()),
             },
             (None, Some(d), Some(down_sql)) => (
-                format!("{SOME}(::std::borrow::Cow::Borrowed({:?}))", d.path),
+                format!("{SOME}({:?})", d.path),
                 format!("{SOME}({p}::Down::Sql({}))", sql(set, &mut tracked, &d.path, down_sql, &d.sql)),
             ),
             _ => (NONE.to_owned(), NONE.to_owned()),
@@ -81,8 +81,7 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         // `write!` into a String cannot fail.
         let _ = writeln!(
             rows,
-            "{p}::Migration {{ version: {}u64, name: ::std::borrow::Cow::Borrowed({:?}), \
-             up_file: ::std::borrow::Cow::Borrowed({:?}), up: {up}, down_file: {down_file}, down: {down}, \
+            "{p}::Migration {{ version: {}u64, name: {:?}, up_file: {:?}, up: {up}, down_file: {down_file}, down: {down}, \
              checksum: {}, chain: {}, schema_hash: {schema_hash}, no_transaction: {}, foreign_keys_off: {} }},",
             src.version,
             src.name,
@@ -116,16 +115,16 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
     Expansion { items, table }
 }
 
-/// `Cow::Borrowed(include_str!(file))` when the SQL is the file's bytes, else a literal plus a tracking include.
+/// `include_str!(file)` when the SQL is the file's bytes, else a literal plus a tracking include.
 fn sql(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text: &str) -> String {
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let abs = set.abs_dir.join(file_name).to_string_lossy().into_owned();
     if text == file_text && !set.not_verbatim.contains(path) {
-        format!("::std::borrow::Cow::Borrowed(::core::include_str!({abs:?}))")
+        format!("::core::include_str!({abs:?})")
     } else {
         // `write!` into a String cannot fail.
         let _ = write!(tracked, "::core::include_bytes!({abs:?}),");
-        format!("::std::borrow::Cow::Borrowed({text:?})")
+        format!("{text:?}")
     }
 }
 

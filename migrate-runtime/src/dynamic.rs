@@ -28,17 +28,17 @@ fn migration(
             s.down.as_ref().map(|_| Down::Code(unavailable as CodeFn)),
         )
     } else {
-        (Up::Sql(Cow::Owned(up_sql)), down_sql.map(|d| Down::Sql(Cow::Owned(d))))
+        (Up::Sql(leak(up_sql)), down_sql.map(|d| Down::Sql(leak(d))))
     };
     Migration {
         version: s.version,
-        name: Cow::Owned(s.name),
+        name: leak(s.name),
         down_file: if s.code {
             None
         } else {
-            s.down.map(|d| Cow::Owned(d.path))
+            s.down.map(|d| leak(d.path))
         },
-        up_file: Cow::Owned(s.up.path),
+        up_file: leak(s.up.path),
         up,
         down,
         checksum: s.checksum,
@@ -134,4 +134,11 @@ impl Migrations {
         m.down = down.map(Down::Code);
         true
     }
+}
+
+/// Gives run-time text the `'static` lifetime of embedded text, so one plain `Migration` type (no drop glue, which
+/// keeps the embedded static cheap to compile) serves both. A set is built once per process (the CLI, or an app that
+/// loads a directory at startup), so what is leaked is bounded by the size of the migrations directory.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }

@@ -172,7 +172,7 @@ impl Action<'_> {
     fn file(&self) -> String {
         match self {
             Action::Up(m) => m.up_file.to_string(),
-            Action::Down(m) => m.down_file.as_deref().unwrap_or(&m.up_file).to_owned(),
+            Action::Down(m) => m.down_file.unwrap_or(m.up_file).to_owned(),
             Action::DownUnknown { .. } => "<history>".to_owned(),
         }
     }
