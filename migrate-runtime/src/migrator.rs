@@ -776,8 +776,8 @@ impl<'m> Migrator<'m> {
                     // Up rows are written after the unit's statements (below), still in its transaction.
                     Action::Up(m) => new_rows.push(history::NewRow {
                         version: m.version,
-                        name: &m.name,
-                        file: &m.up_file,
+                        name: m.name,
+                        file: m.up_file,
                         checksum: m.checksum,
                         chain: m.chain,
                         applied_at: history::now(),
@@ -921,7 +921,7 @@ fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: 
         Action::Up(m) => table.insert(
             tx,
             set,
-            (m.version, &m.name, &m.up_file),
+            (m.version, m.name, m.up_file),
             &m.checksum,
             &m.chain,
             at,
