@@ -59,10 +59,7 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     }
 }
 
-/// Quotes an identifier for SQL (`"` doubled).
-pub(crate) fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
+pub(crate) use migrate_core::sql::quote_ident as quote;
 
 /// What the history says about this set.
 #[derive(Debug, Clone)]
