@@ -11,8 +11,7 @@
 use std::error::Error;
 
 /// Validated while this example compiles: the generated FTS5 and rebuild SQL runs in an in-memory SQLite first.
-static MIGRATIONS: migrate::Migrations =
-    migrate::embed_migrations!("examples/knowledge/migrations");
+static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/knowledge/migrations");
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -22,12 +21,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("{path}: {report}");
 
     let rest: Vec<String> = args.collect();
-    match rest
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["add", title, content] => {
             // An upsert fires the update trigger; `INSERT OR REPLACE` would skip the delete trigger (unless
             // `PRAGMA recursive_triggers=ON`) and leave stale terms in the index.
@@ -45,11 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                  WHERE knowledge_fts MATCH ?1 ORDER BY rank",
             )?;
             let rows = stmt.query_map([query], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
             })?;
             for row in rows {
                 let (id, title, snippet) = row?;

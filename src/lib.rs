@@ -99,7 +99,7 @@ macro_rules! embed_migrations {
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod __private {
-    pub use migrate_macros::embed_migrations as embed_migrations_impl;
     pub use migrate_core::Checksum;
+    pub use migrate_macros::embed_migrations as embed_migrations_impl;
     pub use migrate_runtime::table::{CodeFn, Down, Migration, Migrations, Up};
 }

@@ -33,7 +33,10 @@ fn table_matches_the_files() {
 
     let m = TODO.get(3).unwrap();
     assert_eq!(m.up_file(), "examples/todo/migrations/0003_todo_due_date.up.sql");
-    assert_eq!(m.down_file(), Some("examples/todo/migrations/0003_todo_due_date.down.sql"));
+    assert_eq!(
+        m.down_file(),
+        Some("examples/todo/migrations/0003_todo_due_date.down.sql")
+    );
     assert_eq!(m.up_sql(), Some(read(m.up_file()).as_str()));
     assert_eq!(m.down_sql(), Some(read(m.down_file().unwrap()).as_str()));
     assert!(m.is_reversible() && !m.is_code() && !m.no_transaction());
@@ -52,7 +55,10 @@ fn table_matches_the_files() {
 #[test]
 fn schema_data_is_embedded() {
     let schema = TODO.final_schema().unwrap();
-    assert!(schema.contains("todos") && schema.contains("due_at") && schema.contains("tags_by_tag"), "{schema}");
+    assert!(
+        schema.contains("todos") && schema.contains("due_at") && schema.contains("tags_by_tag"),
+        "{schema}"
+    );
     let hashes: Vec<_> = TODO.iter().map(|m| m.schema_hash().unwrap()).collect();
     assert_ne!(hashes[0], hashes[1]);
     assert_ne!(hashes[1], hashes[2]);
@@ -61,19 +67,41 @@ fn schema_data_is_embedded() {
 
 #[test]
 fn code_migrations_sit_among_the_files() {
-    let v: Vec<(u64, bool, bool)> = WITH_CODE.iter().map(|m| (m.version(), m.is_code(), m.is_reversible())).collect();
-    assert_eq!(v, [(1, false, true), (2, false, true), (3, false, true), (4, true, false), (10, true, true)]);
+    let v: Vec<(u64, bool, bool)> = WITH_CODE
+        .iter()
+        .map(|m| (m.version(), m.is_code(), m.is_reversible()))
+        .collect();
+    assert_eq!(
+        v,
+        [
+            (1, false, true),
+            (2, false, true),
+            (3, false, true),
+            (4, true, false),
+            (10, true, true)
+        ]
+    );
     assert_eq!(WITH_CODE.set_name(), "todo");
     let code = WITH_CODE.get(10).unwrap();
     assert_eq!(code.checksum(), migrate_core::load::code_checksum(10, "trim_titles"));
     assert!(code.up_sql().is_none());
     // The chain continues through the code migrations.
     assert_eq!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());
-    let c4 = checksum::chain(&TODO.get(3).unwrap().chain(), 4, &migrate_core::load::code_checksum(4, "noop"));
+    let c4 = checksum::chain(
+        &TODO.get(3).unwrap().chain(),
+        4,
+        &migrate_core::load::code_checksum(4, "noop"),
+    );
     assert_eq!(WITH_CODE.get(4).unwrap().chain(), c4);
-    assert_eq!(WITH_CODE.get(10).unwrap().chain(), checksum::chain(&c4, 10, &code.checksum()));
+    assert_eq!(
+        WITH_CODE.get(10).unwrap().chain(),
+        checksum::chain(&c4, 10, &code.checksum())
+    );
     // The build does not run code migrations, so it records the schema as unchanged by them.
-    assert_eq!(WITH_CODE.get(10).unwrap().schema_hash(), TODO.get(3).unwrap().schema_hash());
+    assert_eq!(
+        WITH_CODE.get(10).unwrap().schema_hash(),
+        TODO.get(3).unwrap().schema_hash()
+    );
 }
 
 static CRLF: migrate::Migrations = migrate::embed_migrations!("tests/fixtures/crlf");
@@ -81,7 +109,10 @@ static CRLF: migrate::Migrations = migrate::embed_migrations!("tests/fixtures/cr
 #[test]
 fn crlf_and_bom_files_embed_normalized_sql_with_the_lf_checksum() {
     let raw = read("tests/fixtures/crlf/0001_init.sql");
-    assert!(raw.starts_with('\u{feff}') && raw.contains("\r\n"), "the fixture lost its CRLF/BOM bytes");
+    assert!(
+        raw.starts_with('\u{feff}') && raw.contains("\r\n"),
+        "the fixture lost its CRLF/BOM bytes"
+    );
     let lf = "-- written on Windows\nCREATE TABLE a (\n    id INTEGER PRIMARY KEY\n);\n";
     let m = CRLF.get(1).unwrap();
     assert_eq!(m.up_sql(), Some(lf));

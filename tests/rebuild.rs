@@ -12,7 +12,11 @@ fn cargo_run(dir: &Path, target: &Path) -> String {
         .env_remove("MIGRATE_MACRO_BASE_DIR")
         .output()
         .unwrap();
-    assert!(out.status.success(), "cargo run failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo run failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -34,7 +38,11 @@ fn new_file_is_seen_without_cargo_clean() {
     .unwrap();
     // Reuse the workspace's lock file so the scratch crate resolves the same, already downloaded, versions.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("build.rs"), "fn main() {\n    migrate::build::track(\"migrations\");\n}\n").unwrap();
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() {\n    migrate::build::track(\"migrations\");\n}\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
         "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
@@ -52,6 +60,10 @@ fn new_file_is_seen_without_cargo_clean() {
 
     // An edit to an embedded file is picked up too (the macro tracks each file it read).
     std::fs::write(dir.join("migrations/0002_second.sql"), "CREATE TABLE b(x, y);\n").unwrap();
-    std::fs::rename(dir.join("migrations/0002_second.sql"), dir.join("migrations/0002_renamed.sql")).unwrap();
+    std::fs::rename(
+        dir.join("migrations/0002_second.sql"),
+        dir.join("migrations/0002_renamed.sql"),
+    )
+    .unwrap();
     assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
 }

@@ -33,7 +33,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let mut stmt = conn.prepare("SELECT id, title, done FROM todos ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?))
+    })?;
     for row in rows {
         let (id, title, done) = row?;
         println!("  [{}] {id}: {title}", if done { "x" } else { " " });

@@ -148,7 +148,10 @@ mod tests {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         let lf = checksum("CREATE TABLE t(x);\n");
-        assert_eq!(lf.to_hex(), "39e1fa79bb6b043808bf1441729a97295d59efecef487693a0e6db34ebe1ae5e");
+        assert_eq!(
+            lf.to_hex(),
+            "39e1fa79bb6b043808bf1441729a97295d59efecef487693a0e6db34ebe1ae5e"
+        );
         assert_eq!(checksum("CREATE TABLE t(x);\r\n"), lf);
         assert_eq!(checksum("\u{feff}CREATE TABLE t(x);\r\n"), lf);
         assert_eq!(checksum("CREATE TABLE t(x);\r"), lf);
@@ -159,9 +162,15 @@ mod tests {
     fn pinned_chain() {
         let c1 = checksum("CREATE TABLE t(x);\n");
         let l1 = chain(&Checksum::ZERO, 1, &c1);
-        assert_eq!(l1.to_hex(), "9a55616aaf0cd09ef9f54bf92ecd10ebf9d4363351c3125418dd3f724c797904");
+        assert_eq!(
+            l1.to_hex(),
+            "9a55616aaf0cd09ef9f54bf92ecd10ebf9d4363351c3125418dd3f724c797904"
+        );
         let l2 = chain(&l1, 20261122103000, &checksum("DROP TABLE t;\n"));
-        assert_eq!(l2.to_hex(), "c957d33c87657930e53c9d34dabb9e9f2a0bb3aad571c4e16ea766549e0f9de4");
+        assert_eq!(
+            l2.to_hex(),
+            "c957d33c87657930e53c9d34dabb9e9f2a0bb3aad571c4e16ea766549e0f9de4"
+        );
         // The version is part of the link: renumbering a file changes the chain.
         assert_ne!(chain(&Checksum::ZERO, 2, &c1), l1);
     }

@@ -7,13 +7,7 @@ use crate::fts5::Fts5Index;
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &[
-    "no-transaction",
-    "foreign-keys=off",
-    "fts5",
-    "fts5-resync",
-    "rebuild",
-];
+pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,9 +80,7 @@ pub struct Directives {
 impl Directives {
     /// `-- migrate:no-transaction` is present.
     pub fn no_transaction(&self) -> bool {
-        self.list
-            .iter()
-            .any(|(_, d)| *d == Directive::NoTransaction)
+        self.list.iter().any(|(_, d)| *d == Directive::NoTransaction)
     }
 
     /// `-- migrate:foreign-keys=off` is present, or implied by `-- migrate:rebuild`: the runtime turns
@@ -184,8 +176,7 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
         }
         let body = body.trim();
         let (name, args) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-        let directive =
-            parse_one(name, args.trim()).map_err(|kind| DirectiveError { line, kind })?;
+        let directive = parse_one(name, args.trim()).map_err(|kind| DirectiveError { line, kind })?;
         if out.list.iter().any(|(_, d)| d.key() == directive.key()) {
             return Err(DirectiveError {
                 line,
@@ -220,17 +211,11 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             .map(|i| Directive::Fts5(Box::new(i)))
             .map_err(bad),
         "fts5-resync" => match split_args(args).map_err(bad)?.as_slice() {
-            [Arg { key: None, value }] if !value.is_empty() => Ok(Directive::Fts5Resync {
-                index: value.clone(),
-            }),
-            _ => Err(bad(
-                "expected exactly the index name: `fts5-resync <index>`".into(),
-            )),
+            [Arg { key: None, value }] if !value.is_empty() => Ok(Directive::Fts5Resync { index: value.clone() }),
+            _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
         },
         "rebuild" => parse_rebuild(args).map_err(bad),
-        _ => Err(DirectiveErrorKind::Unknown {
-            name: name.to_owned(),
-        }),
+        _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
 }
 
@@ -251,10 +236,7 @@ fn parse_rebuild(args: &str) -> Result<Directive, String> {
             }
             Some("drop") => return Err("option `drop` is given twice".into()),
             _ => {
-                return Err(format!(
-                    "unexpected `{}`; the only option is drop=<name>,…",
-                    a.value
-                ));
+                return Err(format!("unexpected `{}`; the only option is drop=<name>,…", a.value));
             }
         }
     }
@@ -329,10 +311,7 @@ mod tests {
         let d = parse("-- migrate:no-transaction\n--migrate:foreign-keys=off\n\nVACUUM;").unwrap();
         assert_eq!(
             d.list,
-            vec![
-                (1, Directive::NoTransaction),
-                (2, Directive::ForeignKeysOff)
-            ]
+            vec![(1, Directive::NoTransaction), (2, Directive::ForeignKeysOff)]
         );
         assert!(d.no_transaction() && d.foreign_keys_off());
         let d = parse("  --   migrate:  no-transaction  \nSELECT 1;").unwrap();
@@ -406,11 +385,7 @@ mod tests {
             )
         );
         assert!(matches!(&d.list[0].1, Directive::Fts5(i) if i.name() == "f"));
-        assert!(
-            !parse("-- migrate:no-transaction\n")
-                .unwrap()
-                .generates_sql()
-        );
+        assert!(!parse("-- migrate:no-transaction\n").unwrap().generates_sql());
 
         let kind = |s: &str| parse(s).unwrap_err().kind;
         let bad = |s: &str| match kind(s) {
@@ -419,8 +394,7 @@ mod tests {
         };
         assert!(bad("-- migrate:fts5 f content=t content_rowid=id").contains("columns="));
         assert!(
-            bad("-- migrate:fts5 f content=t content_rowid=id columns=a bogus=1")
-                .contains("unknown option `bogus`")
+            bad("-- migrate:fts5 f content=t content_rowid=id columns=a bogus=1").contains("unknown option `bogus`")
         );
         assert!(bad("-- migrate:fts5-resync").contains("index name"));
         assert!(bad("-- migrate:fts5-resync a b").contains("index name"));
@@ -449,18 +423,10 @@ mod tests {
     #[test]
     fn args() {
         let a = split_args(" a  b=c d='e f' g='it''s' ").unwrap();
-        let pairs: Vec<(Option<&str>, &str)> = a
-            .iter()
-            .map(|a| (a.key.as_deref(), a.value.as_str()))
-            .collect();
+        let pairs: Vec<(Option<&str>, &str)> = a.iter().map(|a| (a.key.as_deref(), a.value.as_str())).collect();
         assert_eq!(
             pairs,
-            [
-                (None, "a"),
-                (Some("b"), "c"),
-                (Some("d"), "e f"),
-                (Some("g"), "it's")
-            ]
+            [(None, "a"), (Some("b"), "c"), (Some("d"), "e f"), (Some("g"), "it's")]
         );
         assert_eq!(split_args("").unwrap(), vec![]);
         assert!(split_args("x='open").is_err());

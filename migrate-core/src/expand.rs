@@ -47,11 +47,7 @@ pub trait Introspect {
     /// Runs `sql` in a savepoint, calls `inspect` with the schema as `sql` left it, then rolls the savepoint back so
     /// nothing changes. The outer error is a failure of the mechanism itself; the inner one is `sql` failing (then
     /// `inspect` is not called).
-    fn with_applied(
-        &self,
-        sql: &str,
-        inspect: &mut dyn FnMut(&dyn Introspect),
-    ) -> Result<Result<(), String>, String> {
+    fn with_applied(&self, sql: &str, inspect: &mut dyn FnMut(&dyn Introspect)) -> Result<Result<(), String>, String> {
         let _ = (sql, inspect);
         Err("this schema source cannot apply SQL".into())
     }
@@ -178,11 +174,7 @@ fn generated_header(line: usize, d: &Directive) -> String {
 
 /// Runs `f` against the schema as `sql` leaves it (or as it is, when `sql` is empty). `Ok(None)` when `sql` fails:
 /// the build reports that failure where it runs the script, with the script's own line numbers.
-fn at<R>(
-    db: &dyn Introspect,
-    sql: &str,
-    f: impl FnOnce(&dyn Introspect) -> R,
-) -> Result<Option<R>, String> {
+fn at<R>(db: &dyn Introspect, sql: &str, f: impl FnOnce(&dyn Introspect) -> R) -> Result<Option<R>, String> {
     if !crate::split::has_statements(sql) {
         return Ok(Some(f(db)));
     }
@@ -192,11 +184,7 @@ fn at<R>(
     Ok(applied.ok().and(out))
 }
 
-fn expand_script(
-    script: &Script,
-    db: Option<&dyn Introspect>,
-    prelude: Vec<Chunk>,
-) -> Result<Vec<Chunk>, ExpandError> {
+fn expand_script(script: &Script, db: Option<&dyn Introspect>, prelude: Vec<Chunk>) -> Result<Vec<Chunk>, ExpandError> {
     let directives = &script.directives;
     let rebuild = directives.list.iter().find_map(|(line, d)| match d {
         Directive::Rebuild { table, drop } => Some((*line, table, drop)),
@@ -227,13 +215,7 @@ fn expand_script(
                 crate::rebuild::expand_body(script, line, table, drop, db)
             })
             .map_err(|e| err(script, line, format!("cannot read the schema: {e}")))?
-            .ok_or_else(|| {
-                err(
-                    script,
-                    line,
-                    "the SQL generated before the rebuild fails".into(),
-                )
-            })??;
+            .ok_or_else(|| err(script, line, "the SQL generated before the rebuild fails".into()))??;
             chunks.extend(body);
         }
         None => chunks.push(Chunk {
@@ -280,8 +262,7 @@ fn generate_fts(
         let sql = match d {
             Directive::Fts5(idx) => {
                 if let Some(db) = db {
-                    idx.check(db)
-                        .map_err(|e| err(script, line, e.to_string()))?;
+                    idx.check(db).map_err(|e| err(script, line, e.to_string()))?;
                 }
                 idx.up_sql()
             }
@@ -388,11 +369,7 @@ impl Introspect for rusqlite::Connection {
         .map_err(|e| e.to_string())
     }
 
-    fn with_applied(
-        &self,
-        sql: &str,
-        inspect: &mut dyn FnMut(&dyn Introspect),
-    ) -> Result<Result<(), String>, String> {
+    fn with_applied(&self, sql: &str, inspect: &mut dyn FnMut(&dyn Introspect)) -> Result<Result<(), String>, String> {
         // A trial run is about the schema: foreign key enforcement would make e.g. a rebuild's DROP TABLE fail (the
         // runtime runs it with enforcement off). The pragma only takes effect outside a transaction.
         let fk_was_on = self.is_autocommit()

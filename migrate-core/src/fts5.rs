@@ -218,20 +218,14 @@ impl Fts5Index {
             return spec("the index needs a name".into());
         }
         if self.columns.is_empty() {
-            return spec(format!(
-                "index `{}` needs at least one column (columns=a,b)",
-                self.name
-            ));
+            return spec(format!("index `{}` needs at least one column (columns=a,b)", self.name));
         }
         for (i, c) in self.columns.iter().enumerate() {
             if c.is_empty() {
                 return spec(format!("index `{}`: empty column name", self.name));
             }
             if self.columns[..i].iter().any(|p| p.eq_ignore_ascii_case(c)) {
-                return spec(format!(
-                    "index `{}`: column `{c}` is listed twice",
-                    self.name
-                ));
+                return spec(format!("index `{}`: column `{c}` is listed twice", self.name));
             }
         }
         if let Some(u) = self
@@ -245,18 +239,13 @@ impl Fts5Index {
             ));
         }
         if let Some(p) = self.prefix.iter().find(|p| !(1..=999).contains(*p)) {
-            return spec(format!(
-                "index `{}`: prefix length {p} is outside 1..=999",
-                self.name
-            ));
+            return spec(format!("index `{}`: prefix length {p} is outside 1..=999", self.name));
         }
         if self.table.as_deref() == Some("") {
             return spec(format!("index `{}`: empty table name", self.name));
         }
         match (self.kind, &self.table, &self.rowid) {
-            (Kind::External, None, _) => {
-                spec(format!("index `{}` needs content=<table>", self.name))
-            }
+            (Kind::External, None, _) => spec(format!("index `{}` needs content=<table>", self.name)),
             (Kind::External, Some(_), None) => spec(format!(
                 "index `{}` needs content_rowid=<column>: the content table's INTEGER PRIMARY KEY (implicit rowids \
                  may be renumbered by VACUUM)",
@@ -332,10 +321,7 @@ impl Fts5Index {
             v.extend(self.columns.iter().map(|c| format!("{row}.{}", qi(c))));
             v.join(", ")
         };
-        let insert = format!(
-            "  INSERT INTO {idx}(rowid, {cols}) VALUES ({});\n",
-            values("new")
-        );
+        let insert = format!("  INSERT INTO {idx}(rowid, {cols}) VALUES ({});\n", values("new"));
         let delete = match self.kind {
             Kind::External => format!(
                 "  INSERT INTO {idx}({idx}, rowid, {cols}) VALUES ('delete', {});\n",
@@ -481,9 +467,7 @@ impl Fts5Index {
         let name = match it.next() {
             Some(a) if a.key.is_none() => a.value,
             _ => {
-                return Err(
-                    "expected the index name first: `fts5 <index> content=<table> …`".into(),
-                );
+                return Err("expected the index name first: `fts5 <index> content=<table> …`".into());
             }
         };
         let mut opts: Vec<(String, String)> = Vec::new();
@@ -496,21 +480,14 @@ impl Fts5Index {
                 ));
             };
             if !OPTIONS.contains(&key.as_str()) {
-                return Err(format!(
-                    "unknown option `{key}`; known options: {}",
-                    OPTIONS.join(", ")
-                ));
+                return Err(format!("unknown option `{key}`; known options: {}", OPTIONS.join(", ")));
             }
             if opts.iter().any(|(k, _)| *k == key) {
                 return Err(format!("option `{key}` is given twice"));
             }
             opts.push((key, a.value));
         }
-        let get = |k: &str| {
-            opts.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let list = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_owned()).collect() };
         let contentless = match get("contentless_delete") {
             None | Some("0") => false,
@@ -519,9 +496,11 @@ impl Fts5Index {
         };
         let mut idx = if contentless {
             if get("content").is_some() || get("content_rowid").is_some() {
-                return Err("contentless_delete=1 stores no content: use source=<table> source_rowid=<column> \
+                return Err(
+                    "contentless_delete=1 stores no content: use source=<table> source_rowid=<column> \
                             to sync it from a table, not content=/content_rowid="
-                    .into());
+                        .into(),
+                );
             }
             let mut idx = Fts5Index::contentless_delete(name);
             match (get("source"), get("source_rowid")) {
@@ -532,8 +511,9 @@ impl Fts5Index {
             idx
         } else {
             if get("source").is_some() || get("source_rowid").is_some() {
-                return Err("source=/source_rowid= are for contentless_delete=1 indexes; use content=/content_rowid="
-                    .into());
+                return Err(
+                    "source=/source_rowid= are for contentless_delete=1 indexes; use content=/content_rowid=".into(),
+                );
             }
             let Some(table) = get("content") else {
                 return Err("needs content=<table> (or contentless_delete=1)".into());
@@ -558,10 +538,7 @@ impl Fts5Index {
             let lens = p
                 .split([',', ' '])
                 .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<u16>()
-                        .map_err(|_| format!("prefix: `{s}` is not a length"))
-                })
+                .map(|s| s.parse::<u16>().map_err(|_| format!("prefix: `{s}` is not a length")))
                 .collect::<Result<Vec<_>, _>>()?;
             idx = idx.prefix(lens);
         }
@@ -667,8 +644,7 @@ fn lex(sql: &str) -> Vec<Tok> {
             }
             c if c.is_alphanumeric() || c == '_' => {
                 let mut text = String::from(c);
-                while let Some(c) = chars.next_if(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
-                {
+                while let Some(c) = chars.next_if(|c| c.is_alphanumeric() || *c == '_' || *c == '$') {
                     text.push(c);
                 }
                 out.push(Tok::Word(text));
@@ -807,14 +783,8 @@ mod tests {
             .create_sql()
             .unwrap();
         assert!(sql.contains("\"b\" UNINDEXED"), "{sql}");
-        assert!(
-            sql.contains("prefix='2 3'") && sql.contains("detail=column"),
-            "{sql}"
-        );
-        assert!(
-            sql.contains("tokenize='unicode61 tokenchars ''-'''"),
-            "{sql}"
-        );
+        assert!(sql.contains("prefix='2 3'") && sql.contains("detail=column"), "{sql}");
+        assert!(sql.contains("tokenize='unicode61 tokenchars ''-'''"), "{sql}");
     }
 
     #[test]
@@ -822,12 +792,7 @@ mod tests {
         let err = |i: Fts5Index| i.create_sql().unwrap_err().to_string();
         assert!(err(Fts5Index::external("f", "t").rowid("id")).contains("at least one column"));
         assert!(err(Fts5Index::external("f", "t").columns(["a"])).contains("content_rowid"));
-        assert!(
-            err(Fts5Index::external("f", "t")
-                .rowid("id")
-                .columns(["a", "A"]))
-            .contains("twice")
-        );
+        assert!(err(Fts5Index::external("f", "t").rowid("id").columns(["a", "A"])).contains("twice"));
         assert!(
             err(Fts5Index::external("f", "t")
                 .rowid("id")
@@ -835,17 +800,8 @@ mod tests {
                 .unindexed(["b"]))
             .contains("`b`")
         );
-        assert!(
-            err(Fts5Index::external("f", "t")
-                .rowid("id")
-                .columns(["a"])
-                .prefix([0]))
-            .contains("prefix")
-        );
-        assert!(
-            err(Fts5Index::external("f", "t").rowid("id x").columns(["a"]))
-                .contains("plain identifier")
-        );
+        assert!(err(Fts5Index::external("f", "t").rowid("id").columns(["a"]).prefix([0])).contains("prefix"));
+        assert!(err(Fts5Index::external("f", "t").rowid("id x").columns(["a"])).contains("plain identifier"));
         assert!(err(Fts5Index::external("", "t").rowid("id").columns(["a"])).contains("name"));
     }
 
@@ -860,27 +816,20 @@ mod tests {
         let err = |s: &str| parse(s).unwrap_err();
         assert!(err("").contains("index name first"));
         assert!(err("content=t").contains("index name first"));
-        assert!(
-            err("f content=t content_rowid=id columns=a colour=red")
-                .contains("unknown option `colour`")
-        );
+        assert!(err("f content=t content_rowid=id columns=a colour=red").contains("unknown option `colour`"));
         assert!(err("f content=t content_rowid=id").contains("columns="));
         assert!(err("f content_rowid=id columns=a").contains("content=<table>"));
         assert!(err("f content=t columns=a").contains("content_rowid"));
         assert!(err("f content=t content=u content_rowid=id columns=a").contains("twice"));
         assert!(err("f content=t content_rowid=id columns=a extra").contains("unexpected `extra`"));
-        assert!(
-            err("f content=t content_rowid='id; DROP TABLE t' columns=a")
-                .contains("plain identifier")
-        );
+        assert!(err("f content=t content_rowid='id; DROP TABLE t' columns=a").contains("plain identifier"));
         assert!(err("f content=t content_rowid=id columns=a prefix=x").contains("prefix"));
         assert!(err("f content=t content_rowid=id columns=a detail=most").contains("detail"));
         assert!(err("f contentless_delete=1 content=t columns=a").contains("source="));
         assert!(err("f contentless_delete=1 source=t columns=a").contains("together"));
         assert!(err("f contentless_delete=2 columns=a").contains("contentless_delete"));
         assert!(err("f content=t content_rowid=id columns=a source=u").contains("contentless"));
-        let c = parse("f contentless_delete=1 columns=a,b source=t source_rowid=id prefix=2,3")
-            .unwrap();
+        let c = parse("f contentless_delete=1 columns=a,b source=t source_rowid=id prefix=2,3").unwrap();
         assert_eq!(
             c,
             Fts5Index::contentless_delete("f")
@@ -915,17 +864,8 @@ mod tests {
         idx.check(&good).unwrap();
         idx.clone().columns(["A"]).check(&good).unwrap();
         let msg = |i: &Fts5Index, db: &Fake| i.check(db).unwrap_err().to_string();
-        assert!(
-            msg(
-                &Fts5Index::external("f", "u").rowid("id").columns(["a"]),
-                &good
-            )
-            .contains("`u` does not exist")
-        );
-        assert!(
-            msg(&idx.clone().columns(["a", "b"]), &good)
-                .contains("has no column `b` (it has: id, a)")
-        );
+        assert!(msg(&Fts5Index::external("f", "u").rowid("id").columns(["a"]), &good).contains("`u` does not exist"));
+        assert!(msg(&idx.clone().columns(["a", "b"]), &good).contains("has no column `b` (it has: id, a)"));
         for bad in [
             Fake(vec![col("id", "INT", 1), col("a", "TEXT", 0)]),
             Fake(vec![col("id", "INTEGER", 0), col("a", "TEXT", 0)]),
@@ -953,43 +893,28 @@ mod tests {
         ] {
             let _ = Fts5Index::from_create_sql(sql);
         }
-        let e = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE \"é\" USING fts5(ü, content='ß')")
-            .unwrap();
+        let e = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE \"é\" USING fts5(ü, content='ß')").unwrap();
         assert_eq!((e.name(), e.table()), ("é", Some("ß")));
     }
 
     #[test]
     fn reads_declarations() {
         let idx = knowledge();
-        let back =
-            Fts5Index::from_create_sql(idx.create_sql().unwrap().trim_end_matches([';', '\n']))
-                .unwrap();
+        let back = Fts5Index::from_create_sql(idx.create_sql().unwrap().trim_end_matches([';', '\n'])).unwrap();
         assert_eq!(back, idx);
         let odd = Fts5Index::external("we\"ird", "ta'ble")
             .rowid("id")
             .columns(["c,1", "x"]);
         let back = Fts5Index::from_create_sql(&odd.create_sql().unwrap()).unwrap();
         assert_eq!(back, odd);
-        let c = Fts5Index::from_create_sql(
-            "CREATE VIRTUAL TABLE main.x USING fts5(a, content='', contentless_delete=1)",
-        );
-        assert_eq!(
-            c.unwrap(),
-            Fts5Index::contentless_delete("x").columns(["a"])
-        );
-        let plain =
-            Fts5Index::from_create_sql("create virtual table if not exists x using FTS5(a, b)")
-                .unwrap();
+        let c =
+            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE main.x USING fts5(a, content='', contentless_delete=1)");
+        assert_eq!(c.unwrap(), Fts5Index::contentless_delete("x").columns(["a"]));
+        let plain = Fts5Index::from_create_sql("create virtual table if not exists x using FTS5(a, b)").unwrap();
         assert_eq!((plain.table(), plain.column_names().len()), (None, 2));
-        assert!(
-            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING rtree(a, b, c)").is_none()
-        );
+        assert!(Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING rtree(a, b, c)").is_none());
         assert!(Fts5Index::from_create_sql("CREATE TABLE x(a)").is_none());
-        let d =
-            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING fts5(a, content=t)").unwrap();
-        assert_eq!(
-            d,
-            Fts5Index::external("x", "t").rowid("rowid").columns(["a"])
-        );
+        let d = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING fts5(a, content=t)").unwrap();
+        assert_eq!(d, Fts5Index::external("x", "t").rowid("rowid").columns(["a"]));
     }
 }

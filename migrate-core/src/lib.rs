@@ -15,9 +15,9 @@ pub mod expand;
 pub mod fts5;
 pub mod load;
 pub mod name;
+pub mod rebuild;
 #[cfg(feature = "sqlite")]
 pub mod schema;
-pub mod rebuild;
 pub mod split;
 pub mod sql;
 

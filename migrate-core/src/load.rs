@@ -101,7 +101,11 @@ pub fn add_code_migrations(set: &mut Vec<MigrationSource>, code: &[CodeMigration
             file: c.path.clone(),
             reason,
         })?;
-        let script = |path: &str| Script { path: path.to_owned(), sql: String::new(), directives: Directives::default() };
+        let script = |path: &str| Script {
+            path: path.to_owned(),
+            sql: String::new(),
+            directives: Directives::default(),
+        };
         set.push(MigrationSource {
             version: c.version,
             name: c.name.clone(),
@@ -252,7 +256,10 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         let display = path.display().to_string();
         let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
             // A non-UTF-8 name can never match the pattern; report it rather than skip it.
-            return Err(LoadError::BadName { file: display, reason: NameError::NotSql });
+            return Err(LoadError::BadName {
+                file: display,
+                reason: NameError::NotSql,
+            });
         };
         if name::is_ignored(&file_name) {
             continue;
@@ -266,7 +273,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
                 message: e.to_string(),
             })?)
         };
-        files.push(SourceFile { file_name, display, contents });
+        files.push(SourceFile {
+            file_name,
+            display,
+            contents,
+        });
     }
     Ok(files)
 }
@@ -291,7 +302,11 @@ pub fn read_include_dir(dir: &include_dir::Dir<'_>) -> Vec<SourceFile> {
                 include_dir::DirEntry::Dir(_) => Entry::Dir,
                 include_dir::DirEntry::File(f) => Entry::File(f.contents().to_vec()),
             };
-            Some(SourceFile { file_name, display: path.display().to_string(), contents })
+            Some(SourceFile {
+                file_name,
+                display: path.display().to_string(),
+                contents,
+            })
         })
         .collect()
 }
@@ -321,7 +336,12 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
                 return Err(LoadError::Subdirectory { file: file.display });
             }
             Ok(Classified::Migration(parsed)) => by_version.entry(parsed.version).or_default().push((parsed, file)),
-            Err(reason) => return Err(LoadError::BadName { file: file.display, reason }),
+            Err(reason) => {
+                return Err(LoadError::BadName {
+                    file: file.display,
+                    reason,
+                });
+            }
         }
     }
     let mut out = Vec::with_capacity(by_version.len());
@@ -336,7 +356,15 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
         let down = down.map(script).transpose()?;
         let checksum = checksum::checksum(&up.sql);
         chain = checksum::chain(&chain, version, &checksum);
-        out.push(MigrationSource { version, name: up_name(&up.path), up, down, checksum, chain, code: false });
+        out.push(MigrationSource {
+            version,
+            name: up_name(&up.path),
+            up,
+            down,
+            checksum,
+            chain,
+            code: false,
+        });
     }
     Ok(out)
 }
@@ -350,7 +378,10 @@ fn up_name(display: &str) -> String {
 /// Checks the files of one version form a valid migration and returns (up, down).
 fn pair(version: u64, group: Vec<(FileName, SourceFile)>) -> Result<(SourceFile, Option<SourceFile>), LoadError> {
     let first = &group[0].0;
-    if group.iter().any(|(f, _)| f.name != first.name || f.version_text != first.version_text) {
+    if group
+        .iter()
+        .any(|(f, _)| f.name != first.name || f.version_text != first.version_text)
+    {
         return Err(LoadError::DuplicateVersion {
             version,
             files: group.into_iter().map(|(_, s)| s.display).collect(),
@@ -373,7 +404,11 @@ fn pair(version: u64, group: Vec<(FileName, SourceFile)>) -> Result<(SourceFile,
             up: up.display,
         }),
         (_, None, Some((f, d))) => Err(LoadError::DownWithoutUp {
-            expected: FileName { kind: FileKind::Up, ..f }.to_string(),
+            expected: FileName {
+                kind: FileKind::Up,
+                ..f
+            }
+            .to_string(),
             file: d.display,
         }),
         (Some(simple), None, None) => Ok((simple, None)),
@@ -390,14 +425,22 @@ fn script(file: SourceFile) -> Result<Script, LoadError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count();
-        LoadError::NotUtf8 { file: file.display.clone(), offset, line }
+        LoadError::NotUtf8 {
+            file: file.display.clone(),
+            offset,
+            line,
+        }
     })?;
     let sql = checksum::normalize(&text).into_owned();
     let directives = directive::parse(&sql).map_err(|error| LoadError::Directive {
         file: file.display.clone(),
         error,
     })?;
-    Ok(Script { path: file.display, sql, directives })
+    Ok(Script {
+        path: file.display,
+        sql,
+        directives,
+    })
 }
 
 #[cfg(test)]
@@ -423,7 +466,10 @@ mod tests {
             f("README.md", "notes"),
         ])
         .unwrap();
-        let v: Vec<(u64, &str, bool)> = set.iter().map(|m| (m.version, m.name.as_str(), m.down.is_some())).collect();
+        let v: Vec<(u64, &str, bool)> = set
+            .iter()
+            .map(|m| (m.version, m.name.as_str(), m.down.is_some()))
+            .collect();
         assert_eq!(v, [(1, "a", false), (9, "b", true), (10, "c", false)]);
         assert_eq!(set[1].up.path, "m/9_b.up.sql");
         assert_eq!(set[1].down.as_ref().unwrap().path, "m/9_b.down.sql");
@@ -452,10 +498,19 @@ mod tests {
     fn every_set_rule() {
         let err = |files| load_files(files).unwrap_err();
         assert!(matches!(err(vec![f("1-a.sql", "x")]), LoadError::BadName { file, .. } if file == "m/1-a.sql"));
-        assert!(matches!(err(vec![f("notes.txt", "x")]), LoadError::BadName { reason: NameError::NotSql, .. }));
+        assert!(matches!(
+            err(vec![f("notes.txt", "x")]),
+            LoadError::BadName {
+                reason: NameError::NotSql,
+                ..
+            }
+        ));
         assert_eq!(
             err(vec![f("1_a.sql", "SELECT 1;"), f("01_b.up.sql", "SELECT 1;")]),
-            LoadError::DuplicateVersion { version: 1, files: vec!["m/01_b.up.sql".into(), "m/1_a.sql".into()] }
+            LoadError::DuplicateVersion {
+                version: 1,
+                files: vec!["m/01_b.up.sql".into(), "m/1_a.sql".into()]
+            }
         );
         // Same name, different spelling of the version: still a duplicate.
         assert!(matches!(
@@ -464,7 +519,10 @@ mod tests {
         ));
         assert_eq!(
             err(vec![f("2_a.down.sql", "SELECT 1;")]),
-            LoadError::DownWithoutUp { file: "m/2_a.down.sql".into(), expected: "2_a.up.sql".into() }
+            LoadError::DownWithoutUp {
+                file: "m/2_a.down.sql".into(),
+                expected: "2_a.up.sql".into()
+            }
         );
         assert!(matches!(
             err(vec![f("2_a.sql", "SELECT 1;"), f("2_a.down.sql", "SELECT 1;")]),
@@ -472,13 +530,34 @@ mod tests {
         ));
         assert_eq!(
             err(vec![f("3_a.sql", "SELECT 1;"), f("3_a.up.sql", "SELECT 1;")]),
-            LoadError::SimpleAndUp { version: 3, simple: "m/3_a.sql".into(), up: "m/3_a.up.sql".into() }
+            LoadError::SimpleAndUp {
+                version: 3,
+                simple: "m/3_a.sql".into(),
+                up: "m/3_a.up.sql".into()
+            }
         );
-        assert_eq!(err(vec![f("4_a.sql", "")]), LoadError::EmptyUp { file: "m/4_a.sql".into() });
-        assert_eq!(err(vec![f("4_a.sql", "-- todo\n/* later */\n")]), LoadError::EmptyUp { file: "m/4_a.sql".into() });
+        assert_eq!(
+            err(vec![f("4_a.sql", "")]),
+            LoadError::EmptyUp {
+                file: "m/4_a.sql".into()
+            }
+        );
+        assert_eq!(
+            err(vec![f("4_a.sql", "-- todo\n/* later */\n")]),
+            LoadError::EmptyUp {
+                file: "m/4_a.sql".into()
+            }
+        );
         let mut bad = f("5_a.sql", "");
         bad.contents = Entry::File(b"SELECT 1;\nSELECT '\xff';".to_vec());
-        assert_eq!(err(vec![bad]), LoadError::NotUtf8 { file: "m/5_a.sql".into(), offset: 18, line: 2 });
+        assert_eq!(
+            err(vec![bad]),
+            LoadError::NotUtf8 {
+                file: "m/5_a.sql".into(),
+                offset: 18,
+                line: 2
+            }
+        );
         assert!(matches!(
             err(vec![f("6_a.sql", "-- migrate:nope\nSELECT 1;")]),
             LoadError::Directive { file, error } if file == "m/6_a.sql"
@@ -492,16 +571,27 @@ mod tests {
     #[test]
     fn code_migrations_join_the_chain() {
         let mut set = load_files(vec![f("1_a.sql", "SELECT 1;"), f("3_c.sql", "SELECT 3;")]).unwrap();
-        let decl = |v: u64, n: &str| CodeMigration { version: v, name: n.into(), path: format!("app::{n}"), reversible: false };
+        let decl = |v: u64, n: &str| CodeMigration {
+            version: v,
+            name: n.into(),
+            path: format!("app::{n}"),
+            reversible: false,
+        };
         add_code_migrations(&mut set, &[decl(2, "backfill")]).unwrap();
-        assert_eq!(set.iter().map(|m| (m.version, m.code)).collect::<Vec<_>>(), [(1, false), (2, true), (3, false)]);
+        assert_eq!(
+            set.iter().map(|m| (m.version, m.code)).collect::<Vec<_>>(),
+            [(1, false), (2, true), (3, false)]
+        );
         assert_eq!(set[1].checksum, code_checksum(2, "backfill"));
         assert_eq!(set[2].chain, checksum::chain(&set[1].chain, 3, &set[2].checksum));
         assert!(matches!(
             add_code_migrations(&mut set, &[decl(3, "clash")]),
             Err(LoadError::DuplicateVersion { version: 3, files }) if files == ["m/3_c.sql", "app::clash"]
         ));
-        assert!(matches!(add_code_migrations(&mut set, &[decl(9, "Bad")]), Err(LoadError::BadName { .. })));
+        assert!(matches!(
+            add_code_migrations(&mut set, &[decl(9, "Bad")]),
+            Err(LoadError::BadName { .. })
+        ));
     }
 
     #[cfg(feature = "include-dir")]
@@ -517,7 +607,10 @@ mod tests {
 
         static BAD: include_dir::Dir<'_> =
             include_dir::include_dir!("$CARGO_MANIFEST_DIR/../tests/ui/fixtures/duplicate_version");
-        assert!(matches!(load_files(read_include_dir(&BAD)), Err(LoadError::DuplicateVersion { version: 1, .. })));
+        assert!(matches!(
+            load_files(read_include_dir(&BAD)),
+            Err(LoadError::DuplicateVersion { version: 1, .. })
+        ));
     }
 
     #[test]
@@ -536,6 +629,9 @@ mod tests {
         assert!(set[0].up.path.ends_with("0001_a.sql"));
         std::fs::create_dir(dir.path().join("old")).unwrap();
         assert!(matches!(load_dir(dir.path()), Err(LoadError::Subdirectory { .. })));
-        assert!(matches!(load_dir(&dir.path().join("missing")), Err(LoadError::ReadDir { .. })));
+        assert!(matches!(
+            load_dir(&dir.path().join("missing")),
+            Err(LoadError::ReadDir { .. })
+        ));
     }
 }

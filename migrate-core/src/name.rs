@@ -170,7 +170,10 @@ mod tests {
     #[test]
     fn simple_up_down() {
         let f = ok("0001_init.sql");
-        assert_eq!((f.version, f.version_text.as_str(), f.name.as_str(), f.kind), (1, "0001", "init", FileKind::Simple));
+        assert_eq!(
+            (f.version, f.version_text.as_str(), f.name.as_str(), f.kind),
+            (1, "0001", "init", FileKind::Simple)
+        );
         assert_eq!(ok("2_a.up.sql").kind, FileKind::Up);
         assert_eq!(ok("2_a.down.sql").kind, FileKind::Down);
         assert_eq!(ok("20261122103000_add_users_2.sql").version, 20261122103000);
@@ -208,12 +211,27 @@ mod tests {
         assert_eq!(classify("0001_.sql"), Err(NameError::EmptyName));
         assert_eq!(
             classify("0001_Init.sql"),
-            Err(NameError::BadNameChar { name: "Init".into(), bad: 'I' })
+            Err(NameError::BadNameChar {
+                name: "Init".into(),
+                bad: 'I'
+            })
         );
-        assert!(matches!(classify("0001_add-users.sql"), Err(NameError::BadNameChar { bad: '-', .. })));
-        assert!(matches!(classify("0001_a.b.sql"), Err(NameError::BadNameChar { bad: '.', .. })));
-        assert!(matches!(classify("0001_é.sql"), Err(NameError::BadNameChar { bad: 'é', .. })));
+        assert!(matches!(
+            classify("0001_add-users.sql"),
+            Err(NameError::BadNameChar { bad: '-', .. })
+        ));
+        assert!(matches!(
+            classify("0001_a.b.sql"),
+            Err(NameError::BadNameChar { bad: '.', .. })
+        ));
+        assert!(matches!(
+            classify("0001_é.sql"),
+            Err(NameError::BadNameChar { bad: 'é', .. })
+        ));
         // `.up.sql` must not be misread as a name containing a dot.
-        assert!(matches!(classify("0001_x.UP.sql"), Err(NameError::BadNameChar { bad: '.', .. })));
+        assert!(matches!(
+            classify("0001_x.UP.sql"),
+            Err(NameError::BadNameChar { bad: '.', .. })
+        ));
     }
 }

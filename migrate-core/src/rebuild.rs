@@ -141,11 +141,7 @@ impl Rebuild {
         let old_cols = db
             .table_columns(table)
             .map_err(RebuildError::Introspect)?
-            .ok_or_else(|| {
-                RebuildError::Schema(format!(
-                    "there is no table `{table}` to rebuild at this point"
-                ))
-            })?;
+            .ok_or_else(|| RebuildError::Schema(format!("there is no table `{table}` to rebuild at this point")))?;
         let objects = db.schema_objects().map_err(RebuildError::Introspect)?;
         if objects.iter().any(|o| o.name.eq_ignore_ascii_case(&tmp)) {
             return Err(RebuildError::Schema(format!(
@@ -153,23 +149,17 @@ impl Rebuild {
             )));
         }
         let mut new_cols = None;
-        db.with_applied(&create, &mut |after| {
-            new_cols = Some(after.table_columns(&tmp))
-        })
-        .map_err(RebuildError::Introspect)?
-        .map_err(RebuildError::Create)?;
+        db.with_applied(&create, &mut |after| new_cols = Some(after.table_columns(&tmp)))
+            .map_err(RebuildError::Introspect)?
+            .map_err(RebuildError::Create)?;
         let new_cols = match new_cols {
             Some(Ok(Some(cols))) => cols,
             Some(Err(e)) => return Err(RebuildError::Introspect(e)),
             _ => {
-                return Err(RebuildError::Create(format!(
-                    "it does not create `{table}`"
-                )));
+                return Err(RebuildError::Create(format!("it does not create `{table}`")));
             }
         };
-        let has = |cols: &[crate::expand::ColumnInfo], n: &str| {
-            cols.iter().any(|c| c.name.eq_ignore_ascii_case(n))
-        };
+        let has = |cols: &[crate::expand::ColumnInfo], n: &str| cols.iter().any(|c| c.name.eq_ignore_ascii_case(n));
         let removed: Vec<&str> = old_cols
             .iter()
             .filter(|c| !has(&new_cols, &c.name))
@@ -222,11 +212,7 @@ impl Rebuild {
             swap.push_str(&format!("DROP {kind} {};\n", qi(&o.name)));
         }
         swap.push_str(&format!("DROP TABLE {};\n", qi(table)));
-        swap.push_str(&format!(
-            "ALTER TABLE {} RENAME TO {};\n",
-            qi(&tmp),
-            qi(table)
-        ));
+        swap.push_str(&format!("ALTER TABLE {} RENAME TO {};\n", qi(&tmp), qi(table)));
         let mut not_recreated = Vec::new();
         for (o, _) in &deps {
             let sql = o.sql.as_deref().unwrap_or_default();
@@ -241,12 +227,7 @@ impl Rebuild {
                 .filter(|r| tokens.iter().any(|t| t.eq_ignore_ascii_case(r)))
                 .collect();
             if !uses.is_empty() {
-                blocked.push(format!(
-                    "{} `{}` (uses {})",
-                    o.kind,
-                    o.name,
-                    uses.join(", ")
-                ));
+                blocked.push(format!("{} `{}` (uses {})", o.kind, o.name, uses.join(", ")));
                 continue;
             }
             swap.push_str(sql.trim_end().trim_end_matches(';'));
@@ -256,11 +237,7 @@ impl Rebuild {
             return Err(RebuildError::Schema(format!(
                 "the new `{table}` removes column(s) {} that these still use: {}. List them in `drop=` (and create \
                  what you still need after the CREATE TABLE in this file) or keep the columns",
-                removed
-                    .iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                removed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
                 blocked.join(", ")
             )));
         }
@@ -281,9 +258,7 @@ impl Rebuild {
 /// table (its own indexes and triggers).
 fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaObject, bool)> {
     let own = |o: &SchemaObject| {
-        (o.kind == "index" || o.kind == "trigger")
-            && o.table.eq_ignore_ascii_case(table)
-            && o.sql.is_some()
+        (o.kind == "index" || o.kind == "trigger") && o.table.eq_ignore_ascii_case(table) && o.sql.is_some()
     };
     let mut names = vec![table.to_lowercase()];
     let mut explicit: Vec<&SchemaObject> = Vec::new();
@@ -295,11 +270,10 @@ fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaOb
             if !candidate || explicit.iter().any(|e| std::ptr::eq(*e, o)) {
                 continue;
             }
-            let mentions = o.sql.as_deref().is_some_and(|sql| {
-                ident_tokens(sql)
-                    .iter()
-                    .any(|t| names.contains(&t.to_lowercase()))
-            });
+            let mentions = o
+                .sql
+                .as_deref()
+                .is_some_and(|sql| ident_tokens(sql).iter().any(|t| names.contains(&t.to_lowercase())));
             if mentions {
                 if o.kind == "view" {
                     names.push(o.name.to_lowercase());
@@ -337,9 +311,7 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
         } else if sql[i..].starts_with("--") {
             i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
         } else if sql[i..].starts_with("/*") {
-            i = sql[i + 2..]
-                .find("*/")
-                .map_or(bytes.len(), |n| i + 2 + n + 2);
+            i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
         } else if matches!(b, b'"' | b'`' | b'[') {
             let close = if b == b'[' { b']' } else { b };
             let mut j = i + 1;
@@ -362,9 +334,7 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
         } else if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
             let len = bytes[i..]
                 .iter()
-                .take_while(|c| {
-                    c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80
-                })
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80)
                 .count();
             out.push((i, i + len, sql[i..i + len].to_owned(), false));
             i += len;
@@ -379,10 +349,7 @@ fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
 /// `create` with its table name replaced by `tmp`, after checking it is `CREATE TABLE <table>`.
 fn rename_create(create: &str, table: &str, tmp: &str) -> Result<String, RebuildError> {
     let toks = header_tokens(create, 8);
-    let kw = |i: usize, w: &str| {
-        toks.get(i)
-            .is_some_and(|(_, _, t, q)| !q && t.eq_ignore_ascii_case(w))
-    };
+    let kw = |i: usize, w: &str| toks.get(i).is_some_and(|(_, _, t, q)| !q && t.eq_ignore_ascii_case(w));
     let spec = |m: String| Err(RebuildError::Spec(m));
     if !kw(0, "CREATE") {
         return spec(format!(
@@ -414,9 +381,7 @@ fn rename_create(create: &str, table: &str, tmp: &str) -> Result<String, Rebuild
         }
     }
     if !name.eq_ignore_ascii_case(table) {
-        return spec(format!(
-            "`rebuild {table}` but the CREATE TABLE is for `{name}`"
-        ));
+        return spec(format!("`rebuild {table}` but the CREATE TABLE is for `{name}`"));
     }
     Ok(format!(
         "{}{}{}",
@@ -510,16 +475,8 @@ mod tests {
             r("create /* c */ table \"T\" (x)").unwrap(),
             "create /* c */ table \"_tmp\" (x)"
         );
-        assert_eq!(
-            r("CREATE TABLE main.[t](x)").unwrap(),
-            "CREATE TABLE \"_tmp\"(x)"
-        );
-        assert!(
-            r("CREATE TABLE u(x)")
-                .unwrap_err()
-                .to_string()
-                .contains("for `u`")
-        );
+        assert_eq!(r("CREATE TABLE main.[t](x)").unwrap(), "CREATE TABLE \"_tmp\"(x)");
+        assert!(r("CREATE TABLE u(x)").unwrap_err().to_string().contains("for `u`"));
         assert!(r("CREATE TEMP TABLE t(x)").is_err());
         assert!(r("CREATE TABLE IF NOT EXISTS t(x)").is_err());
         assert!(r("CREATE INDEX i ON t(x)").is_err());

@@ -17,8 +17,8 @@
 //! a fact (identifiers, types, SQL) is written in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{…}`
 //! escapes, so any name round-trips through [`Schema::from_text`].
 
-use crate::sql::quote_ident;
 use crate::checksum::{self, Checksum};
+use crate::sql::quote_ident;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 

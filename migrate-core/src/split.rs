@@ -116,11 +116,19 @@ pub fn statements(script: &str) -> Vec<Statement<'_>> {
             && state == State::Idle
             && let Some(s) = start.take()
         {
-            out.push(Statement { sql: &script[s..i], line: start_line, offset: s });
+            out.push(Statement {
+                sql: &script[s..i],
+                line: start_line,
+                offset: s,
+            });
         }
     }
     if let Some(s) = start {
-        out.push(Statement { sql: script[s..].trim_end(), line: start_line, offset: s });
+        out.push(Statement {
+            sql: script[s..].trim_end(),
+            line: start_line,
+            offset: s,
+        });
     }
     out
 }
@@ -198,7 +206,10 @@ mod tests {
     fn quotes_and_comments_hide_semicolons() {
         assert_eq!(
             sqls("INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`, [g;h]); -- x;y\n/* ; */ SELECT 'it''s;';"),
-            ["INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`, [g;h]);", "SELECT 'it''s;';"]
+            [
+                "INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`, [g;h]);",
+                "SELECT 'it''s;';"
+            ]
         );
     }
 
@@ -208,10 +219,20 @@ mod tests {
         let st = statements(s);
         assert_eq!(st.len(), 2);
         assert!(st[0].sql.ends_with("END;"));
-        assert_eq!(st[1], Statement { sql: "SELECT 1;", line: 5, offset: s.find("SELECT 1").unwrap() });
+        assert_eq!(
+            st[1],
+            Statement {
+                sql: "SELECT 1;",
+                line: 5,
+                offset: s.find("SELECT 1").unwrap()
+            }
+        );
         // A table named like a keyword does not confuse it.
         assert_eq!(sqls("CREATE TABLE \"trigger\"(x); CREATE TABLE end_(y);").len(), 2);
-        assert_eq!(sqls("explain create trigger x after insert on t begin select 1; end; select 2;").len(), 2);
+        assert_eq!(
+            sqls("explain create trigger x after insert on t begin select 1; end; select 2;").len(),
+            2
+        );
     }
 
     #[test]
@@ -232,7 +253,15 @@ mod tests {
             assert!(has_statements(s), "{s:?}");
             assert_eq!(has_statements(s), !statements(s).is_empty(), "{s:?}");
         }
-        for s in ["", " \n\t", "-- x", "-- x\n", "/* x", "/* a */ -- b\n ; ;", "/* unterminated -- x\ny"] {
+        for s in [
+            "",
+            " \n\t",
+            "-- x",
+            "-- x\n",
+            "/* x",
+            "/* a */ -- b\n ; ;",
+            "/* unterminated -- x\ny",
+        ] {
             assert!(!has_statements(s), "{s:?}");
             assert_eq!(has_statements(s), !statements(s).is_empty(), "{s:?}");
         }

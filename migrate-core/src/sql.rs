@@ -32,9 +32,7 @@ pub fn quote_str(value: &str) -> String {
 /// ```
 pub fn is_plain_ident(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -50,9 +48,7 @@ pub fn ident_tokens(sql: &str) -> Vec<String> {
     let mut chars = sql.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
-            '-' if sql[i + 1..].starts_with('-') => {
-                while chars.next_if(|(_, c)| *c != '\n').is_some() {}
-            }
+            '-' if sql[i + 1..].starts_with('-') => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
             '/' if sql[i + 1..].starts_with('*') => {
                 chars.next();
                 let mut prev = ' ';
@@ -82,9 +78,7 @@ pub fn ident_tokens(sql: &str) -> Vec<String> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut text = String::from(c);
-                while let Some((_, c)) =
-                    chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '$')
-                {
+                while let Some((_, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '$') {
                     text.push(c);
                 }
                 out.push(text);
@@ -103,10 +97,7 @@ mod tests {
     fn tokens() {
         assert_eq!(ident_tokens("a.b"), ["a", "b"]);
         assert_eq!(ident_tokens("\"x\"\"y\" 'p''q' `z`"), ["x\"y", "z"]);
-        assert_eq!(
-            ident_tokens("/* hidden */ shown /* unterminated"),
-            ["shown"]
-        );
+        assert_eq!(ident_tokens("/* hidden */ shown /* unterminated"), ["shown"]);
         assert_eq!(ident_tokens("12 x1 é"), ["x1", "é"]);
         for s in ["'open", "\"open", "[open", "-", "/"] {
             let _ = ident_tokens(s);

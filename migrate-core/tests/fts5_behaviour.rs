@@ -17,8 +17,7 @@ fn script(path: &str, sql: &str) -> Script {
 }
 
 fn run(db: &Connection, chunks: &[expand::Chunk]) {
-    db.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", join(chunks)))
-        .unwrap();
+    db.execute_batch(&format!("BEGIN;\n{}\nCOMMIT;", join(chunks))).unwrap();
 }
 
 fn up(db: &Connection, sql: &str) {
@@ -106,8 +105,7 @@ fn existing_rows_are_indexed_and_triggers_follow_every_write() {
         .unwrap();
     assert_eq!(hits(&db, "knowledge_fts", "journal"), [20]);
 
-    db.execute("DELETE FROM knowledge_entries WHERE id = 3", [])
-        .unwrap();
+    db.execute("DELETE FROM knowledge_entries WHERE id = 3", []).unwrap();
     assert_eq!(hits(&db, "knowledge_fts", "borrow"), Vec::<i64>::new());
     assert_eq!(hits(&db, "knowledge_fts", "lifetimes"), Vec::<i64>::new());
 
@@ -171,18 +169,13 @@ fn down_removes_index_and_triggers() {
     run(&db, &expand_up(&up_script, Some(&db)).unwrap());
     assert!(objects(&db).contains(&"trigger knowledge_fts_au".to_string()));
     let down_script = script("m/2_fts.down.sql", "-- nothing by hand\n");
-    let down = expand_down(&up_script, Some(&down_script), Some(&db))
-        .unwrap()
-        .unwrap();
+    let down = expand_down(&up_script, Some(&down_script), Some(&db)).unwrap().unwrap();
     assert!(down[0].generated && down[0].line == 1);
     run(&db, &down);
     assert_eq!(objects(&db), before);
     // The content table and its rows are untouched, and writes no longer hit missing triggers.
-    db.execute(
-        "INSERT INTO knowledge_entries VALUES (5, 'a', 'b', NULL)",
-        [],
-    )
-    .unwrap();
+    db.execute("INSERT INTO knowledge_entries VALUES (5, 'a', 'b', NULL)", [])
+        .unwrap();
     // No down file, no down.
     assert_eq!(expand_down(&up_script, None, Some(&db)).unwrap(), None);
 }
@@ -192,9 +185,7 @@ fn content_table_in_the_same_file_and_checks_at_that_point() {
     let db = Connection::open_in_memory().unwrap();
     up(
         &db,
-        &format!(
-            "{FTS}{CONTENT}\nINSERT INTO knowledge_entries VALUES (7, 'seed', 'seeded row', NULL);\n"
-        ),
+        &format!("{FTS}{CONTENT}\nINSERT INTO knowledge_entries VALUES (7, 'seed', 'seeded row', NULL);\n"),
     );
     assert_eq!(hits(&db, "knowledge_fts", "seeded"), [7]);
 }
@@ -208,10 +199,7 @@ fn build_time_checks_name_the_directive() {
     let db = Connection::open_in_memory().unwrap();
     let e = expand_err(&db, &format!("-- header\n{FTS}"));
     assert_eq!((e.file.as_str(), e.line), ("m/3_x.sql", 2));
-    assert!(
-        e.message.contains("`knowledge_entries` does not exist"),
-        "{e}"
-    );
+    assert!(e.message.contains("`knowledge_entries` does not exist"), "{e}");
 
     db.execute_batch("CREATE TABLE knowledge_entries(id INTEGER PRIMARY KEY, title TEXT)")
         .unwrap();
@@ -227,10 +215,7 @@ fn build_time_checks_name_the_directive() {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch(table).unwrap();
         let e = expand_err(&db, FTS);
-        assert!(
-            e.message.contains("VACUUM may renumber rowids"),
-            "{table}: {e}"
-        );
+        assert!(e.message.contains("VACUUM may renumber rowids"), "{table}: {e}");
         assert!(e.to_string().starts_with("m/3_x.sql: line 1: "), "{e}");
     }
     // The same check when the body creates the table wrongly.
@@ -250,11 +235,7 @@ fn without_sql_validation_fts5_expands_unchecked() {
     let chunks = expand_up(&s, None).unwrap();
     assert_eq!(chunks.len(), 2);
     assert!(chunks[1].sql.contains("'rebuild'"));
-    let e = expand_up(
-        &script("m/5.sql", "-- migrate:fts5-resync knowledge_fts\n"),
-        None,
-    )
-    .unwrap_err();
+    let e = expand_up(&script("m/5.sql", "-- migrate:fts5-resync knowledge_fts\n"), None).unwrap_err();
     assert!(e.message.contains("needs the build to execute SQL"), "{e}");
 }
 
@@ -279,9 +260,7 @@ fn hostile_names_cannot_inject() {
     )
     .unwrap();
     assert_eq!(hits(&db, &idx, "again"), [2]);
-    let n: i64 = db
-        .query_row("SELECT count(*) FROM victims", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = db.query_row("SELECT count(*) FROM victims", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
 }
 
@@ -301,11 +280,8 @@ fn resync_recreates_lost_triggers_and_rebuilds() {
 
     up(&db, "-- migrate:fts5-resync knowledge_fts\n");
     assert_eq!(hits(&db, "knowledge_fts", "missed"), [3]);
-    db.execute(
-        "UPDATE knowledge_entries SET content = 'caught' WHERE id = 3",
-        [],
-    )
-    .unwrap();
+    db.execute("UPDATE knowledge_entries SET content = 'caught' WHERE id = 3", [])
+        .unwrap();
     assert_eq!(hits(&db, "knowledge_fts", "caught"), [3]);
     assert_eq!(hits(&db, "knowledge_fts", "missed"), Vec::<i64>::new());
     assert!(consistent(&db, "knowledge_fts"));
@@ -314,8 +290,7 @@ fn resync_recreates_lost_triggers_and_rebuilds() {
     assert!(e.message.contains("no index `nope`"), "{e}");
     let e = expand_err(&db, "-- migrate:fts5-resync knowledge_entries\n");
     assert!(e.message.contains("not an FTS5 table"), "{e}");
-    db.execute_batch("CREATE VIRTUAL TABLE plain USING fts5(a)")
-        .unwrap();
+    db.execute_batch("CREATE VIRTUAL TABLE plain USING fts5(a)").unwrap();
     let e = expand_err(&db, "-- migrate:fts5-resync plain\n");
     assert!(e.message.contains("not an external-content index"), "{e}");
 }
@@ -332,14 +307,10 @@ fn contentless_delete_index_synced_from_a_table() {
         [],
     )
     .unwrap();
-    db.execute(
-        "UPDATE knowledge_entries SET content = 'nothing' WHERE id = 1",
-        [],
-    )
-    .unwrap();
-    assert_eq!(hits(&db, "notes_fts", "borrowing"), [3]);
-    db.execute("DELETE FROM knowledge_entries WHERE id = 3", [])
+    db.execute("UPDATE knowledge_entries SET content = 'nothing' WHERE id = 1", [])
         .unwrap();
+    assert_eq!(hits(&db, "notes_fts", "borrowing"), [3]);
+    db.execute("DELETE FROM knowledge_entries WHERE id = 3", []).unwrap();
     assert_eq!(hits(&db, "notes_fts", "borrowing"), Vec::<i64>::new());
     let down = expand_down(&up_script, Some(&script("m/6.down.sql", "")), Some(&db))
         .unwrap()
@@ -349,10 +320,7 @@ fn contentless_delete_index_synced_from_a_table() {
 
     // Without a source it is just the table, for the application to fill.
     let db = Connection::open_in_memory().unwrap();
-    up(
-        &db,
-        "-- migrate:fts5 free contentless_delete=1 columns=body\n",
-    );
+    up(&db, "-- migrate:fts5 free contentless_delete=1 columns=body\n");
     db.execute("INSERT INTO free(rowid, body) VALUES (9, 'hello')", [])
         .unwrap();
     db.execute("DELETE FROM free WHERE rowid = 9", []).unwrap();
@@ -369,8 +337,7 @@ fn file(name: &str, sql: &str) -> SourceFile {
 
 #[test]
 fn a_directive_alone_is_a_migration_and_the_checksum_covers_the_file() {
-    let set =
-        load::load_files(vec![file("0001_a.sql", CONTENT), file("0002_fts.sql", FTS)]).unwrap();
+    let set = load::load_files(vec![file("0001_a.sql", CONTENT), file("0002_fts.sql", FTS)]).unwrap();
     assert_eq!(set.len(), 2);
     // The checksum is of the file as written, so improving the generator never makes it look edited.
     assert_eq!(set[1].checksum, checksum::checksum(FTS));
@@ -378,18 +345,11 @@ fn a_directive_alone_is_a_migration_and_the_checksum_covers_the_file() {
     assert_ne!(checksum::checksum(&expanded), set[1].checksum);
     // Changing the directive is editing the migration.
     let other = FTS.replace("porter unicode61", "unicode61");
-    let set2 = load::load_files(vec![
-        file("0001_a.sql", CONTENT),
-        file("0002_fts.sql", &other),
-    ])
-    .unwrap();
+    let set2 = load::load_files(vec![file("0001_a.sql", CONTENT), file("0002_fts.sql", &other)]).unwrap();
     assert_ne!(set2[1].checksum, set[1].checksum);
     // Still: a file with only an ordinary comment is empty.
     assert!(matches!(
-        load::load_files(vec![file(
-            "0003_x.sql",
-            "-- migrate:no-transaction\n-- nothing\n"
-        )]),
+        load::load_files(vec![file("0003_x.sql", "-- migrate:no-transaction\n-- nothing\n")]),
         Err(load::LoadError::EmptyUp { .. })
     ));
 }

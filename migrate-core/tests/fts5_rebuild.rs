@@ -21,17 +21,10 @@ type Violation = (String, i64, String);
 /// What the runtime does for a migration whose directives say `foreign_keys_off()`.
 fn apply(db: &Connection, sql: &str) -> Result<(), Vec<Violation>> {
     let s = script(sql);
-    assert!(
-        s.directives.foreign_keys_off(),
-        "a rebuild implies foreign-keys=off"
-    );
+    assert!(s.directives.foreign_keys_off(), "a rebuild implies foreign-keys=off");
     let generated = join(&expand_up(&s, Some(db)).unwrap());
-    assert!(
-        !generated.to_lowercase().contains("pragma foreign_keys"),
-        "{generated}"
-    );
-    db.execute_batch("PRAGMA foreign_keys = OFF; BEGIN;")
-        .unwrap();
+    assert!(!generated.to_lowercase().contains("pragma foreign_keys"), "{generated}");
+    db.execute_batch("PRAGMA foreign_keys = OFF; BEGIN;").unwrap();
     db.execute_batch(&generated).unwrap();
     let violations: Vec<Violation> = {
         let mut stmt = db
@@ -42,18 +35,9 @@ fn apply(db: &Connection, sql: &str) -> Result<(), Vec<Violation>> {
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    let end = if violations.is_empty() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
-    };
-    db.execute_batch(&format!("{end}; PRAGMA foreign_keys = ON;"))
-        .unwrap();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(violations)
-    }
+    let end = if violations.is_empty() { "COMMIT" } else { "ROLLBACK" };
+    db.execute_batch(&format!("{end}; PRAGMA foreign_keys = ON;")).unwrap();
+    if violations.is_empty() { Ok(()) } else { Err(violations) }
 }
 
 fn expand_err(db: &Connection, sql: &str) -> ExpandError {
@@ -124,10 +108,7 @@ fn cascade_children_survive_and_still_cascade() {
     db.execute("DELETE FROM authors WHERE id = 1", []).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM books"), 1);
     // And the new constraints hold.
-    assert!(
-        db.execute("INSERT INTO authors (id, name) VALUES (3, '')", [])
-            .is_err()
-    );
+    assert!(db.execute("INSERT INTO authors (id, name) VALUES (3, '')", []).is_err());
 }
 
 #[test]
@@ -136,10 +117,8 @@ fn without_foreign_keys_off_the_children_would_be_lost() {
     // would leave them) cascades the DROP TABLE into the children.
     let db = db();
     let generated = join(&expand_up(&script(REBUILD), Some(&db)).unwrap());
-    db.execute_batch(&format!(
-        "BEGIN; PRAGMA foreign_keys = OFF; {generated} COMMIT;"
-    ))
-    .unwrap();
+    db.execute_batch(&format!("BEGIN; PRAGMA foreign_keys = OFF; {generated} COMMIT;"))
+        .unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM books"), 0);
 }
 
@@ -154,11 +133,9 @@ fn views_indexes_and_triggers_keep_working() {
     // Views, including a view of a view.
     assert_eq!(count(&db, "SELECT count(*) FROM author_names"), 2);
     let upper: String = db
-        .query_row(
-            "SELECT name FROM author_names_upper ORDER BY name LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT name FROM author_names_upper ORDER BY name LIMIT 1", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(upper, "TERRY");
     // The table's own trigger and another table's trigger that writes to it.
@@ -168,19 +145,14 @@ fn views_indexes_and_triggers_keep_working() {
         .query_row("SELECT name FROM authors WHERE id = 2", [], |r| r.get(0))
         .unwrap();
     assert_eq!(name, "Pratchett");
-    db.execute(
-        "INSERT INTO books (id, author_id, title) VALUES (13, 2, 'Guards')",
-        [],
-    )
-    .unwrap();
+    db.execute("INSERT INTO books (id, author_id, title) VALUES (13, 2, 'Guards')", [])
+        .unwrap();
     assert_eq!(count(&db, "SELECT books FROM authors WHERE id = 2"), 2);
     // The index is used by name lookups again.
     let plan: String = db
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT id FROM authors WHERE name = 'x'",
-            [],
-            |r| r.get(3),
-        )
+        .query_row("EXPLAIN QUERY PLAN SELECT id FROM authors WHERE name = 'x'", [], |r| {
+            r.get(3)
+        })
         .unwrap();
     assert!(plan.contains("authors_name"), "{plan}");
 }
@@ -224,11 +196,7 @@ fn mapping_select_and_statements_after_it() {
     // `name` is gone, so the views and the trigger that read it cannot come back: they must be listed too.
     let e = expand_err(&db, sql);
     assert!(e.message.contains("view `author_names` (uses name)"), "{e}");
-    assert!(
-        e.message
-            .contains("trigger `authors_name_trim` (uses name)"),
-        "{e}"
-    );
+    assert!(e.message.contains("trigger `authors_name_trim` (uses name)"), "{e}");
     let sql = sql.replace(
         "drop=authors_name",
         "drop=authors_name,author_names,author_names_upper,authors_name_trim",
@@ -236,10 +204,7 @@ fn mapping_select_and_statements_after_it() {
     let chunks = expand_up(&script(&sql), Some(&db)).unwrap();
     // The rewritten CREATE points at its own line, the copy at the mapping, the rest is the file's text.
     assert_eq!(
-        chunks
-            .iter()
-            .map(|c| (c.line, c.generated))
-            .collect::<Vec<_>>(),
+        chunks.iter().map(|c| (c.line, c.generated)).collect::<Vec<_>>(),
         [(1, false), (2, true), (3, true), (1, true), (3, false)]
     );
     // The rest starts right after the mapping's `;`, so its statement lands on file line 3 + 1.
@@ -261,8 +226,10 @@ fn mapping_select_and_statements_after_it() {
 #[test]
 fn dependents_on_removed_columns_are_an_error_naming_them() {
     let db = Connection::open_in_memory().unwrap();
-    db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT); CREATE INDEX t_b ON t(b); CREATE INDEX t_a ON t(a);")
-        .unwrap();
+    db.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT); CREATE INDEX t_b ON t(b); CREATE INDEX t_a ON t(a);",
+    )
+    .unwrap();
     let e = expand_err(
         &db,
         "-- migrate:rebuild t\nCREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);",
@@ -289,10 +256,7 @@ fn request_errors() {
     let e = expand_err(&db, "-- migrate:rebuild authors\nCREATE TABLE writers (x);");
     assert!(e.message.contains("is for `writers`"), "{e}");
     let e = expand_err(&db, "-- migrate:rebuild authors\n");
-    assert!(
-        e.message.contains("needs the new `CREATE TABLE authors"),
-        "{e}"
-    );
+    assert!(e.message.contains("needs the new `CREATE TABLE authors"), "{e}");
     let e = expand_err(
         &db,
         "-- migrate:rebuild authors\n\n\nCREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT,);",
@@ -304,10 +268,7 @@ fn request_errors() {
         "-- migrate:rebuild authors drop=ghost\nCREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT, legacy TEXT, books INTEGER);",
     );
     assert!(e.message.contains("drop=`ghost`"), "{e}");
-    let e = expand_err(
-        &db,
-        "-- migrate:rebuild authors\nCREATE TABLE authors (other TEXT);",
-    );
+    let e = expand_err(&db, "-- migrate:rebuild authors\nCREATE TABLE authors (other TEXT);");
     assert!(e.message.contains("no column in common"), "{e}");
     let e = expand_err(
         &db,
@@ -324,17 +285,22 @@ fn request_errors() {
 #[test]
 fn an_fts5_content_table_can_be_rebuilt() {
     let db = Connection::open_in_memory().unwrap();
-    db.execute_batch("CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO docs VALUES (1, 'alpha beta');")
-        .unwrap();
+    db.execute_batch(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO docs VALUES (1, 'alpha beta');",
+    )
+    .unwrap();
     let fts = "-- migrate:fts5 docs_fts content=docs content_rowid=id columns=body\n";
     db.execute_batch(&join(&expand_up(&script(fts), Some(&db)).unwrap()))
         .unwrap();
-    apply(&db, "-- migrate:rebuild docs\nCREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, lang TEXT);").unwrap();
+    apply(
+        &db,
+        "-- migrate:rebuild docs\nCREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL, lang TEXT);",
+    )
+    .unwrap();
     // The sync triggers came back with the table, so writes keep the index exact.
     db.execute("INSERT INTO docs (id, body) VALUES (2, 'gamma alpha')", [])
         .unwrap();
-    db.execute("UPDATE docs SET body = 'delta' WHERE id = 1", [])
-        .unwrap();
+    db.execute("UPDATE docs SET body = 'delta' WHERE id = 1", []).unwrap();
     let mut stmt = db
         .prepare("SELECT rowid FROM docs_fts WHERE docs_fts MATCH 'alpha' ORDER BY rowid")
         .unwrap();
@@ -344,11 +310,8 @@ fn an_fts5_content_table_can_be_rebuilt() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(hits, [2]);
-    db.execute(
-        "INSERT INTO docs_fts(docs_fts, rank) VALUES ('integrity-check', 1)",
-        [],
-    )
-    .unwrap();
+    db.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('integrity-check', 1)", [])
+        .unwrap();
 }
 
 #[test]
@@ -400,10 +363,6 @@ fn a_rebuild_in_a_down_file_needs_foreign_keys_off_in_the_up_file() {
     assert_eq!((e.file.as_str(), e.line), ("m/5_x.down.sql", 2));
     assert!(e.message.contains("-- migrate:foreign-keys=off"), "{e}");
     let fk_up = script("-- migrate:foreign-keys=off\nALTER TABLE authors ADD COLUMN extra TEXT;");
-    let chunks = expand_down(&fk_up, Some(&down), Some(&db))
-        .unwrap()
-        .unwrap();
-    assert!(
-        join(&chunks).contains("ALTER TABLE \"_migrate_rebuild_authors\" RENAME TO \"authors\"")
-    );
+    let chunks = expand_down(&fk_up, Some(&down), Some(&db)).unwrap().unwrap();
+    assert!(join(&chunks).contains("ALTER TABLE \"_migrate_rebuild_authors\" RENAME TO \"authors\""));
 }

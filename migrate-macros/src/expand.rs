@@ -60,7 +60,10 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
                 code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
                 format!("{p}::Up::Code({ident})")
             }
-            None => format!("{p}::Up::Sql({})", sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql)),
+            None => format!(
+                "{p}::Up::Sql({})",
+                sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql)
+            ),
         };
         let (down_file, down) = match (code, &src.down, &m.down_sql) {
             (Some(c), _, _) => match &c.down {
@@ -73,11 +76,16 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
             },
             (None, Some(d), Some(down_sql)) => (
                 format!("{SOME}({:?})", d.path),
-                format!("{SOME}({p}::Down::Sql({}))", sql(set, &mut tracked, &d.path, down_sql, &d.sql)),
+                format!(
+                    "{SOME}({p}::Down::Sql({}))",
+                    sql(set, &mut tracked, &d.path, down_sql, &d.sql)
+                ),
             ),
             _ => (NONE.to_owned(), NONE.to_owned()),
         };
-        let schema_hash = m.schema_hash.map_or_else(|| NONE.to_owned(), |h| format!("{SOME}({})", hash(p, h.as_bytes())));
+        let schema_hash = m
+            .schema_hash
+            .map_or_else(|| NONE.to_owned(), |h| format!("{SOME}({})", hash(p, h.as_bytes())));
         // `write!` into a String cannot fail.
         let _ = writeln!(
             rows,

@@ -49,9 +49,19 @@ impl Parse for Args {
             tt.into_token_stream()
         };
         let dir: LitStr = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected the migrations directory as a string literal, e.g. `\"migrations\"`")
+            syn::Error::new(
+                e.span(),
+                "expected the migrations directory as a string literal, e.g. `\"migrations\"`",
+            )
         })?;
-        let mut args = Args { krate, dir, set: None, validate_sql: true, check_down: true, code: Vec::new() };
+        let mut args = Args {
+            krate,
+            dir,
+            set: None,
+            validate_sql: true,
+            check_down: true,
+            code: Vec::new(),
+        };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -81,7 +91,10 @@ impl Parse for Args {
                     }
                 }
                 _ => {
-                    return Err(syn::Error::new(key.span(), format!("unknown option `{name}`; expected one of {KEYS}")));
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{name}`; expected one of {KEYS}"),
+                    ));
                 }
             }
         }
@@ -100,13 +113,22 @@ impl Parse for CodeDecl {
         let up = content.parse()?;
         let down = if content.peek(Token![,]) {
             content.parse::<Token![,]>()?;
-            if content.is_empty() { None } else { Some(content.parse()?) }
+            if content.is_empty() {
+                None
+            } else {
+                Some(content.parse()?)
+            }
         } else {
             None
         };
         if !content.is_empty() {
             return Err(content.error("expected `(version, \"name\", up_fn)` or `(version, \"name\", up_fn, down_fn)`"));
         }
-        Ok(CodeDecl { version, name, up, down })
+        Ok(CodeDecl {
+            version,
+            name,
+            up,
+            down,
+        })
     }
 }

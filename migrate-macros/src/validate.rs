@@ -31,9 +31,10 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
     let rel = rel.trim_end_matches(['/', '\\']);
 
     let mut files = load::read_dir(&abs_dir).map_err(|e| match e {
-        LoadError::ReadDir { message, .. } => {
-            err(format!("{rel}: cannot read the migrations directory ({}): {message}", abs_dir.display()))
-        }
+        LoadError::ReadDir { message, .. } => err(format!(
+            "{rel}: cannot read the migrations directory ({}): {message}",
+            abs_dir.display()
+        )),
         other => err(other.to_string()),
     })?;
     // Name files relative to the crate, as the user wrote the directory, not by absolute path.
@@ -66,7 +67,14 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         syn::Error::new(span, e.to_string())
     })?;
 
-    let options = CompileOptions { run_sql: args.validate_sql, check_down: args.check_down };
+    let options = CompileOptions {
+        run_sql: args.validate_sql,
+        check_down: args.check_down,
+    };
     let compiled = compile::compile(set, &options).map_err(|e| err(e.to_string()))?;
-    Ok(Validated { abs_dir, compiled, not_verbatim })
+    Ok(Validated {
+        abs_dir,
+        compiled,
+        not_verbatim,
+    })
 }

@@ -33,11 +33,7 @@ fn migration(
     Migration {
         version: s.version,
         name: leak(s.name),
-        down_file: if s.code {
-            None
-        } else {
-            s.down.map(|d| leak(d.path))
-        },
+        down_file: if s.code { None } else { s.down.map(|d| leak(d.path)) },
         up_file: leak(s.up.path),
         up,
         down,

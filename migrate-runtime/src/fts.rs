@@ -113,25 +113,15 @@ fn command(
 ) -> Result<(), rusqlite::Error> {
     let q = quote_ident(idx.name());
     match rank {
-        Some(rank) => conn.execute(
-            &format!("INSERT INTO {q}({q}, rank) VALUES (?1, ?2)"),
-            (command, rank),
-        ),
+        Some(rank) => conn.execute(&format!("INSERT INTO {q}({q}, rank) VALUES (?1, ?2)"), (command, rank)),
         None => conn.execute(&format!("INSERT INTO {q}({q}) VALUES (?1)"), [command]),
     }
     .map(drop)
 }
 
-fn sqlite_err(
-    index: &Fts5Index,
-    command: &'static str,
-) -> impl FnOnce(rusqlite::Error) -> FtsError + use<> {
+fn sqlite_err(index: &Fts5Index, command: &'static str) -> impl FnOnce(rusqlite::Error) -> FtsError + use<> {
     let index = index.name().to_owned();
-    move |source| FtsError::Sqlite {
-        index,
-        command,
-        source,
-    }
+    move |source| FtsError::Sqlite { index, command, source }
 }
 
 /// Re-indexes every row of the content table (the `'rebuild'` command): repairs an index that drifted.
@@ -158,8 +148,7 @@ pub fn optimize(conn: &Connection, index: &str) -> Result<(), FtsError> {
 pub fn merge(conn: &Connection, index: &str, pages: u32) -> Result<bool, FtsError> {
     let idx = lookup(conn, index)?;
     let before = conn.total_changes();
-    command(conn, &idx, "merge", Some(i64::from(pages.max(1))))
-        .map_err(sqlite_err(&idx, "merge"))?;
+    command(conn, &idx, "merge", Some(i64::from(pages.max(1)))).map_err(sqlite_err(&idx, "merge"))?;
     // sqlite.org: a merge that changed fewer than two rows had nothing left to do.
     Ok(conn.total_changes().saturating_sub(before) >= 2)
 }
@@ -175,13 +164,11 @@ pub fn integrity_check(conn: &Connection, index: &str) -> Result<(), FtsError> {
 fn run_integrity(conn: &Connection, idx: &Fts5Index, compare: bool) -> Result<(), FtsError> {
     match command(conn, idx, "integrity-check", Some(i64::from(compare))) {
         Ok(()) => Ok(()),
-        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) => {
-            Err(FtsError::Integrity {
-                index: idx.name().to_owned(),
-                compared_with_content: compare,
-                message: e.to_string(),
-            })
-        }
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) => Err(FtsError::Integrity {
+            index: idx.name().to_owned(),
+            compared_with_content: compare,
+            message: e.to_string(),
+        }),
         Err(source) => Err(FtsError::Sqlite {
             index: idx.name().to_owned(),
             command: "integrity-check",
@@ -207,9 +194,7 @@ pub fn sync_check(conn: &Connection, index: &str) -> Result<SyncReport, FtsError
         Err(e) => return Err(e),
     };
     let mut stmt = conn
-        .prepare(
-            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE",
-        )
+        .prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE")
         .map_err(sqlite_err(&idx, "sync-check"))?;
     let triggers: Vec<Option<String>> = stmt
         .query_map([table], |r| r.get(0))

@@ -40,8 +40,11 @@ fn tampering_is_detected_and_rebuild_repairs_it() {
     fts::integrity_check(&db, "notes_fts").unwrap();
 
     // Remove row 1 from the index behind the content table's back.
-    db.execute("INSERT INTO notes_fts(notes_fts, rowid, title, body) VALUES ('delete', 1, 'alpha', 'first note')", [])
-        .unwrap();
+    db.execute(
+        "INSERT INTO notes_fts(notes_fts, rowid, title, body) VALUES ('delete', 1, 'alpha', 'first note')",
+        [],
+    )
+    .unwrap();
     assert_eq!(hits(&db, "notes_fts", "first"), Vec::<i64>::new());
     let report = fts::sync_check(&db, "notes_fts").unwrap();
     assert!(!report.matches_content && !report.in_sync(), "{report:?}");
@@ -78,11 +81,8 @@ fn a_missing_trigger_is_reported_and_its_drift_detected() {
 #[test]
 fn insert_or_replace_without_recursive_triggers_is_detected() {
     let (db, _) = setup("notes_fts");
-    db.execute(
-        "INSERT OR REPLACE INTO notes VALUES (1, 'alpha', 'replaced')",
-        [],
-    )
-    .unwrap();
+    db.execute("INSERT OR REPLACE INTO notes VALUES (1, 'alpha', 'replaced')", [])
+        .unwrap();
     assert!(!fts::sync_check(&db, "notes_fts").unwrap().matches_content);
     fts::rebuild(&db, "notes_fts").unwrap();
     assert_eq!(hits(&db, "notes_fts", "first"), Vec::<i64>::new());
@@ -118,18 +118,14 @@ fn optimize_and_merge() {
     assert_eq!(hits(&db, name, "gamma").len(), 50);
     assert!(fts::sync_check(&db, name).unwrap().in_sync());
     // The hostile name did nothing but name the index.
-    let n: i64 = db
-        .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = db.query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 52);
 }
 
 #[test]
 fn errors_say_what_is_wrong() {
     let (db, _) = setup("notes_fts");
-    assert!(
-        matches!(fts::rebuild(&db, "missing"), Err(FtsError::NoSuchIndex(n)) if n == "missing")
-    );
+    assert!(matches!(fts::rebuild(&db, "missing"), Err(FtsError::NoSuchIndex(n)) if n == "missing"));
     assert!(matches!(fts::sync_check(&db, "notes"), Err(FtsError::NotFts5(n)) if n == "notes"));
     db.execute_batch("CREATE VIRTUAL TABLE own USING fts5(a); CREATE VIRTUAL TABLE cd USING fts5(a, content='', contentless_delete=1);")
         .unwrap();
@@ -141,8 +137,5 @@ fn errors_say_what_is_wrong() {
     fts::integrity_check(&db, "own").unwrap();
     fts::rebuild(&db, "own").unwrap();
     let e = fts::rebuild(&db, "cd").unwrap_err();
-    assert!(
-        e.to_string().contains("needs an external-content index"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("needs an external-content index"), "{e}");
 }
