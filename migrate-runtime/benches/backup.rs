@@ -104,16 +104,21 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn time<F: FnMut()>(runs: u64, mut f: F) -> Duration {
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed()
-            })
-            .collect(),
-    )
+/// Runs `f` `runs` times, each right after a `cp` of the database, and returns the medians of both. The machine this
+/// runs on is shared and its load drifts: the ratio to the `cp` runs next to an operation is what stays comparable.
+/// `prep` runs untimed before each run (deleting the previous run's output, as `cp`'s own target is deleted
+/// untimed).
+fn time_vs_cp<F: FnMut()>(runs: u64, cp: &dyn Fn() -> Duration, prep: &dyn Fn(), mut f: F) -> (Duration, Duration) {
+    let mut cps = Vec::new();
+    let mut ops = Vec::new();
+    for _ in 0..runs {
+        prep();
+        cps.push(cp());
+        let t = Instant::now();
+        f();
+        ops.push(t.elapsed());
+    }
+    (median(ops), median(cps))
 }
 
 fn sha256_of(path: &Path) -> [u8; 32] {
@@ -161,16 +166,17 @@ fn main() {
     warm(&db);
 
     let cp_dst = tmp.path().join("cp.db");
-    let cp = time(runs, || {
+    let cp_once = || {
         let _ = std::fs::remove_file(&cp_dst);
+        let t = Instant::now();
         assert!(Command::new("cp").arg(&db).arg(&cp_dst).status().unwrap().success());
-    });
-    let cp_sync = time(runs, || {
+        t.elapsed()
+    };
+    let cp_sync = time_vs_cp(runs, &cp_once, &|| {}, || {
         let _ = std::fs::remove_file(&cp_dst);
         assert!(Command::new("cp").arg(&db).arg(&cp_dst).status().unwrap().success());
         std::fs::File::open(&cp_dst).unwrap().sync_all().unwrap();
     });
-    let _ = std::fs::remove_file(&cp_dst);
 
     let conn = Connection::open(&db).unwrap();
     let dir = tmp.path().join("backups");
@@ -182,11 +188,16 @@ fn main() {
         retention: Retention::KEEP_ALL,
         ..BackupOptions::default()
     };
-    let mut rows: Vec<(String, Duration)> = Vec::new();
+    let mut rows: Vec<(String, (Duration, Duration))> = vec![("`cp` + fsync".into(), cp_sync)];
     let mut last = None;
-    let mut create = |label: &str, o: BackupOptions, rows: &mut Vec<(String, Duration)>| {
-        let d = time(runs, || {
-            clear(&dir);
+    // Timed backups go to their own directory, emptied untimed before each run.
+    let cdir = tmp.path().join("backups-timed");
+    let mut create = |label: &str, o: BackupOptions, rows: &mut Vec<(String, (Duration, Duration))>| {
+        let o = BackupOptions {
+            dir: Some(cdir.clone()),
+            ..o
+        };
+        let d = time_vs_cp(runs, &cp_once, &|| clear(&cdir), || {
             let info = backup::create(&conn, &o, Reason::Manual, 1, 1).unwrap().unwrap();
             last = Some(info);
         });
@@ -202,14 +213,15 @@ fn main() {
     ];
     for (method, hash_and_fsync, label) in parts {
         let mut used = "";
-        let d = time(runs, || {
-            used = backup::__snapshot_only(&conn, &dir, method, hash_and_fsync).unwrap();
+        let snap = tmp.path().join("snapshot.db");
+        let d = time_vs_cp(runs, &cp_once, &|| drop(std::fs::remove_file(&snap)), || {
+            used = backup::__snapshot_only(&conn, &snap, method, hash_and_fsync).unwrap();
         });
         rows.push((format!("{label} [{used}]"), d));
     }
     rows.push((
         "sha256 of the file alone".into(),
-        time(runs, || {
+        time_vs_cp(runs, &cp_once, &|| {}, || {
             sha256_of(&db);
         }),
     ));
@@ -245,19 +257,19 @@ fn main() {
     let verify_opts = opts(false, false, SnapshotMethod::Auto);
     rows.push((
         "verify plain (sha256 + integrity_check)".into(),
-        time(runs, || {
+        time_vs_cp(runs, &cp_once, &|| {}, || {
             backup::verify(&dir, &plain.id, &verify_opts).unwrap();
         }),
     ));
     rows.push((
         "verify plain (sha256 + quick_check)".into(),
-        time(runs, || {
+        time_vs_cp(runs, &cp_once, &|| {}, || {
             backup::verify(&dir, &plain.id, &opts(false, true, SnapshotMethod::Auto)).unwrap();
         }),
     ));
     rows.push((
         "verify zstd (sha256 + unzstd + integrity_check)".into(),
-        time(runs, || {
+        time_vs_cp(runs, &cp_once, &|| {}, || {
             backup::verify(&dir, &zst_kept.id, &verify_opts).unwrap();
         }),
     ));
@@ -266,7 +278,7 @@ fn main() {
     let mut target = Connection::open(&db).unwrap();
     rows.push((
         "restore copy-back only (backup API into the db)".into(),
-        time(runs, || {
+        time_vs_cp(runs, &cp_once, &|| {}, || {
             let src = Connection::open_with_flags(&plain.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
             let b = rusqlite::backup::Backup::new(&src, &mut target).unwrap();
             assert_eq!(b.step(-1).unwrap(), rusqlite::backup::StepResult::Done);
@@ -277,7 +289,7 @@ fn main() {
         let restore_opts = opts(false, quick, SnapshotMethod::Auto);
         rows.push((
             format!("restore: verify + pre-restore backup + copy-back ({label})"),
-            time(runs, || {
+            time_vs_cp(runs, &cp_once, &|| {}, || {
                 let r = backup::restore_info(&mut target, &plain, 1, &restore_opts).unwrap();
                 if let Some(pre) = r.pre_restore {
                     let _ = std::fs::remove_file(&pre.path);
@@ -287,22 +299,21 @@ fn main() {
         ));
     }
 
-    let ratio = |d: Duration| d.as_secs_f64() / cp.as_secs_f64();
     println!(
-        "\nDatabase: {:.0} MiB ({} bytes), WAL mode, warm page cache, median of {runs}.\n",
+        "\nDatabase: {:.0} MiB ({} bytes), WAL mode, warm page cache. Median of {runs} runs of each operation, each \
+         run right after a `cp` of the same file; the ratio is to the median of those `cp` runs.\n",
         db_len as f64 / 1048576.0,
         db_len
     );
-    println!("| operation | time | × cp |");
-    println!("|---|---:|---:|");
-    println!("| `cp` | {:.3} s | 1.00 |", cp.as_secs_f64());
-    println!(
-        "| `cp` + fsync | {:.3} s | {:.2} |",
-        cp_sync.as_secs_f64(),
-        ratio(cp_sync)
-    );
-    for (label, d) in &rows {
-        println!("| {label} | {:.3} s | {:.2} |", d.as_secs_f64(), ratio(*d));
+    println!("| operation | time | `cp` next to it | × cp |");
+    println!("|---|---:|---:|---:|");
+    for (label, (d, cp)) in &rows {
+        println!(
+            "| {label} | {:.3} s | {:.3} s | {:.2} |",
+            d.as_secs_f64(),
+            cp.as_secs_f64(),
+            d.as_secs_f64() / cp.as_secs_f64()
+        );
     }
     println!(
         "\nzstd level 3: {} → {} bytes, ratio {:.2}:1",

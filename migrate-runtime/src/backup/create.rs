@@ -336,27 +336,26 @@ fn wal_fully_checkpointed(src: &Path) -> bool {
     matches!(row, Ok((0, log, done)) if log >= 0 && log == done)
 }
 
-/// The snapshot step alone (temp file, copy, then optionally SHA-256 and fsync; no check, no manifest, the file is
-/// deleted), for the benchmark's breakdown. Not a stable API.
+/// The snapshot step alone, into `dst` (created or truncated): the copy, then optionally SHA-256 and fsync; no check,
+/// no manifest. For the benchmark's breakdown; not a stable API.
 #[doc(hidden)]
 pub fn __snapshot_only(
     conn: &Connection,
-    dir: &Path,
+    dst: &Path,
     method: SnapshotMethod,
     hash_and_fsync: bool,
 ) -> Result<&'static str, BackupError> {
     let src = db_file(conn).ok_or_else(|| BackupError::NotFound {
         id: "main".into(),
-        dir: dir.to_path_buf(),
+        dir: dst.to_path_buf(),
     })?;
-    fs::create_dir_all(dir).map_err(|e| BackupError::io("create directory", dir, e))?;
-    let tmp = temp_in(dir, "bench")?;
-    let snap = snapshot(conn, &src, tmp.path(), method)?;
+    File::create(dst).map_err(|e| BackupError::io("create", dst, e))?;
+    let snap = snapshot(conn, &src, dst, method)?;
     if hash_and_fsync {
-        sha256_file(tmp.path())?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
+        sha256_file(dst)?;
+        File::open(dst)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| BackupError::io("fsync", dst, e))?;
     }
     Ok(snap.method)
 }
