@@ -156,12 +156,14 @@ impl HistoryTable {
             Ok(s) => s,
             Err(e) => {
                 // Preparing fails when the table does not exist; confirm with a catalogue lookup rather than
-                // trusting an error message.
-                return if self.exists(conn)? {
-                    Err(Error::db(format!("reading history table {}", self.name), None, e))
-                } else {
-                    Ok(Newest::NoTable)
-                };
+                // trusting an error message. The lookup is a separate read, so another process may have created
+                // the table in between (seen with 16 concurrent launchers): then the schema changed under us and
+                // preparing again is the answer, not the first error.
+                if !self.exists(conn)? {
+                    return Ok(Newest::NoTable);
+                }
+                conn.prepare_cached(&self.newest_sql)
+                    .map_err(|_| Error::db(format!("reading history table {}", self.name), None, e))?
             }
         };
         let mut rows = stmt
