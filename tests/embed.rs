@@ -34,11 +34,11 @@ fn table_matches_the_files() {
     let m = TODO.get(3).unwrap();
     assert_eq!(m.up_file(), "examples/todo/migrations/0003_todo_due_date.up.sql");
     assert_eq!(
-        m.down_file(),
+        m.down_file().as_deref(),
         Some("examples/todo/migrations/0003_todo_due_date.down.sql")
     );
     assert_eq!(m.up_sql(), Some(read(m.up_file()).as_str()));
-    assert_eq!(m.down_sql(), Some(read(m.down_file().unwrap()).as_str()));
+    assert_eq!(m.down_sql(), Some(read(&m.down_file().unwrap()).as_str()));
     assert!(m.is_reversible() && !m.is_code() && !m.no_transaction());
 
     let mut chain = migrate::Checksum::ZERO;

@@ -1,9 +1,10 @@
 //! Generates the static table from a validated set.
 //!
 //! Cost matters at 2000 files, on both sides of the macro:
-//! - rustc: one static array of struct literals (2000 `const fn` calls cost several times more), hashes as one
-//!   byte-string literal each, and SQL that is byte-identical to its file as `include_str!` (rustc reads the file
-//!   once, and tracks it for rebuilds). SQL that normalization or directive expansion changed is a literal, with an
+//! - rustc: one static array of flat struct literals (see `migrate_runtime::table::Migration` for why the row has
+//!   the shape it has: 2000 `const fn` calls, or rows of enums, `Option`s and newtypes, cost several times more),
+//!   the three hashes of a row in one byte-string literal, and SQL that is byte-identical to its file as
+//!   `include_str!` (rustc reads the file once, and tracks it for rebuilds). SQL that normalization or directive expansion changed is a literal, with an
 //!   `include_bytes!` in an unused `const` so editing that file still reruns the macro.
 //! - the macro itself runs unoptimized (proc macros build at opt-level 0, even in release), where `quote!` costs
 //!   about 0.15 ms a row; the table is therefore written as text and tokenized once by rustc's lexer. Only the
@@ -50,55 +51,60 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
     let p = "__migrate_private";
     let mut code_items = Vec::new();
     let mut tracked = String::new();
-    let mut rows = String::new();
+    // ~400 bytes a row; reserving avoids a dozen reallocations of a string that reaches a megabyte.
+    let mut rows = String::with_capacity(set.compiled.migrations.len() * 512);
     for (i, m) in set.compiled.migrations.iter().enumerate() {
         let src = &m.source;
+        let mut flags = 0u8;
+        if src.up.directives.no_transaction() {
+            flags |= 2;
+        }
+        if src.up.directives.foreign_keys_off() {
+            flags |= 4;
+        }
+        if m.schema_hash.is_some() {
+            flags |= 8;
+        }
         let code = args.code.iter().find(|c| src.code && c.display() == src.up.path);
-        let up = match code {
+        let (up, down, code) = match code {
             Some(c) => {
-                let (f, ident) = (&c.up, format_ident!("__MIGRATE_CODE_UP_{}", i));
-                code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
-                format!("{p}::Up::Code({ident})")
+                let (f, up) = (&c.up, format_ident!("__MIGRATE_CODE_UP_{}", i));
+                code_items.push(quote!(const #up: #krate::__private::CodeFn = #f;));
+                let down = match &c.down {
+                    Some(f) => {
+                        flags |= 1;
+                        let ident = format_ident!("__MIGRATE_CODE_DOWN_{}", i);
+                        code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
+                        format!("{SOME}({ident})")
+                    }
+                    None => NONE.to_owned(),
+                };
+                let code = format!("{SOME}(&{p}::Code {{ name: {:?}, up: {up}, down: {down} }})", src.name);
+                (r#""""#.to_owned(), r#""""#.to_owned(), code)
             }
-            None => format!(
-                "{p}::Up::Sql({})",
-                sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql)
-            ),
+            None => {
+                let up = sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql);
+                let down = match (&src.down, &m.down_sql) {
+                    (Some(d), Some(down_sql)) => {
+                        flags |= 1;
+                        sql(set, &mut tracked, &d.path, down_sql, &d.sql)
+                    }
+                    _ => r#""""#.to_owned(),
+                };
+                (up, down, NONE.to_owned())
+            }
         };
-        let (down_file, down) = match (code, &src.down, &m.down_sql) {
-            (Some(c), _, _) => match &c.down {
-                Some(f) => {
-                    let ident = format_ident!("__MIGRATE_CODE_DOWN_{}", i);
-                    code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
-                    (NONE.to_owned(), format!("{SOME}({p}::Down::Code({ident}))"))
-                }
-                None => (NONE.to_owned(), NONE.to_owned()),
-            },
-            (None, Some(d), Some(down_sql)) => (
-                format!("{SOME}({:?})", d.path),
-                format!(
-                    "{SOME}({p}::Down::Sql({}))",
-                    sql(set, &mut tracked, &d.path, down_sql, &d.sql)
-                ),
-            ),
-            _ => (NONE.to_owned(), NONE.to_owned()),
-        };
-        let schema_hash = m
-            .schema_hash
-            .map_or_else(|| NONE.to_owned(), |h| format!("{SOME}({})", hash(p, h.as_bytes())));
+        rows.push_str(p);
         // `write!` into a String cannot fail.
-        let _ = writeln!(
+        let _ = write!(
             rows,
-            "{p}::Migration {{ version: {}u64, name: {:?}, up_file: {:?}, up: {up}, down_file: {down_file}, down: {down}, \
-             checksum: {}, chain: {}, schema_hash: {schema_hash}, no_transaction: {}, foreign_keys_off: {} }},",
-            src.version,
-            src.name,
-            src.up.path,
-            hash(p, src.checksum.as_bytes()),
-            hash(p, src.chain.as_bytes()),
-            src.up.directives.no_transaction(),
-            src.up.directives.foreign_keys_off(),
+            "::Migration {{ version: {}, file: {:?}, up: {up}, down: {down}, hashes: b\"",
+            src.version, src.up.path,
         );
+        push_escaped(&mut rows, src.checksum.as_bytes());
+        push_escaped(&mut rows, src.chain.as_bytes());
+        push_escaped(&mut rows, m.schema_hash.unwrap_or_default().as_bytes());
+        let _ = writeln!(rows, "\", flags: {flags}, code: {code} }},");
     }
 
     let set_name = args.set.as_ref().map_or_else(|| "default".to_owned(), |s| s.value());
@@ -136,14 +142,16 @@ fn sql(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text:
     }
 }
 
-fn hash(p: &str, bytes: &[u8; 32]) -> String {
-    let mut s = format!("{p}::Checksum(*b\"");
+/// Appends `bytes` as `\xHH` escapes for a byte-string literal. By hand rather than `write!`: the macro runs
+/// unoptimized, where formatting 200 000 bytes one `write!` at a time is measurable.
+fn push_escaped(s: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        // `write!` into a String cannot fail.
-        let _ = write!(s, "\\x{b:02x}");
+        s.push('\\');
+        s.push('x');
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
-    s.push_str("\")");
-    s
 }
 
 fn opt_str(s: Option<&str>) -> String {

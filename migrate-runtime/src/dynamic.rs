@@ -1,7 +1,7 @@
 //! Sets built at run time (the CLI, tests): from loaded sources, from a compiled set, or from a directory.
 
 use crate::error::Error;
-use crate::table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
+use crate::table::{self, Code, CodeError, CodeFn, Migration, Migrations};
 use migrate_core::MigrationSource;
 use migrate_core::compile::{CompileOptions, Compiled};
 use std::borrow::Cow;
@@ -20,28 +20,38 @@ fn migration(
     down_sql: Option<String>,
     schema_hash: Option<migrate_core::Checksum>,
 ) -> Migration {
-    let no_transaction = s.up.directives.no_transaction();
-    let foreign_keys_off = s.up.directives.foreign_keys_off();
-    let (up, down) = if s.code {
-        (
-            Up::Code(unavailable as CodeFn),
-            s.down.as_ref().map(|_| Down::Code(unavailable as CodeFn)),
-        )
-    } else {
-        (Up::Sql(leak(up_sql)), down_sql.map(|d| Down::Sql(leak(d))))
-    };
+    let mut flags = 0;
+    if s.up.directives.no_transaction() {
+        flags |= table::flags::NO_TRANSACTION;
+    }
+    if s.up.directives.foreign_keys_off() {
+        flags |= table::flags::FOREIGN_KEYS_OFF;
+    }
+    if s.down.is_some() {
+        flags |= table::flags::REVERSIBLE;
+    }
+    if schema_hash.is_some() {
+        flags |= table::flags::SCHEMA_HASH;
+    }
+    let mut hashes = [0; 96];
+    hashes[..32].copy_from_slice(s.checksum.as_bytes());
+    hashes[32..64].copy_from_slice(s.chain.as_bytes());
+    hashes[64..].copy_from_slice(schema_hash.unwrap_or_default().as_bytes());
+    let code = s.code.then(|| {
+        &*Box::leak(Box::new(Code {
+            name: leak(s.name.clone()),
+            up: unavailable,
+            down: s.down.as_ref().map(|_| unavailable as CodeFn),
+        }))
+    });
     Migration {
         version: s.version,
-        name: leak(s.name),
-        down_file: if s.code { None } else { s.down.map(|d| leak(d.path)) },
-        up_file: leak(s.up.path),
-        up,
-        down,
-        checksum: s.checksum,
-        chain: s.chain,
-        schema_hash,
-        no_transaction,
-        foreign_keys_off,
+        file: leak(s.up.path),
+        up: if s.code { "" } else { leak(up_sql) },
+        down: if s.code { "" } else { down_sql.map_or("", leak) },
+        hashes: Box::leak(Box::new(hashes)),
+        flags,
+        code,
     }
 }
 
@@ -126,8 +136,13 @@ impl Migrations {
             return false;
         }
         let m = &mut self.migrations.to_mut()[i];
-        m.up = Up::Code(up);
-        m.down = down.map(Down::Code);
+        let name = m.name();
+        m.code = Some(Box::leak(Box::new(Code { name, up, down })));
+        if down.is_some() {
+            m.flags |= table::flags::REVERSIBLE;
+        } else {
+            m.flags &= !table::flags::REVERSIBLE;
+        }
         true
     }
 }

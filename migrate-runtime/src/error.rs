@@ -23,8 +23,8 @@ impl At {
     pub(crate) fn of(m: &Migration) -> At {
         At {
             version: m.version,
-            name: m.name.to_string(),
-            file: m.up_file.to_string(),
+            name: m.name().to_owned(),
+            file: m.up_file().to_owned(),
         }
     }
 }

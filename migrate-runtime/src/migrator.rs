@@ -483,7 +483,7 @@ impl<'m> Migrator<'m> {
             Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
             Newest::Row(v, chain) => {
                 let up_to_date = u64::try_from(v).ok() == Some(target)
-                    && self.migrations.get(target).is_some_and(|m| m.chain == chain);
+                    && self.migrations.get(target).is_some_and(|m| m.chain() == chain);
                 Ok(up_to_date.then_some(target))
             }
             Newest::Corrupt => Ok(None),
@@ -561,7 +561,7 @@ impl<'m> Migrator<'m> {
         let mut downs: Vec<Action<'m>> = Vec::new();
         for (m, row, _) in &c.embedded {
             if row.is_some() && m.version > target {
-                if m.down.is_none() {
+                if !m.is_reversible() {
                     return Err(Error::Irreversible {
                         at: At::of(m),
                         unknown: false,
@@ -602,7 +602,7 @@ impl<'m> Migrator<'m> {
                 return Err(Error::Divergent {
                     at: At::of(m),
                     applied,
-                    embedded: m.checksum,
+                    embedded: m.checksum(),
                 });
             }
         }
@@ -776,10 +776,10 @@ impl<'m> Migrator<'m> {
                     // Up rows are written after the unit's statements (below), still in its transaction.
                     Action::Up(m) => new_rows.push(history::NewRow {
                         version: m.version,
-                        name: m.name,
-                        file: m.up_file,
-                        checksum: m.checksum,
-                        chain: m.chain,
+                        name: m.name(),
+                        file: m.up_file(),
+                        checksum: m.checksum(),
+                        chain: m.chain(),
                         applied_at: history::now(),
                         duration_us: us,
                         kind: if m.is_code() { "code" } else { "sql" },
@@ -865,13 +865,13 @@ fn applied_of(a: &Action<'_>, duration_us: u64) -> Applied {
 fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action<'_>) -> Result<u64, Error> {
     let start = Instant::now();
     match a {
-        Action::Up(m) => match &m.up {
+        Action::Up(m) => match m.up() {
             Up::Sql(sql) => exec_sql(conn, sql, m, false)?,
-            Up::Code(f) => run_code(conn, tx, *f, m)?,
+            Up::Code(f) => run_code(conn, tx, f, m)?,
         },
-        Action::Down(m) => match &m.down {
+        Action::Down(m) => match m.down() {
             Some(Down::Sql(sql)) => exec_sql(conn, sql, m, true)?,
-            Some(Down::Code(f)) => run_code(conn, tx, *f, m)?,
+            Some(Down::Code(f)) => run_code(conn, tx, f, m)?,
             // invariant: the planner refuses irreversible migrations before anything runs.
             None => {
                 return Err(Error::Irreversible {
@@ -921,9 +921,9 @@ fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: 
         Action::Up(m) => table.insert(
             tx,
             set,
-            (m.version, m.name, m.up_file),
-            &m.checksum,
-            &m.chain,
+            (m.version, m.name(), m.up_file()),
+            &m.checksum(),
+            &m.chain(),
             at,
             us,
             if m.is_code() { "code" } else { "sql" },

@@ -1,7 +1,7 @@
 //! What a run will do: the steps, in order, with how each is wrapped in transactions.
 
 use crate::error::At;
-use crate::table::{Down, Migration, Up};
+use crate::table::{Down, Migration};
 use std::fmt;
 
 /// Up (apply) or down (roll back).
@@ -135,14 +135,14 @@ pub(crate) enum Action<'m> {
 impl Action<'_> {
     pub fn no_transaction(&self) -> bool {
         match self {
-            Action::Up(m) | Action::Down(m) => m.no_transaction,
+            Action::Up(m) | Action::Down(m) => m.no_transaction(),
             Action::DownUnknown { .. } => false,
         }
     }
 
     pub fn foreign_keys_off(&self) -> bool {
         match self {
-            Action::Up(m) | Action::Down(m) => m.foreign_keys_off,
+            Action::Up(m) | Action::Down(m) => m.foreign_keys_off(),
             Action::DownUnknown { .. } => false,
         }
     }
@@ -171,16 +171,16 @@ impl Action<'_> {
     /// The file that runs.
     fn file(&self) -> String {
         match self {
-            Action::Up(m) => m.up_file.to_string(),
-            Action::Down(m) => m.down_file.unwrap_or(m.up_file).to_owned(),
+            Action::Up(m) => m.up_file().to_owned(),
+            Action::Down(m) => m.down_file().unwrap_or_else(|| m.up_file().to_owned()),
             Action::DownUnknown { .. } => "<history>".to_owned(),
         }
     }
 
     fn code(&self) -> bool {
         match self {
-            Action::Up(m) => matches!(m.up, Up::Code(_)),
-            Action::Down(m) => matches!(m.down, Some(Down::Code(_))),
+            Action::Up(m) => m.is_code(),
+            Action::Down(m) => matches!(m.down(), Some(Down::Code(_))),
             Action::DownUnknown { .. } => false,
         }
     }

@@ -204,7 +204,7 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_
         }
         match rows.next_if(|r| r.version == m.version) {
             Some(r) => {
-                let state = if r.checksum != m.checksum {
+                let state = if r.checksum != m.checksum() {
                     State::Divergent
                 } else if r.kind == "baseline" {
                     State::Baseline
@@ -252,10 +252,10 @@ impl Classified<'_> {
             .iter()
             .map(|(m, r, state)| Entry {
                 version: m.version,
-                name: m.name.to_string(),
-                file: m.up_file.to_string(),
+                name: m.name().to_owned(),
+                file: m.up_file().to_owned(),
                 state: *state,
-                checksum: Some(m.checksum),
+                checksum: Some(m.checksum()),
                 applied_checksum: r.as_ref().map(|r| r.checksum),
                 applied_at: r.as_ref().map(|r| r.applied_at.clone()),
                 duration_us: r.as_ref().map(|r| r.duration_us),
