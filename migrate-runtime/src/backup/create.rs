@@ -47,6 +47,9 @@ pub fn create(
     let Some(src) = db_file(conn) else {
         return Ok(None);
     };
+    if super::inplace::is_torn(&src)? {
+        return Err(super::inplace::interrupted(&src, "found at the start of a backup".into()));
+    }
     let has_tables: bool = conn
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table')",

@@ -94,6 +94,26 @@ pub enum BackupError {
         /// The database.
         path: PathBuf,
     },
+    /// A restore stopped after it had begun overwriting the database file (the process was killed, or a write
+    /// failed). The file is marked so that SQLite refuses it ("file is not a database") rather than serve a mix of
+    /// two states; restoring a backup into it (`backup` again, or `pre_restore`, the state before) finishes the job.
+    #[error(
+        "backup: a restore into {} was interrupted and left it half-written (SQLite refuses the file until a restore \
+         finishes): {detail}; restore {} again{}",
+        db.display(),
+        backup.as_deref().unwrap_or("the backup"),
+        pre_restore.as_deref().map(|p| format!(", or {p} for the state before it")).unwrap_or_default()
+    )]
+    RestoreInterrupted {
+        /// The database file.
+        db: PathBuf,
+        /// The id of the backup that was being restored, when the marker next to the database says.
+        backup: Option<String>,
+        /// The id of the backup of the database as it was before that restore.
+        pre_restore: Option<String>,
+        /// What stopped it, or that it was found so.
+        detail: String,
+    },
 }
 
 /// The class of a [`BackupError`], to match on without destructuring.
@@ -118,6 +138,8 @@ pub enum BackupErrorKind {
     ManifestCorrupt,
     /// [`BackupError::Busy`].
     Busy,
+    /// [`BackupError::RestoreInterrupted`].
+    RestoreInterrupted,
 }
 
 impl BackupError {
@@ -139,6 +161,7 @@ impl BackupError {
             BackupError::NotFound { .. } => BackupErrorKind::NotFound,
             BackupError::ManifestCorrupt { .. } => BackupErrorKind::ManifestCorrupt,
             BackupError::Busy { .. } => BackupErrorKind::Busy,
+            BackupError::RestoreInterrupted { .. } => BackupErrorKind::RestoreInterrupted,
         }
     }
 

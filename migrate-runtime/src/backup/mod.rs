@@ -30,6 +30,7 @@
 mod create;
 mod error;
 mod fsutil;
+mod inplace;
 mod manifest;
 mod restore;
 mod retention;
@@ -37,7 +38,7 @@ mod retention;
 pub use create::{__snapshot_only, create};
 pub use error::{BackupError, BackupErrorKind};
 pub use manifest::{BackupInfo, Reason, inspect, list};
-pub use restore::{RestoreReport, restore, restore_info, verify};
+pub use restore::{RestoreMethod, RestoreReport, restore, restore_info, verify};
 pub use retention::{Retention, apply_retention};
 
 use std::path::{Path, PathBuf};
@@ -60,14 +61,16 @@ pub enum BackupPolicy {
     BestEffort,
 }
 
-/// How a snapshot is taken.
+/// How a snapshot is taken, and how [`restore`] writes a backup back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SnapshotMethod {
     /// A plain file copy while writers are locked out and the WAL is fully checkpointed, when that can be
-    /// established; otherwise the online backup API. The default.
+    /// established; otherwise the online backup API. Restores write the file over the database in place when no
+    /// other connection can see it half-done ([`RestoreMethod::InPlace`]), else use the backup API. The default.
     #[default]
     Auto,
-    /// Always SQLite's online backup API (the reference the tests compare the fast path against).
+    /// Always SQLite's online backup API, for snapshots and restores (the reference the tests compare the fast
+    /// paths against).
     BackupApi,
 }
 

@@ -1,9 +1,13 @@
-//! Verifying a backup (hash, then integrity) and restoring it into a live database through the backup API.
+//! Verifying a backup (hash, then integrity) and restoring it into a live database: in place where that is safe
+//! (`inplace.rs`), through SQLite's backup API otherwise.
 
 use super::create::{create, step_to_done};
 use super::fsutil::{check_integrity, open_backup_file, sha256_file};
+#[cfg(unix)]
+use super::inplace::InPlace;
+use super::inplace::{self, Marker, MarkerLock};
 use super::manifest::{BackupInfo, Reason, inspect};
-use super::{BackupError, BackupOptions};
+use super::{BackupError, BackupOptions, SnapshotMethod};
 use rusqlite::Connection;
 use rusqlite::backup::Backup;
 use std::fs::File;
@@ -17,7 +21,41 @@ pub struct RestoreReport {
     /// The backup that now is the database.
     pub restored: BackupInfo,
     /// The backup of the database as it was just before the restore (`None` for an in-memory or empty database).
+    /// When this restore finished an interrupted one, the pre-restore backup that one took, if it can be found.
     pub pre_restore: Option<BackupInfo>,
+    /// How the backup was written into the database.
+    pub method: RestoreMethod,
+    /// The database was half-written by an earlier restore that was interrupted (see
+    /// [`BackupError::RestoreInterrupted`]); this restore finished it. No pre-restore backup of the half-written file
+    /// was taken.
+    pub finished_interrupted: bool,
+}
+
+/// How [`restore`] wrote the backup into the database.
+///
+/// ```
+/// use migrate_runtime::backup::RestoreMethod;
+/// assert_eq!(RestoreMethod::InPlace.as_str(), "in-place");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreMethod {
+    /// The verified file was written over the database file once, in place, under an exclusive lock (unix, file
+    /// database, no other connection with the WAL open, connection in normal locking mode and autocommit). The
+    /// default when those hold: about the cost of a `cp`.
+    InPlace,
+    /// SQLite's online backup API, one write transaction on the database (every page goes through the WAL or the
+    /// journal): the fallback, and what [`SnapshotMethod::BackupApi`](super::SnapshotMethod::BackupApi) asks for.
+    BackupApi,
+}
+
+impl RestoreMethod {
+    /// `"in-place"` or `"backup-api"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestoreMethod::InPlace => "in-place",
+            RestoreMethod::BackupApi => "backup-api",
+        }
+    }
 }
 
 /// A verified, plain (decompressed if need be) copy of a backup, ready to be read by SQLite.
@@ -144,8 +182,21 @@ fn is_write_side(e: &io::Error) -> bool {
 ///
 /// In order: resolve `id` inside `dir` (refusing anything outside), verify hash and integrity, back up the current
 /// database (reason `pre-restore`; `current_version` is recorded as its version before, the backup's own version as
-/// its target), then copy the backup into the database with SQLite's backup API. The copy is one write transaction
-/// on the target, so other connections see the old database or the restored one, never a mix.
+/// its target), then put the backup into the database. Other connections see the old database or the restored one,
+/// never a mix; how depends on [`RestoreReport::method`]:
+///
+/// - [`RestoreMethod::InPlace`] (the default where it is safe; see [`BackupOptions::method`]): the file is written
+///   over the database once, under `BEGIN EXCLUSIVE`, keeping its inode, so every open connection (even one that has
+///   not read yet) sees the restored file. A WAL database is switched to `journal_mode=DELETE` for the copy, which
+///   only succeeds when no other connection has it open, and back to WAL after. A process killed during the copy
+///   leaves a file SQLite refuses ("file is not a database"), never a mix; [`create`] then reports
+///   [`BackupError::RestoreInterrupted`] and the next `restore` into the database finishes.
+/// - [`RestoreMethod::BackupApi`]: SQLite's online backup API, one write transaction on the database (atomic, but
+///   every page is written twice). Used when another connection has the WAL open, the connection is inside a
+///   transaction or in exclusive locking mode, on non-unix systems, and when `opts.method` is
+///   [`SnapshotMethod::BackupApi`](super::SnapshotMethod::BackupApi).
+///
+/// `conn` stays usable and sees the restored database.
 ///
 /// ```no_run
 /// use migrate_runtime::backup::{self, BackupOptions};
@@ -154,7 +205,8 @@ fn is_write_side(e: &io::Error) -> bool {
 /// let dir = std::path::Path::new("backups");
 /// let newest = backup::list(dir)?.into_iter().next().expect("a backup");
 /// let report = backup::restore(&mut conn, dir, &newest.id, 7, &BackupOptions::default())?;
-/// println!("restored {}; the previous state is in {:?}", report.restored.id, report.pre_restore.map(|b| b.id));
+/// println!("restored {} ({}); the previous state is in {:?}", report.restored.id, report.method.as_str(),
+///          report.pre_restore.map(|b| b.id));
 /// # Ok(())
 /// # }
 /// ```
@@ -195,15 +247,158 @@ pub fn restore_info(
     opts: &BackupOptions,
 ) -> Result<RestoreReport, BackupError> {
     let plain = verified_plain(info, opts.quick_check)?;
-    let pre_restore = create(conn, opts, Reason::PreRestore, current_version, info.version_before)?;
-    let target = super::db_file(conn).unwrap_or_default();
+    let src = plain.path(info);
+    let Some(db) = super::db_file(conn) else {
+        return restore_backup_api(conn, info, src, current_version, opts, None);
+    };
+    // One restore per database file at a time; held until the restore is complete.
+    let lock = MarkerLock::acquire(&db)?;
+    let result = restore_file(conn, &db, info, src, current_version, opts, &lock);
+    match &result {
+        // The marker names the backups that finish the job: keep it.
+        Err(BackupError::RestoreInterrupted { .. }) => drop(lock),
+        _ => lock.finish()?,
+    }
+    result
+}
+
+fn restore_file(
+    conn: &mut Connection,
+    db: &Path,
+    info: &BackupInfo,
+    src: &Path,
+    current_version: u64,
+    opts: &BackupOptions,
+    lock: &MarkerLock,
+) -> Result<RestoreReport, BackupError> {
+    let mut marker = Marker {
+        backup: info.id.clone(),
+        dir: info.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        ..Marker::default()
+    };
+    if inplace::is_torn(db)? {
+        return finish_interrupted(db, info, src, lock, marker);
+    }
+    if opts.method == SnapshotMethod::BackupApi {
+        return restore_backup_api(conn, info, src, current_version, opts, Some(db));
+    }
+    #[cfg(not(unix))]
+    return restore_backup_api(conn, info, src, current_version, opts, Some(db));
+    #[cfg(unix)]
     {
-        let src = open_backup_file(plain.path(info))?;
+        let Some(prepared) = inplace::prepare(conn, db) else {
+            return restore_backup_api(conn, info, src, current_version, opts, Some(db));
+        };
+        marker.wal = prepared.wal;
+        let result = in_place(conn, db, info, src, current_version, opts, lock, &mut marker);
+        prepared.end(conn);
+        result
+    }
+}
+
+#[cfg(unix)]
+#[allow(clippy::too_many_arguments)]
+fn in_place(
+    conn: &mut Connection,
+    db: &Path,
+    info: &BackupInfo,
+    src: &Path,
+    current_version: u64,
+    opts: &BackupOptions,
+    lock: &MarkerLock,
+    marker: &mut Marker,
+) -> Result<RestoreReport, BackupError> {
+    for _ in 0..3 {
+        let data_version = conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| BackupError::sqlite("read the state of", db, e))?;
+        let pre_restore = create(conn, opts, Reason::PreRestore, current_version, info.version_before)?;
+        marker.pre_restore = pre_restore.as_ref().map(|p| p.id.clone());
+        match inplace::write(conn, db, src, lock, marker, data_version)? {
+            InPlace::Done => {
+                return Ok(RestoreReport {
+                    restored: info.clone(),
+                    pre_restore,
+                    method: RestoreMethod::InPlace,
+                    finished_interrupted: false,
+                });
+            }
+            // Another connection committed after the pre-restore backup was taken: take it again.
+            InPlace::Changed => continue,
+            InPlace::Unsupported => return copy_back(conn, info, src, pre_restore, Some(db)),
+        }
+    }
+    Err(BackupError::Busy { path: db.to_path_buf() })
+}
+
+/// The interrupted restore's marker names its pre-restore backup: report that one, no new backup of a half-written
+/// file is possible.
+fn finish_interrupted(
+    db: &Path,
+    info: &BackupInfo,
+    src: &Path,
+    lock: &MarkerLock,
+    mut marker: Marker,
+) -> Result<RestoreReport, BackupError> {
+    #[cfg(unix)]
+    {
+        let earlier = inplace::read_marker(db);
+        marker.wal = match &earlier {
+            Some(m) => m.wal,
+            None => std::fs::read(src).ok().and_then(|b| b.get(18).copied()) == Some(2),
+        };
+        let pre_restore = earlier
+            .as_ref()
+            .and_then(|m| Some(inspect(&m.dir, m.pre_restore.as_deref()?).ok()?));
+        marker.pre_restore = pre_restore.as_ref().map(|p| p.id.clone());
+        inplace::finish_interrupted(db, src, lock, &marker)?;
+        Ok(RestoreReport {
+            restored: info.clone(),
+            pre_restore,
+            method: RestoreMethod::InPlace,
+            finished_interrupted: true,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (src, lock, &mut marker);
+        Err(inplace::interrupted(
+            db,
+            format!("restoring {} over it needs a unix system", info.id),
+        ))
+    }
+}
+
+fn restore_backup_api(
+    conn: &mut Connection,
+    info: &BackupInfo,
+    src: &Path,
+    current_version: u64,
+    opts: &BackupOptions,
+    db: Option<&Path>,
+) -> Result<RestoreReport, BackupError> {
+    let pre_restore = create(conn, opts, Reason::PreRestore, current_version, info.version_before)?;
+    copy_back(conn, info, src, pre_restore, db)
+}
+
+/// The backup API into the live database: one write transaction, so other connections see old or new.
+fn copy_back(
+    conn: &mut Connection,
+    info: &BackupInfo,
+    src: &Path,
+    pre_restore: Option<BackupInfo>,
+    db: Option<&Path>,
+) -> Result<RestoreReport, BackupError> {
+    let target = db.map(Path::to_path_buf).unwrap_or_default();
+    {
+        let src = open_backup_file(src)?;
         let b = Backup::new(&src, conn).map_err(|e| BackupError::sqlite("start restoring into", &target, e))?;
         step_to_done(&b, &target)?;
     }
     Ok(RestoreReport {
         restored: info.clone(),
         pre_restore,
+        method: RestoreMethod::BackupApi,
+        finished_interrupted: false,
     })
 }

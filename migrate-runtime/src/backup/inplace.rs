@@ -1,0 +1,346 @@
+//! Restoring by writing the verified backup over the database file in place, once, instead of through SQLite's
+//! backup API (which writes every page twice: to the WAL or journal, then to the database).
+//!
+//! Why it is safe for other connections (each point was probed against SQLite, see the tests in
+//! `tests/backup_restore_paths.rs`):
+//! - A WAL database is first switched to `journal_mode=DELETE`. That needs an exclusive lock on the database file,
+//!   which every other connection that has the WAL open blocks with the shared lock it holds for as long as it is open
+//!   (even idle): success proves that no other connection has pages of this database cached under the WAL's rules.
+//!   Otherwise the caller falls back to the backup API.
+//! - The copy runs inside `BEGIN EXCLUSIVE` on the caller's connection: no other connection, in this process or
+//!   another, can read or write the file while it changes. The file keeps its inode, so connections that are open
+//!   (even ones that never read) see the restored file, not a renamed-away one.
+//! - Rollback-journal connections keep their page cache between transactions and trust it while bytes 24..40 of the
+//!   header are unchanged; the restored header gets a change counter above the old one (and a schema cookie above the
+//!   old one, as the backup API does), so every cache and cached schema is dropped.
+//! - SQLite's unix locks are POSIX `fcntl` locks, which closing *any* descriptor of the file releases for the whole
+//!   process. Our descriptor is closed only after the last byte is written and synced, while the lock still covers
+//!   the write: releasing it a moment early exposes only the finished file.
+//!
+//! Crash safety (the copy is not atomic): before the first page is overwritten, a marker file `<db>-restore` is
+//! written and synced, naming the backup and the pre-restore backup, and the header's magic string is replaced by
+//! `migrate-restore\0` (with a new change counter, so no connection keeps a cached page). From then until page 1 is
+//! written last, SQLite refuses the file ("file is not a database") instead of serving half of each version, and
+//! [`super::create`] reports [`BackupError::RestoreInterrupted`]; the next restore into the database finishes the
+//! job (it writes the backup it is given over the half-written file; the state before is the pre-restore backup).
+//! A process killed before the magic is replaced leaves the old database, one killed after page 1 is written leaves
+//! the new one.
+
+use super::BackupError;
+use super::fsutil::sync_dir;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// What a database file starts with while a restore is overwriting it: not SQLite's magic, so SQLite refuses it.
+pub(crate) const RESTORE_MAGIC: &[u8; 16] = b"migrate-restore\0";
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// What the marker file next to the database records about the restore in progress.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Marker {
+    /// Id of the backup being restored.
+    pub(crate) backup: String,
+    /// Id of the backup of the database as it was before (none for a database without tables).
+    pub(crate) pre_restore: Option<String>,
+    /// The backup directory both ids are in.
+    pub(crate) dir: PathBuf,
+    /// Whether the database was in WAL mode (the restored header keeps that journal mode).
+    pub(crate) wal: bool,
+}
+
+/// `<db>-restore`, beside the database like SQLite's own `-journal`.
+pub(crate) fn marker_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push("-restore");
+    db.with_file_name(name)
+}
+
+/// Whether `db` is a database file left half-written by an interrupted restore.
+pub(crate) fn is_torn(db: &Path) -> Result<bool, BackupError> {
+    let mut head = [0u8; 16];
+    let mut f = match File::open(db) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(BackupError::io("open", db, e)),
+    };
+    match f.read_exact(&mut head) {
+        Ok(()) => Ok(&head == RESTORE_MAGIC),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(BackupError::io("read", db, e)),
+    }
+}
+
+/// The marker of an interrupted restore, if it is readable.
+pub(crate) fn read_marker(db: &Path) -> Option<Marker> {
+    let text = fs::read(marker_path(db)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// The error for a database found half-written.
+pub(crate) fn interrupted(db: &Path, detail: String) -> BackupError {
+    let m = read_marker(db).unwrap_or_default();
+    BackupError::RestoreInterrupted {
+        db: db.to_path_buf(),
+        backup: (!m.backup.is_empty()).then_some(m.backup),
+        pre_restore: m.pre_restore,
+        detail,
+    }
+}
+
+/// An exclusive OS lock (`flock`) on the marker file: one restore per database at a time, including the finishing
+/// of an interrupted one, which cannot take SQLite's locks on a file SQLite refuses.
+pub(crate) struct MarkerLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl MarkerLock {
+    pub(crate) fn acquire(db: &Path) -> Result<MarkerLock, BackupError> {
+        let path = marker_path(db);
+        loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| BackupError::io("create", &path, e))?;
+            file.lock().map_err(|e| BackupError::io("lock", &path, e))?;
+            // The previous holder removes the file before unlocking it: only a lock on the file that is at the path
+            // now excludes the next restore.
+            if same_file(&file, &path) {
+                return Ok(MarkerLock { file, path });
+            }
+        }
+    }
+
+    /// Records the restore about to overwrite the database, durably.
+    fn write(&self, m: &Marker) -> Result<(), BackupError> {
+        use std::io::{Seek, Write};
+        let json = serde_json::to_vec_pretty(m).map_err(|e| BackupError::io("write", &self.path, e.into()))?;
+        let mut f = &self.file;
+        f.set_len(0)
+            .and_then(|()| f.seek(io::SeekFrom::Start(0)).map(drop))
+            .and_then(|()| f.write_all(&json))
+            .and_then(|()| f.sync_all())
+            .map_err(|e| BackupError::io("write", &self.path, e))?;
+        sync_dir(self.path.parent().unwrap_or_else(|| Path::new(".")))
+    }
+
+    /// Removes the marker (the restore is complete) and releases the lock.
+    pub(crate) fn finish(self) -> Result<(), BackupError> {
+        let r = fs::remove_file(&self.path).map_err(|e| BackupError::io("remove", &self.path, e));
+        let r = r.and_then(|()| sync_dir(self.path.parent().unwrap_or_else(|| Path::new("."))));
+        drop(self.file);
+        r
+    }
+}
+
+#[cfg(unix)]
+fn same_file(f: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// What [`restore`] did.
+pub(crate) enum InPlace {
+    /// The backup is now the database.
+    Done,
+    /// Another connection committed after the pre-restore backup was taken: take it again.
+    Changed,
+    /// The conditions for writing in place could not be established; nothing was changed. Use the backup API.
+    Unsupported,
+}
+
+/// A database made ready for an in-place restore: no other connection has its WAL open, and it is in a rollback
+/// journal mode until [`Prepared::end`].
+#[cfg(unix)]
+pub(crate) struct Prepared {
+    pub(crate) wal: bool,
+}
+
+/// Checks that `conn` can restore in place and leaves WAL mode if need be; `None` (nothing changed) when it cannot.
+/// Done before the pre-restore backup, so that backup and the copy see the database in the same journal mode (leaving
+/// WAL mode counts as a change for `PRAGMA data_version`).
+#[cfg(unix)]
+pub(crate) fn prepare(conn: &rusqlite::Connection, db: &Path) -> Option<Prepared> {
+    if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        return None;
+    }
+    if !fs::metadata(db).map(|m| m.is_file()).unwrap_or(false) {
+        return None;
+    }
+    let pragma = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0));
+    // In exclusive locking mode a connection trusts its cache without re-reading the header.
+    if !matches!(pragma("PRAGMA main.locking_mode"), Ok(m) if m.eq_ignore_ascii_case("normal")) {
+        return None;
+    }
+    let mode = pragma("PRAGMA main.journal_mode").ok()?;
+    let wal = mode.eq_ignore_ascii_case("wal");
+    if wal && !matches!(pragma("PRAGMA main.journal_mode = DELETE"), Ok(m) if m.eq_ignore_ascii_case("delete")) {
+        // Another connection has the WAL open.
+        return None;
+    }
+    Some(Prepared { wal })
+}
+
+#[cfg(unix)]
+impl Prepared {
+    /// Puts a WAL database back in WAL mode. After a restore the header already says WAL (every connection reopens
+    /// the WAL on its next read). Best effort: a failure leaves a consistent rollback-journal database.
+    pub(crate) fn end(self, conn: &rusqlite::Connection) {
+        if self.wal {
+            let _ = conn.query_row("PRAGMA main.journal_mode = WAL", [], |r| r.get::<_, String>(0));
+        }
+    }
+}
+
+/// Writes the verified plain backup `src` over `db` in place, inside `BEGIN EXCLUSIVE` on `conn` (see the module
+/// docs). `data_version` is `PRAGMA data_version` read before the pre-restore backup: if another connection
+/// committed since, nothing is written ([`InPlace::Changed`]).
+#[cfg(unix)]
+pub(crate) fn write(
+    conn: &rusqlite::Connection,
+    db: &Path,
+    src: &Path,
+    lock: &MarkerLock,
+    marker: &Marker,
+    data_version: i64,
+) -> Result<InPlace, BackupError> {
+    if conn.execute_batch("BEGIN EXCLUSIVE").is_err() {
+        return Ok(InPlace::Unsupported);
+    }
+    let r = match conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) {
+        Ok(v) if v == data_version => write_over(db, src, lock, marker, false).map(|()| InPlace::Done),
+        Ok(_) => Ok(InPlace::Changed),
+        Err(_) => Ok(InPlace::Unsupported),
+    };
+    // Nothing was written through `conn`: ending the transaction only releases the lock.
+    let _ = conn.execute_batch("ROLLBACK");
+    r
+}
+
+/// Finishes an interrupted restore: writes `src` over the half-written `db`. SQLite's locks cannot be taken on a
+/// file SQLite refuses; none is needed, since no connection can read it until page 1 (written last) is valid again,
+/// and the marker lock keeps other restores out.
+#[cfg(unix)]
+pub(crate) fn finish_interrupted(db: &Path, src: &Path, lock: &MarkerLock, marker: &Marker) -> Result<(), BackupError> {
+    write_over(db, src, lock, marker, true)
+}
+
+#[cfg(unix)]
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// The copy itself. `torn`: `db` is expected to be half-written by an earlier restore (else a SQLite database).
+#[cfg(unix)]
+fn write_over(db: &Path, src: &Path, lock: &MarkerLock, marker: &Marker, torn: bool) -> Result<(), BackupError> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+
+    let bad = |message: String| BackupError::IntegrityFailed {
+        path: src.to_path_buf(),
+        message,
+    };
+    let mut input = File::open(src).map_err(|e| BackupError::io("open", src, e))?;
+    let src_len = input.metadata().map_err(|e| BackupError::io("stat", src, e))?.len();
+    let mut new_head = [0u8; 100];
+    input
+        .read_exact_at(&mut new_head, 0)
+        .map_err(|e| bad(format!("cannot read the header: {e}")))?;
+    if &new_head[..16] != SQLITE_MAGIC {
+        return Err(bad("not a SQLite database".into()));
+    }
+    let page_size = match u16::from_be_bytes([new_head[16], new_head[17]]) {
+        1 => 65536u64,
+        n => u64::from(n),
+    };
+    if !page_size.is_power_of_two() || !(512..=65536).contains(&page_size) || src_len < page_size {
+        return Err(bad(format!("page size {page_size} for a file of {src_len} bytes")));
+    }
+    if src_len % page_size != 0 {
+        return Err(bad(format!(
+            "{src_len} bytes is not a whole number of {page_size}-byte pages"
+        )));
+    }
+    let pages = u32::try_from(src_len / page_size).map_err(|_| bad(format!("{src_len} bytes is too many pages")))?;
+    let mut page1 = vec![0u8; page_size as usize];
+    input
+        .read_exact_at(&mut page1, 0)
+        .map_err(|e| bad(format!("cannot read page 1: {e}")))?;
+
+    let mut out = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(db)
+        .map_err(|e| BackupError::io("open", db, e))?;
+    let mut old = [0u8; 100];
+    out.read_exact_at(&mut old, 0)
+        .map_err(|e| BackupError::io("read", db, e))?;
+    let expected: &[u8; 16] = if torn { RESTORE_MAGIC } else { SQLITE_MAGIC };
+    if &old[..16] != expected {
+        return Err(BackupError::io(
+            "overwrite",
+            db,
+            io::Error::other("the database header changed while locked"),
+        ));
+    }
+    let counter = be32(&old[24..28]);
+    let cookie = be32(&old[40..44]);
+
+    lock.write(marker)?;
+    // From here on the file is unusable until page 1 is written: any failure leaves it marked, never half-valid.
+    let fail = |e: BackupError| interrupted(db, e.to_string());
+    let mut head = old;
+    head[..16].copy_from_slice(RESTORE_MAGIC);
+    head[24..28].copy_from_slice(&counter.wrapping_add(1).to_be_bytes());
+    out.write_all_at(&head, 0)
+        .and_then(|()| out.sync_data())
+        .map_err(|e| fail(BackupError::io("mark", db, e)))?;
+
+    // Every page but the first. std's File-to-File copy is copy_file_range on Linux.
+    let copied = input
+        .seek(SeekFrom::Start(page_size))
+        .and_then(|_| out.seek(SeekFrom::Start(page_size)))
+        .and_then(|_| io::copy(&mut input, &mut out))
+        .map_err(|e| fail(BackupError::io("copy into", db, e)))?;
+    if copied != src_len - page_size {
+        return Err(fail(BackupError::io(
+            "copy into",
+            db,
+            io::Error::other(format!(
+                "the backup changed size while being copied ({copied} bytes after page 1)"
+            )),
+        )));
+    }
+    out.set_len(src_len)
+        .and_then(|()| out.sync_all())
+        .map_err(|e| fail(BackupError::io("write", db, e)))?;
+
+    // Page 1 last, with the backup's content and a header every open connection sees as changed.
+    let version = counter.wrapping_add(2).to_be_bytes();
+    page1[18] = if marker.wal { 2 } else { 1 };
+    page1[19] = page1[18];
+    page1[24..28].copy_from_slice(&version);
+    page1[28..32].copy_from_slice(&pages.to_be_bytes());
+    page1[40..44].copy_from_slice(&cookie.wrapping_add(1).to_be_bytes());
+    page1[92..96].copy_from_slice(&version);
+    out.write_all_at(&page1, 0)
+        .and_then(|()| out.sync_data())
+        .map_err(|e| fail(BackupError::io("write", db, e)))?;
+    // Closing our descriptor drops this process's POSIX locks on the file (SQLite's lock included): the file is
+    // complete and synced, so that exposes nothing half-done.
+    drop(out);
+    Ok(())
+}
