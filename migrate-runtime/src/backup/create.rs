@@ -1,15 +1,16 @@
 //! Taking a backup: consistent snapshot into a temporary file in the backup directory, fsync, integrity check,
 //! optional zstd, atomic no-clobber rename, manifest.
 
-use super::fsutil::{HashingWriter, check_integrity, sha256_file, sync_dir};
+use super::fsutil::{Copied, HashingWriter, check_integrity, hash_following, sha256_file, sync_dir};
 use super::manifest::{self, BackupInfo, FORMAT, Reason};
 use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
 use migrate_core::Checksum;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 use std::fs::{self, File};
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 use tempfile::NamedTempFile;
 
@@ -48,7 +49,10 @@ pub fn create(
         return Ok(None);
     };
     if super::inplace::is_torn(&src)? {
-        return Err(super::inplace::interrupted(&src, "found at the start of a backup".into()));
+        return Err(super::inplace::interrupted(
+            &src,
+            "found at the start of a backup".into(),
+        ));
     }
     let has_tables: bool = conn
         .query_row(
@@ -68,35 +72,54 @@ pub fn create(
         .unwrap_or_else(|| "db".into());
 
     let plain = temp_in(&dir, &stem)?;
-    let snap = snapshot(conn, &src, plain.path(), opts.method)?;
-    // The source is released; everything below reads only the copy. The integrity check and the hash (or the
-    // compression, which hashes its output) each read the whole file, so they run side by side.
     let zst = if opts.compress {
         Some(temp_in(&dir, &stem)?)
     } else {
         None
     };
-    let (integrity, digest) = std::thread::scope(|s| {
-        let digest = s.spawn(|| match &zst {
-            Some(z) => compress(plain.path(), z, opts.compression_level),
-            None => {
-                let d = sha256_file(plain.path())?;
-                plain
-                    .as_file()
-                    .sync_all()
-                    .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))?;
-                Ok(d)
+    // Three passes over the copy: the hash (of the plain file, or the compression, which hashes its output), the
+    // integrity check, and for a plain backup the copy itself. The plain hash follows the copy as it is written; the
+    // check starts when the copy is complete and runs beside the rest of the hash (or the compression).
+    let (snap, integrity, (sha256, size)) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (plain, zst) = (&plain, zst.as_ref());
+        let hash_plain = move |rx: Option<std::sync::mpsc::Receiver<Copied>>| {
+            let d = match rx {
+                Some(rx) => hash_following(plain.path(), &rx)?,
+                None => sha256_file(plain.path())?,
+            };
+            plain
+                .as_file()
+                .sync_all()
+                .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))?;
+            Ok(d)
+        };
+        let following = zst.is_none().then(|| s.spawn(move || hash_plain(Some(rx))));
+        let snap = snapshot(conn, &src, plain.path(), opts.method, following.as_ref().map(|_| &tx));
+        let _ = tx.send(Copied::Finished);
+        drop(tx);
+        let snap = match snap {
+            Ok(snap) => snap,
+            Err(e) => {
+                // The hasher sees the end of the channel and stops; its result does not matter.
+                drop(following.map(|h| h.join()));
+                return Err(e);
             }
+        };
+        let digest = following.unwrap_or_else(|| {
+            s.spawn(move || match zst {
+                Some(z) => compress(plain.path(), z, opts.compression_level),
+                None => hash_plain(None),
+            })
         });
         let integrity = check_integrity(plain.path(), opts.quick_check);
         let digest = digest.join().unwrap_or_else(|_| Err(thread_panicked(plain.path())));
-        (integrity, digest)
-    });
-    // A full disk while compressing is the clearer report; otherwise the integrity failure comes first.
-    let (integrity, (sha256, size)) = match (integrity, digest) {
-        (_, Err(e @ BackupError::DiskFull { .. })) | (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
-        (Ok(i), Ok(d)) => (i, d),
-    };
+        // A full disk while compressing is the clearer report; otherwise the integrity failure comes first.
+        match (integrity, digest) {
+            (_, Err(e @ BackupError::DiskFull { .. })) | (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            (Ok(i), Ok(d)) => Ok((snap, i, d)),
+        }
+    })?;
     let stored = match zst {
         Some(z) => {
             drop(plain);
@@ -212,17 +235,23 @@ pub(crate) struct Snapshot {
     pub(crate) db_size: u64,
 }
 
-/// Copies a consistent snapshot of `conn`'s main database into `dst` (an existing, empty file).
+/// Copies a consistent snapshot of `conn`'s main database into `dst` (an existing, empty file). `progress` hears of
+/// each part of `dst` as it becomes final (see [`hash_following`]); the caller sends [`Copied::Finished`].
 pub(crate) fn snapshot(
     conn: &Connection,
     src: &Path,
     dst: &Path,
     method: SnapshotMethod,
+    progress: Option<&Sender<Copied>>,
 ) -> Result<Snapshot, BackupError> {
     if method == SnapshotMethod::Auto
-        && let Some(s) = file_copy(conn, src, dst)?
+        && let Some(s) = file_copy(conn, src, dst, progress)?
     {
         return Ok(s);
+    }
+    if let Some(p) = progress {
+        // The fast path may have copied part of the file before giving up.
+        let _ = p.send(Copied::Restart);
     }
     backup_api(conn, src, dst)?;
     let db_size = fs::metadata(dst).map_err(|e| BackupError::io("stat", dst, e))?.len();
@@ -285,7 +314,12 @@ pub(crate) fn step_to_done(b: &Backup<'_, '_>, path: &Path) -> Result<(), Backup
 ///   (it needs no write lock) and we require `checkpointed == log frames`. With the write lock held no frame can be
 ///   added, and with nothing left to backfill no checkpoint writes to the main file, so it stays fixed until we
 ///   release the lock. If old readers keep frames from being backfilled, we fall back.
-fn file_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snapshot>, BackupError> {
+fn file_copy(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    progress: Option<&Sender<Copied>>,
+) -> Result<Option<Snapshot>, BackupError> {
     if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
         return Ok(None);
     }
@@ -295,13 +329,18 @@ fn file_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snapsho
     if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
         return Ok(None);
     }
-    let result = locked_copy(conn, src, dst);
+    let result = locked_copy(conn, src, dst, progress);
     // Nothing was written; ending the transaction only releases the lock.
     let _ = conn.execute_batch("ROLLBACK");
     result
 }
 
-fn locked_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snapshot>, BackupError> {
+fn locked_copy(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    progress: Option<&Sender<Copied>>,
+) -> Result<Option<Snapshot>, BackupError> {
     let mode: String = match conn.query_row("PRAGMA main.journal_mode", [], |r| r.get(0)) {
         Ok(m) => m,
         Err(_) => return Ok(None),
@@ -310,9 +349,9 @@ fn locked_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snaps
         return Ok(None);
     }
     let db_size = fs::metadata(src).map_err(|e| BackupError::io("stat", src, e))?.len();
-    // std::fs::copy uses copy_file_range on Linux (in-kernel, reflinks where the filesystem can); the lock is held
-    // for the copy only.
-    let copied = fs::copy(src, dst).map_err(|e| BackupError::io("copy into", dst, e))?;
+    // std's File-to-File copy is copy_file_range on Linux (in-kernel, reflinks where the filesystem can); the lock is
+    // held for the copy only. In chunks, so a hasher can follow the copy instead of waiting for it.
+    let copied = copy_chunks(src, dst, progress).map_err(|e| BackupError::io("copy into", dst, e))?;
     if copied != db_size {
         // The file changed size under the lock: something outside SQLite's locking wrote it. Do not trust the copy.
         return Ok(None);
@@ -321,6 +360,24 @@ fn locked_copy(conn: &Connection, src: &Path, dst: &Path) -> Result<Option<Snaps
         method: "file-copy",
         db_size,
     }))
+}
+
+/// Copies `src` into `dst` (truncated first), reporting each finished chunk; returns the bytes copied.
+fn copy_chunks(src: &Path, dst: &Path, progress: Option<&Sender<Copied>>) -> io::Result<u64> {
+    const CHUNK: u64 = 16 << 20;
+    let input = File::open(src)?;
+    let mut out = fs::OpenOptions::new().write(true).truncate(true).open(dst)?;
+    let mut done = 0u64;
+    loop {
+        let n = io::copy(&mut (&input).take(CHUNK), &mut out)?;
+        if n == 0 {
+            return Ok(done);
+        }
+        if let Some(p) = progress {
+            let _ = p.send(Copied::Range(done, done + n));
+        }
+        done += n;
+    }
 }
 
 fn thread_panicked(path: &Path) -> BackupError {
@@ -353,12 +410,23 @@ pub fn __snapshot_only(
         dir: dst.to_path_buf(),
     })?;
     File::create(dst).map_err(|e| BackupError::io("create", dst, e))?;
-    let snap = snapshot(conn, &src, dst, method)?;
-    if hash_and_fsync {
-        sha256_file(dst)?;
-        File::open(dst)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| BackupError::io("fsync", dst, e))?;
+    if !hash_and_fsync {
+        return Ok(snapshot(conn, &src, dst, method, None)?.method);
     }
+    // As `create` does it: the hash follows the copy on a second thread.
+    let snap = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let hashing = s.spawn(move || hash_following(dst, &rx));
+        let snap = snapshot(conn, &src, dst, method, Some(&tx));
+        let _ = tx.send(Copied::Finished);
+        drop(tx);
+        let hashed = hashing.join().unwrap_or_else(|_| Err(thread_panicked(dst)));
+        let snap = snap?;
+        hashed?;
+        Ok::<_, BackupError>(snap)
+    })?;
+    File::open(dst)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| BackupError::io("fsync", dst, e))?;
     Ok(snap.method)
 }

@@ -30,6 +30,99 @@ pub(crate) fn sha256_file(path: &Path) -> Result<(Checksum, u64), BackupError> {
     Ok((Checksum(h.finalize().into()), len))
 }
 
+/// What the snapshot copier tells the thread hashing its output ([`hash_following`]).
+pub(crate) enum Copied {
+    /// These bytes of the file are final.
+    Range(u64, u64),
+    /// Everything so far is void (the fast path gave up; the backup API rewrites the file).
+    Restart,
+    /// The file is complete: hash whatever has not been hashed yet.
+    Finished,
+}
+
+/// SHA-256 and length of `path` while another thread writes it: each [`Copied::Range`] is hashed as soon as it is
+/// written (from the page cache, so the copy and the hash overlap on two cores instead of running one after the
+/// other), and [`Copied::Finished`] hashes the rest. Ranges must arrive in order and contiguous. If the sender goes
+/// away without `Finished`, the snapshot failed and the result is an error nobody reports.
+pub(crate) fn hash_following(
+    path: &Path,
+    rx: &std::sync::mpsc::Receiver<Copied>,
+) -> Result<(Checksum, u64), BackupError> {
+    let f = File::open(path).map_err(|e| BackupError::io("open", path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; BUF];
+    let mut pos = 0u64;
+    // Hashes [pos, end) (to the end of the file for `None`).
+    let mut hash_to = |h: &mut Sha256, pos: &mut u64, end: Option<u64>| -> Result<(), BackupError> {
+        loop {
+            let want = match end {
+                Some(e) if *pos >= e => return Ok(()),
+                Some(e) => (e - *pos).min(BUF as u64) as usize,
+                None => BUF,
+            };
+            let n = match read_at(&f, &mut buf[..want], *pos) {
+                Ok(0) if end.is_none() => return Ok(()),
+                Ok(0) => {
+                    return Err(BackupError::io(
+                        "read",
+                        path,
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "the copy is shorter than reported"),
+                    ));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(BackupError::io("read", path, e)),
+            };
+            h.update(&buf[..n]);
+            *pos += n as u64;
+        }
+    };
+    loop {
+        match rx.recv() {
+            Ok(Copied::Range(start, end)) if start == pos => hash_to(&mut h, &mut pos, Some(end))?,
+            Ok(Copied::Range(start, _)) => {
+                return Err(BackupError::io(
+                    "hash",
+                    path,
+                    io::Error::other(format!("copied ranges out of order: {start} after {pos}")),
+                ));
+            }
+            Ok(Copied::Restart) => {
+                h = Sha256::new();
+                pos = 0;
+            }
+            Ok(Copied::Finished) => {
+                hash_to(&mut h, &mut pos, None)?;
+                return Ok((Checksum(h.finalize().into()), pos));
+            }
+            Err(_) => {
+                return Err(BackupError::io(
+                    "hash",
+                    path,
+                    io::Error::other("the snapshot was abandoned"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, pos)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(mut f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    use std::io::Seek;
+    f.seek(io::SeekFrom::Start(pos))?;
+    f.read(buf)
+}
+
 /// A writer that hashes and counts what passes through it (the compressed stream, so the manifest hash is that of
 /// the file on disk without reading it back).
 pub(crate) struct HashingWriter<W> {
@@ -160,6 +253,32 @@ fn classify_check_error(path: &Path, e: rusqlite::Error) -> BackupError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hash_follows_ranges_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::fs::write(&path, b"0123456789abcdef").unwrap();
+        tx.send(Copied::Range(0, 4)).unwrap();
+        tx.send(Copied::Range(4, 10)).unwrap();
+        // The fast path gave up; the file is rewritten from scratch and only `Finished` follows.
+        tx.send(Copied::Restart).unwrap();
+        std::fs::write(&path, b"something else entirely").unwrap();
+        tx.send(Copied::Finished).unwrap();
+        let (sum, len) = hash_following(&path, &rx).unwrap();
+        assert_eq!(len, 23);
+        assert_eq!(sum, migrate_core::checksum::sha256(b"something else entirely"));
+        // Ranges that skip bytes are refused, not silently hashed with a hole.
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(Copied::Range(0, 4)).unwrap();
+        tx.send(Copied::Range(8, 10)).unwrap();
+        assert!(hash_following(&path, &rx).is_err());
+        // A sender that goes away means the snapshot failed.
+        let (tx, rx) = std::sync::mpsc::channel::<Copied>();
+        drop(tx);
+        assert!(hash_following(&path, &rx).is_err());
+    }
 
     #[test]
     fn uri_escapes_query_characters() {
