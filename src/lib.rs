@@ -101,5 +101,5 @@ macro_rules! embed_migrations {
 pub mod __private {
     pub use migrate_core::Checksum;
     pub use migrate_macros::embed_migrations as embed_migrations_impl;
-    pub use migrate_runtime::table::{Code, CodeFn, Migration, Migrations};
+    pub use migrate_runtime::table::{Code, CodeFn, Migrations};
 }

@@ -13,6 +13,7 @@ pub mod compile;
 pub mod directive;
 pub mod expand;
 pub mod fts5;
+pub mod layout;
 pub mod load;
 pub mod name;
 pub mod rebuild;

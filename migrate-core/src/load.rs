@@ -264,8 +264,15 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         if name::is_ignored(&file_name) {
             continue;
         }
-        // Follows symlinks, so a linked migration file is read like any other.
-        let contents = if path.is_dir() {
+        // The entry's type comes with the listing (no `stat` per file, which is measurable at 4000 files); only a
+        // symlink is followed, so a linked migration file is read like any other.
+        let file_type = entry.file_type().map_err(read_err)?;
+        let is_dir = if file_type.is_symlink() {
+            path.is_dir()
+        } else {
+            file_type.is_dir()
+        };
+        let contents = if is_dir {
             Entry::Dir
         } else {
             Entry::File(std::fs::read(&path).map_err(|e| LoadError::ReadFile {

@@ -12,6 +12,7 @@
 
 use crate::parse::Args;
 use crate::validate::Validated;
+use migrate_core::layout::{self, STRIDE};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::fmt::Write;
@@ -20,8 +21,9 @@ use std::fmt::Write;
 const SOME: &str = "::core::option::Option::Some";
 const NONE: &str = "::core::option::Option::None";
 
-/// The expansion in two parts: the table as text, and the items that must be tokens (user function paths, and the
-/// `use` of the facade).
+/// The expansion in two parts: the table as text, and the items that must be tokens (user function paths, the
+/// `use` of the facade, and the two big literals, which `proc_macro`'s own constructors escape far faster than this
+/// unoptimized macro could).
 pub struct Expansion {
     pub items: TokenStream,
     pub table: String,
@@ -49,70 +51,77 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
     // `$crate` does not survive a round trip through text, so the text names the facade through an alias that a
     // token-built `use` brings into the block's scope.
     let p = "__migrate_private";
+    let n = set.compiled.migrations.len();
     let mut code_items = Vec::new();
+    let mut code_rows = String::new();
+    let mut n_code = 0usize;
     let mut tracked = String::new();
-    // ~400 bytes a row; reserving avoids a dozen reallocations of a string that reaches a megabyte.
-    let mut rows = String::with_capacity(set.compiled.migrations.len() * 512);
+    // ~110 bytes of text a migration for its two `include_str!`s.
+    let mut sql = String::with_capacity(n * 128);
+    let mut meta = Vec::with_capacity(n * STRIDE);
+    let mut files = String::with_capacity(n * 40);
     for (i, m) in set.compiled.migrations.iter().enumerate() {
         let src = &m.source;
-        let mut flags = 0u8;
-        if src.up.directives.no_transaction() {
-            flags |= 2;
-        }
-        if src.up.directives.foreign_keys_off() {
-            flags |= 4;
-        }
-        if m.schema_hash.is_some() {
-            flags |= 8;
-        }
-        let code = args.code.iter().find(|c| src.code && c.display() == src.up.path);
-        let (up, down, code) = match code {
+        let reversible = match args.code.iter().find(|c| src.code && c.display() == src.up.path) {
             Some(c) => {
                 let (f, up) = (&c.up, format_ident!("__MIGRATE_CODE_UP_{}", i));
                 code_items.push(quote!(const #up: #krate::__private::CodeFn = #f;));
                 let down = match &c.down {
                     Some(f) => {
-                        flags |= 1;
                         let ident = format_ident!("__MIGRATE_CODE_DOWN_{}", i);
                         code_items.push(quote!(const #ident: #krate::__private::CodeFn = #f;));
                         format!("{SOME}({ident})")
                     }
                     None => NONE.to_owned(),
                 };
-                let code = format!("{SOME}(&{p}::Code {{ name: {:?}, up: {up}, down: {down} }})", src.name);
-                (r#""""#.to_owned(), r#""""#.to_owned(), code)
+                // `write!` into a String cannot fail.
+                let _ = write!(
+                    code_rows,
+                    "{p}::Code {{ version: {}, name: {:?}, up: {up}, down: {down} }},",
+                    src.version, src.name
+                );
+                n_code += 1;
+                sql.push_str("\"\", \"\",\n");
+                c.down.is_some()
             }
             None => {
-                let up = sql(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql);
-                let down = match (&src.down, &m.down_sql) {
+                sql.push_str(&sql_expr(set, &mut tracked, &src.up.path, &m.up_sql, &src.up.sql));
+                sql.push_str(", ");
+                let reversible = match (&src.down, &m.down_sql) {
                     (Some(d), Some(down_sql)) => {
-                        flags |= 1;
-                        sql(set, &mut tracked, &d.path, down_sql, &d.sql)
+                        sql.push_str(&sql_expr(set, &mut tracked, &d.path, down_sql, &d.sql));
+                        true
                     }
-                    _ => r#""""#.to_owned(),
+                    _ => {
+                        sql.push_str("\"\"");
+                        false
+                    }
                 };
-                (up, down, NONE.to_owned())
+                sql.push_str(",\n");
+                reversible
             }
         };
-        rows.push_str(p);
-        // `write!` into a String cannot fail.
-        let _ = write!(
-            rows,
-            "::Migration {{ version: {}, file: {:?}, up: {up}, down: {down}, hashes: b\"",
-            src.version, src.up.path,
+        let flags = layout::flags_of(src, reversible, m.schema_hash.is_some());
+        let schema_hash = m.schema_hash.unwrap_or_default();
+        layout::push(
+            &mut meta,
+            &mut files,
+            src.version,
+            flags,
+            &src.up.path,
+            [&src.checksum, &src.chain, &schema_hash],
         );
-        push_escaped(&mut rows, src.checksum.as_bytes());
-        push_escaped(&mut rows, src.chain.as_bytes());
-        push_escaped(&mut rows, m.schema_hash.unwrap_or_default().as_bytes());
-        let _ = writeln!(rows, "\", flags: {flags}, code: {code} }},");
     }
 
     let set_name = args.set.as_ref().map_or_else(|| "default".to_owned(), |s| s.value());
     let table = format!(
         "const _: &[&[u8]] = &[{tracked}];\n\
-         static __MIGRATE_TABLE: [{p}::Migration; {n}] = [{rows}];\n\
-         {p}::Migrations::__embedded({set_name:?}, &__MIGRATE_TABLE, {final_schema}, {sqlite_version})",
-        n = set.compiled.migrations.len(),
+         static __MIGRATE_SQL: [&str; {n2}] = [{sql}];\n\
+         static __MIGRATE_CODE: [{p}::Code; {ncode}] = [{code_rows}];\n\
+         {p}::Migrations::__embedded({set_name:?}, &__MIGRATE_SQL, __MIGRATE_META, __MIGRATE_FILES, &__MIGRATE_CODE, \
+         {final_schema}, {sqlite_version})",
+        n2 = 2 * n,
+        ncode = n_code,
         final_schema = opt_str(set.compiled.final_schema.as_deref()),
         sqlite_version = opt_str(set.compiled.sqlite_version.as_deref()),
     );
@@ -122,15 +131,19 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         proc_macro::tracked_path::path(dir);
     }
 
+    let meta = proc_macro2::Literal::byte_string(&meta);
+    let files = proc_macro2::Literal::string(&files);
     let items = quote! {
         use #krate::__private as __migrate_private;
+        static __MIGRATE_META: &[u8] = #meta;
+        static __MIGRATE_FILES: &str = #files;
         #(#code_items)*
     };
     Expansion { items, table }
 }
 
 /// `include_str!(file)` when the SQL is the file's bytes, else a literal plus a tracking include.
-fn sql(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text: &str) -> String {
+fn sql_expr(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text: &str) -> String {
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let abs = set.abs_dir.join(file_name).to_string_lossy().into_owned();
     if text == file_text && !set.not_verbatim.contains(path) {
@@ -139,18 +152,6 @@ fn sql(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text:
         // `write!` into a String cannot fail.
         let _ = write!(tracked, "::core::include_bytes!({abs:?}),");
         format!("{text:?}")
-    }
-}
-
-/// Appends `bytes` as `\xHH` escapes for a byte-string literal. By hand rather than `write!`: the macro runs
-/// unoptimized, where formatting 200 000 bytes one `write!` at a time is measurable.
-fn push_escaped(s: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        s.push('\\');
-        s.push('x');
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
     }
 }
 

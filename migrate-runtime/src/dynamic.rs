@@ -1,9 +1,11 @@
 //! Sets built at run time (the CLI, tests): from loaded sources, from a compiled set, or from a directory.
 
 use crate::error::Error;
-use crate::table::{self, Code, CodeError, CodeFn, Migration, Migrations};
+use crate::table::{Code, CodeError, CodeFn, Migrations};
+use migrate_core::Checksum;
 use migrate_core::MigrationSource;
 use migrate_core::compile::{CompileOptions, Compiled};
+use migrate_core::layout;
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -14,44 +16,51 @@ fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Err("this Rust-code migration has no function in a set loaded at run time (see Migrations::set_code)".into())
 }
 
-fn migration(
-    s: MigrationSource,
-    up_sql: String,
-    down_sql: Option<String>,
-    schema_hash: Option<migrate_core::Checksum>,
-) -> Migration {
-    let mut flags = 0;
-    if s.up.directives.no_transaction() {
-        flags |= table::flags::NO_TRANSACTION;
+/// Builds the flat pieces of a [`Migrations`] table (see `table`'s module docs) from run-time data.
+#[derive(Default)]
+struct Builder {
+    sql: Vec<&'static str>,
+    meta: Vec<u8>,
+    files: String,
+    code: Vec<Code>,
+}
+
+impl Builder {
+    fn push(&mut self, s: MigrationSource, up_sql: String, down_sql: Option<String>, schema_hash: Option<Checksum>) {
+        let flags = layout::flags_of(&s, s.down.is_some(), schema_hash.is_some());
+        let hash = schema_hash.unwrap_or_default();
+        layout::push(
+            &mut self.meta,
+            &mut self.files,
+            s.version,
+            flags,
+            &s.up.path,
+            [&s.checksum, &s.chain, &hash],
+        );
+        if s.code {
+            self.code.push(Code {
+                version: s.version,
+                name: leak(s.name),
+                up: unavailable,
+                down: s.down.as_ref().map(|_| unavailable as CodeFn),
+            });
+            self.sql.extend(["", ""]);
+        } else {
+            self.sql.push(leak(up_sql));
+            self.sql.push(down_sql.map_or("", leak));
+        }
     }
-    if s.up.directives.foreign_keys_off() {
-        flags |= table::flags::FOREIGN_KEYS_OFF;
-    }
-    if s.down.is_some() {
-        flags |= table::flags::REVERSIBLE;
-    }
-    if schema_hash.is_some() {
-        flags |= table::flags::SCHEMA_HASH;
-    }
-    let mut hashes = [0; 96];
-    hashes[..32].copy_from_slice(s.checksum.as_bytes());
-    hashes[32..64].copy_from_slice(s.chain.as_bytes());
-    hashes[64..].copy_from_slice(schema_hash.unwrap_or_default().as_bytes());
-    let code = s.code.then(|| {
-        &*Box::leak(Box::new(Code {
-            name: leak(s.name.clone()),
-            up: unavailable,
-            down: s.down.as_ref().map(|_| unavailable as CodeFn),
-        }))
-    });
-    Migration {
-        version: s.version,
-        file: leak(s.up.path),
-        up: if s.code { "" } else { leak(up_sql) },
-        down: if s.code { "" } else { down_sql.map_or("", leak) },
-        hashes: Box::leak(Box::new(hashes)),
-        flags,
-        code,
+
+    fn build(self, set_name: &str, final_schema: Option<String>, sqlite_version: Option<String>) -> Migrations {
+        Migrations {
+            set: Cow::Owned(set_name.to_owned()),
+            sql: Box::leak(self.sql.into_boxed_slice()),
+            meta: Box::leak(self.meta.into_boxed_slice()),
+            files: leak(self.files),
+            code: Box::leak(self.code.into_boxed_slice()),
+            final_schema: final_schema.map(Cow::Owned),
+            sqlite_version: sqlite_version.map(Cow::Owned),
+        }
     }
 }
 
@@ -73,36 +82,23 @@ impl Migrations {
     /// assert!(set.status(&conn).unwrap().is_up_to_date());
     /// ```
     pub fn from_sources(set_name: &str, sources: Vec<MigrationSource>) -> Migrations {
-        let migrations: Vec<Migration> = sources
-            .into_iter()
-            .map(|s| {
-                let up = s.up.sql.clone();
-                let down = s.down.as_ref().map(|d| d.sql.clone());
-                migration(s, up, down, None)
-            })
-            .collect();
-        Migrations {
-            set: Cow::Owned(set_name.to_owned()),
-            migrations: Cow::Owned(migrations),
-            final_schema: None,
-            sqlite_version: None,
+        let mut b = Builder::default();
+        for s in sources {
+            let up = s.up.sql.clone();
+            let down = s.down.as_ref().map(|d| d.sql.clone());
+            b.push(s, up, down, None);
         }
+        b.build(set_name, None, None)
     }
 
     /// A set from a compiled set (what `embed_migrations!` embeds, built at run time): the expanded SQL, schema
     /// hashes and the final schema when the compile ran the SQL.
     pub fn from_compiled(set_name: &str, compiled: Compiled) -> Migrations {
-        let migrations: Vec<Migration> = compiled
-            .migrations
-            .into_iter()
-            .map(|c| migration(c.source, c.up_sql, c.down_sql, c.schema_hash))
-            .collect();
-        Migrations {
-            set: Cow::Owned(set_name.to_owned()),
-            migrations: Cow::Owned(migrations),
-            final_schema: compiled.final_schema.map(Cow::Owned),
-            sqlite_version: compiled.sqlite_version.map(Cow::Owned),
+        let mut b = Builder::default();
+        for c in compiled.migrations {
+            b.push(c.source, c.up_sql, c.down_sql, c.schema_hash);
         }
+        b.build(set_name, compiled.final_schema, compiled.sqlite_version)
     }
 
     /// Loads a migrations directory with the same rules as `embed_migrations!` and compiles it (set name
@@ -129,26 +125,20 @@ impl Migrations {
     /// Provides the functions of a Rust-code migration in a set built at run time. Returns `false` (and changes
     /// nothing) when `version` is not a Rust-code migration of the set.
     pub fn set_code(&mut self, version: u64, up: CodeFn, down: Option<CodeFn>) -> bool {
-        let Ok(i) = self.migrations.binary_search_by_key(&version, |m| m.version) else {
+        let Ok(i) = self.code.binary_search_by_key(&version, |c| c.version) else {
             return false;
         };
-        if !self.migrations[i].is_code() {
-            return false;
-        }
-        let m = &mut self.migrations.to_mut()[i];
-        let name = m.name();
-        m.code = Some(Box::leak(Box::new(Code { name, up, down })));
-        if down.is_some() {
-            m.flags |= table::flags::REVERSIBLE;
-        } else {
-            m.flags &= !table::flags::REVERSIBLE;
-        }
+        // The code table is shared with clones of this set; replace it rather than write through it. One small
+        // slice per call, leaked like the rest of a run-time set.
+        let mut code = self.code.to_vec();
+        code[i].up = up;
+        code[i].down = down;
+        self.code = Box::leak(code.into_boxed_slice());
         true
     }
 }
 
-/// Gives run-time text the `'static` lifetime of embedded text, so one plain `Migration` type (no drop glue, which
-/// keeps the embedded static cheap to compile) serves both. A set is built once per process (the CLI, or an app that
+/// Gives run-time data the `'static` lifetime of embedded data, so one table layout serves both. A set is built once per process (the CLI, or an app that
 /// loads a directory at startup), so what is leaked is bounded by the size of the migrations directory.
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())

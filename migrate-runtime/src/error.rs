@@ -78,7 +78,7 @@ fn opt_at(at: &Option<At>) -> String {
 /// Match on [`Error::kind`] to react to a class of failure; [`Error::migration`] names the migration involved.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// match MIGRATIONS.migrate(&mut conn) {
 ///     Ok(report) => println!("{report}"),

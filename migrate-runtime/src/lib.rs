@@ -2,7 +2,7 @@
 //! facade.
 //!
 //! ```no_run
-//! # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+//! # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 //! let mut conn = rusqlite::Connection::open("app.db").unwrap();
 //! let report = MIGRATIONS.migrate(&mut conn).unwrap(); // bring to latest with the default policy
 //! let report = MIGRATIONS

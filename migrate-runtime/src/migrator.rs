@@ -86,7 +86,7 @@ pub struct Applied {
 /// What a run did (or, for a dry run, would do).
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS.migrate(&mut conn).unwrap();
 /// if !report.applied.is_empty() {
@@ -207,7 +207,7 @@ impl fmt::Display for Report {
 /// roll back, [`Error::ForeignKeyViolation`] names the table and rowids), and the previous setting is restored.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 /// use migrate_runtime::{Mode, Target};
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS
@@ -247,7 +247,7 @@ impl Migrations {
     /// unusual an error). When nothing is pending this is one indexed read and writes nothing.
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// MIGRATIONS.migrate(&mut conn).unwrap();
     /// ```
@@ -273,7 +273,7 @@ impl Migrations {
     /// Where the database stands (read-only; works on a read-only database and creates nothing).
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// let conn = rusqlite::Connection::open("app.db").unwrap();
     /// println!("{}", MIGRATIONS.status(&conn).unwrap());
     /// ```
@@ -336,7 +336,7 @@ impl<'m> Migrator<'m> {
     /// backup stops the run before anything changes). See [`crate::backup`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// use migrate_runtime::backup::BackupPolicy;
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// let report = MIGRATIONS.migrator().backup(BackupPolicy::BestEffort).run(&mut conn).unwrap();
@@ -353,7 +353,7 @@ impl<'m> Migrator<'m> {
     /// `quick_check`, retention (default: 30 days).
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// use migrate_runtime::backup::{BackupOptions, Retention};
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// let opts = BackupOptions {
@@ -376,7 +376,7 @@ impl<'m> Migrator<'m> {
     /// again.
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// let show = |a: &migrate_runtime::Applied| eprintln!("{} {} {}", a.direction, a.version, a.name);
     /// MIGRATIONS.migrator().on_step(&show).run(&mut conn).unwrap();
@@ -532,7 +532,7 @@ impl<'m> Migrator<'m> {
     }
 
     /// Reads the whole history and decides what to do. Returns the actions and the current version.
-    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action<'m>>, u64), Error> {
+    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action>, u64), Error> {
         let rows = table.read_all(conn, self.migrations.set_name())?.unwrap_or_default();
         let c = status::classify(self.migrations, rows);
         let actions = self.decide(conn, table, &c, target)?;
@@ -544,9 +544,9 @@ impl<'m> Migrator<'m> {
         &self,
         conn: &Connection,
         table: &HistoryTable,
-        c: &Classified<'m>,
+        c: &Classified,
         target: u64,
-    ) -> Result<Vec<Action<'m>>, Error> {
+    ) -> Result<Vec<Action>, Error> {
         self.check_policy(c, true)?;
         let set = self.migrations.set_name();
         let rollback = c.current > target;
@@ -555,10 +555,10 @@ impl<'m> Migrator<'m> {
                 .embedded
                 .iter()
                 .filter(|(m, row, _)| row.is_none() && m.version <= target)
-                .map(|(m, _, _)| Action::Up(m))
+                .map(|(m, _, _)| Action::Up(*m))
                 .collect());
         }
-        let mut downs: Vec<Action<'m>> = Vec::new();
+        let mut downs: Vec<Action> = Vec::new();
         for (m, row, _) in &c.embedded {
             if row.is_some() && m.version > target {
                 if !m.is_reversible() {
@@ -567,7 +567,7 @@ impl<'m> Migrator<'m> {
                         unknown: false,
                     });
                 }
-                downs.push(Action::Down(m));
+                downs.push(Action::Down(*m));
             }
         }
         for (r, _) in &c.unknown {
@@ -594,7 +594,7 @@ impl<'m> Migrator<'m> {
 
     /// Divergent, missing, ahead and out-of-order are errors unless the policy allows them. `for_run` relaxes
     /// "ahead" when the caller asked to roll unknown migrations back to an explicit version.
-    fn check_policy(&self, c: &Classified<'m>, for_run: bool) -> Result<(), Error> {
+    fn check_policy(&self, c: &Classified, for_run: bool) -> Result<(), Error> {
         for (m, row, state) in &c.embedded {
             if *state == State::Divergent {
                 // invariant: a divergent entry always has its history row.
@@ -669,7 +669,7 @@ impl<'m> Migrator<'m> {
         conn: &mut Connection,
         table: &HistoryTable,
         target: u64,
-        mut actions: Vec<Action<'m>>,
+        mut actions: Vec<Action>,
         planned_at: i64,
     ) -> Result<Vec<crate::migrator::Applied>, Error> {
         let per_migration = self.mode == Mode::PerMigration;
@@ -750,7 +750,7 @@ impl<'m> Migrator<'m> {
         &self,
         conn: &mut Connection,
         table: &HistoryTable,
-        actions: &[Action<'m>],
+        actions: &[Action],
         pos: usize,
         end: usize,
         fk_off: bool,
@@ -831,7 +831,7 @@ impl<'m> Migrator<'m> {
         Ok(UnitOutcome::Done(done))
     }
 
-    fn run_no_tx(&self, conn: &mut Connection, table: &HistoryTable, a: &Action<'m>) -> Result<Applied, Error> {
+    fn run_no_tx(&self, conn: &mut Connection, table: &HistoryTable, a: &Action) -> Result<Applied, Error> {
         let set = self.migrations.set_name();
         // The history table must exist before the statement runs, so the row can follow it.
         table.create(conn)?;
@@ -851,7 +851,7 @@ enum UnitOutcome {
     Stale,
 }
 
-fn applied_of(a: &Action<'_>, duration_us: u64) -> Applied {
+fn applied_of(a: &Action, duration_us: u64) -> Applied {
     let at = a.at();
     Applied {
         direction: a.direction(),
@@ -862,7 +862,7 @@ fn applied_of(a: &Action<'_>, duration_us: u64) -> Applied {
 }
 
 /// Runs one action's SQL or code; returns its duration in microseconds.
-fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action<'_>) -> Result<u64, Error> {
+fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action) -> Result<u64, Error> {
     let start = Instant::now();
     match a {
         Action::Up(m) => match m.up() {
@@ -916,7 +916,7 @@ fn run_code(
     tx.commit().map_err(|e| Error::db("committing", Some(At::of(m)), e))
 }
 
-fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action<'_>, us: u64, at: &str) -> Result<(), Error> {
+fn record(tx: &Connection, table: &HistoryTable, set: &str, a: &Action, us: u64, at: &str) -> Result<(), Error> {
     match a {
         Action::Up(m) => table.insert(
             tx,

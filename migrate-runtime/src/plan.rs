@@ -74,7 +74,7 @@ pub struct Step {
 /// The steps of a run, in order. A dry run returns it without changing anything.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS.migrator().dry_run(true).run(&mut conn).unwrap();
 /// for step in &report.plan.steps {
@@ -122,9 +122,9 @@ impl fmt::Display for Plan {
 }
 
 /// One step, as the executor sees it.
-pub(crate) enum Action<'m> {
-    Up(&'m Migration),
-    Down(&'m Migration),
+pub(crate) enum Action {
+    Up(Migration),
+    Down(Migration),
     /// A migration this binary does not embed, rolled back with the down SQL recorded in history.
     DownUnknown {
         at: At,
@@ -132,7 +132,7 @@ pub(crate) enum Action<'m> {
     },
 }
 
-impl Action<'_> {
+impl Action {
     pub fn no_transaction(&self) -> bool {
         match self {
             Action::Up(m) | Action::Down(m) => m.no_transaction(),
@@ -195,7 +195,7 @@ impl Action<'_> {
 }
 
 /// Where the unit starting at `pos` ends (exclusive).
-pub(crate) fn unit_end(actions: &[Action<'_>], pos: usize, per_migration: bool) -> usize {
+pub(crate) fn unit_end(actions: &[Action], pos: usize, per_migration: bool) -> usize {
     if per_migration || actions[pos].no_transaction() {
         return pos + 1;
     }
@@ -206,7 +206,7 @@ pub(crate) fn unit_end(actions: &[Action<'_>], pos: usize, per_migration: bool) 
     end
 }
 
-pub(crate) fn public_plan(actions: &[Action<'_>], per_migration: bool, with_sql: bool) -> Plan {
+pub(crate) fn public_plan(actions: &[Action], per_migration: bool, with_sql: bool) -> Plan {
     let mut steps = Vec::with_capacity(actions.len());
     let mut pos = 0;
     let mut unit = 0;

@@ -98,7 +98,7 @@ impl Entry {
 /// A read-only report of where a database stands relative to an embedded set.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
 /// let conn = rusqlite::Connection::open("app.db").unwrap();
 /// let status = MIGRATIONS.status(&conn).unwrap();
 /// println!("{status}");
@@ -183,16 +183,16 @@ impl fmt::Display for Status {
 }
 
 /// The classified state the planner works from.
-pub(crate) struct Classified<'m> {
+pub(crate) struct Classified {
     /// For each embedded migration, its history row (if applied).
-    pub embedded: Vec<(&'m Migration, Option<Row>, State)>,
+    pub embedded: Vec<(Migration, Option<Row>, State)>,
     /// History rows that are not embedded (missing or ahead).
     pub unknown: Vec<(Row, State)>,
     /// Newest applied version (0 if none).
     pub current: u64,
 }
 
-pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_> {
+pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified {
     let current = rows.last().map_or(0, |r| r.version);
     let latest = migrations.latest_version();
     let mut embedded = Vec::with_capacity(migrations.len());
@@ -238,7 +238,7 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_
     }
 }
 
-impl Classified<'_> {
+impl Classified {
     pub fn to_status(
         &self,
         set: &str,

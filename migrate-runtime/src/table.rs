@@ -1,6 +1,17 @@
 //! The migration table: what `embed_migrations!` emits into a `static`, and what a directory loaded at run time
-//! becomes. Borrowed (`Cow::Borrowed`) data makes the static free of heap allocation and parsing; owned data serves
-//! sets loaded at run time by the CLI.
+//! becomes.
+//!
+//! The table is shaped for the compiler, which type-checks whatever the macro writes once per migration: with 2000
+//! migrations, every field of a per-migration struct literal costs measurable build time (see BENCHMARKS.md). So the
+//! static holds four flat pieces instead of an array of structs:
+//! - `sql`: the up and down SQL of migration `i` at `2i` and `2i + 1` (`include_str!`s, like a plain table would),
+//! - `meta`: one byte string, [`STRIDE`] bytes per migration (version, directive bits, where its file name is in
+//!   `files`, checksum ‖ chain ‖ schema hash),
+//! - `files`: the file names, concatenated,
+//! - `code`: the few Rust-code migrations, by version.
+//!
+//! [`Migration`] is a `Copy` view decoded from these at fixed offsets: no heap allocation, no parsing, and lookup by
+//! version is a binary search over `meta`.
 
 use migrate_core::Checksum;
 use std::borrow::Cow;
@@ -12,62 +23,38 @@ pub type CodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A Rust-code migration: gets the open transaction, returns a Result. An `Err` rolls the transaction back.
 pub type CodeFn = fn(&rusqlite::Transaction<'_>) -> Result<(), CodeError>;
 
-/// One migration of a [`Migrations`] table.
-///
-/// The row is what `embed_migrations!` writes 2000 times into a `static`, so its shape is chosen for the compiler:
-/// seven fields of plain `&'static` data and integers (no drop glue, no enums or `Option`s to infer per row), the three
-/// hashes in one byte string, the directives in one integer, and the name read off the file name. A static array of
-/// such rows type-checks about as fast as a plain array of `include_str!`s; the first version of this struct (eleven
-/// fields, hashes and halves wrapped in newtypes and enums) cost five times more (see BENCHMARKS.md). The fields are
-/// not a stable API; use the accessor methods. Sets built at run time ([`Migrations::from_dir`]) leak their text to
-/// get `&'static` data; they are built once per process.
-#[derive(Clone, Copy)]
-pub struct Migration {
-    #[doc(hidden)]
-    pub version: u64,
-    /// The up file as the build named it, or `rust:path::to::function` for a code migration.
-    #[doc(hidden)]
-    pub file: &'static str,
-    /// The up SQL (empty for a code migration).
-    #[doc(hidden)]
-    pub up: &'static str,
-    /// The down SQL (empty when there is none; [`flags::REVERSIBLE`] says whether there is one).
-    #[doc(hidden)]
-    pub down: &'static str,
-    /// checksum ‖ chain ‖ schema hash (the last only meaningful with [`flags::SCHEMA_HASH`]).
-    #[doc(hidden)]
-    pub hashes: &'static [u8; 96],
-    /// [`flags`] bits.
-    #[doc(hidden)]
-    pub flags: u8,
-    /// The functions and name of a Rust-code migration.
-    #[doc(hidden)]
-    pub code: Option<&'static Code>,
-}
-
-/// Bits of [`Migration::flags`]. Not a stable API.
+use migrate_core::layout::at;
 #[doc(hidden)]
-pub mod flags {
-    /// The migration has a down (SQL, or a function for code migrations).
-    pub const REVERSIBLE: u8 = 1;
-    /// `-- migrate:no-transaction`.
-    pub const NO_TRANSACTION: u8 = 2;
-    /// `-- migrate:foreign-keys=off`.
-    pub const FOREIGN_KEYS_OFF: u8 = 4;
-    /// The build ran the SQL and recorded the schema hash.
-    pub const SCHEMA_HASH: u8 = 8;
-}
+pub use migrate_core::layout::{STRIDE, flags};
 
 /// The Rust side of a code migration. Not a stable API.
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct Code {
+    /// The migration's version.
+    pub version: u64,
     /// The name declared in the `embed_migrations!` call.
     pub name: &'static str,
     /// The up function.
     pub up: CodeFn,
     /// The down function, if any.
     pub down: Option<CodeFn>,
+}
+
+/// One migration of a [`Migrations`] table: a small `Copy` view of the table's data.
+#[derive(Clone, Copy)]
+pub struct Migration {
+    pub(crate) version: u64,
+    /// The up file as the build named it, or `rust:path::to::function` for a code migration.
+    file: &'static str,
+    /// The up SQL (empty for a code migration).
+    up: &'static str,
+    /// The down SQL (empty when there is none; [`flags::REVERSIBLE`] says whether there is one).
+    down: &'static str,
+    /// checksum ‖ chain ‖ schema hash.
+    hashes: &'static [u8; 96],
+    flags: u8,
+    code: Option<&'static Code>,
 }
 
 /// The up half of a migration.
@@ -217,26 +204,41 @@ impl fmt::Debug for Migration {
 ///
 /// Build one with `migrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
 /// [`Migrations::from_sources`] / [`Migrations::from_dir`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Migrations {
     pub(crate) set: Cow<'static, str>,
-    pub(crate) migrations: Cow<'static, [Migration]>,
+    /// Up and down SQL of migration `i` at `2i`, `2i + 1`.
+    pub(crate) sql: &'static [&'static str],
+    /// [`STRIDE`] bytes per migration.
+    pub(crate) meta: &'static [u8],
+    pub(crate) files: &'static str,
+    /// The Rust-code migrations, in version order.
+    pub(crate) code: &'static [Code],
     pub(crate) final_schema: Option<Cow<'static, str>>,
     pub(crate) sqlite_version: Option<Cow<'static, str>>,
 }
 
 impl Migrations {
-    /// Used by `embed_migrations!`; not a stable API.
+    /// Used by `embed_migrations!`; not a stable API. Evaluated at compile time, so a table whose pieces disagree
+    /// in length is a build error, not a run-time surprise.
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     pub const fn __embedded(
         set: &'static str,
-        migrations: &'static [Migration],
+        sql: &'static [&'static str],
+        meta: &'static [u8],
+        files: &'static str,
+        code: &'static [Code],
         final_schema: Option<&'static str>,
         sqlite_version: Option<&'static str>,
     ) -> Migrations {
+        assert!(sql.len().is_multiple_of(2) && meta.len() == sql.len() / 2 * STRIDE);
         Migrations {
             set: Cow::Borrowed(set),
-            migrations: Cow::Borrowed(migrations),
+            sql,
+            meta,
+            files,
+            code,
             final_schema: match final_schema {
                 Some(s) => Some(Cow::Borrowed(s)),
                 None => None,
@@ -248,42 +250,90 @@ impl Migrations {
         }
     }
 
+    /// A set with no migrations, named `default`: a placeholder where a set is needed before there is one.
+    ///
+    /// ```
+    /// static NONE: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// assert!(NONE.is_empty() && NONE.latest().is_none());
+    /// ```
+    pub const fn empty() -> Migrations {
+        Migrations::__embedded("default", &[], &[], "", &[], None, None)
+    }
+
     /// The set name that keys this set's rows in the history table (default `default`).
     pub fn set_name(&self) -> &str {
         &self.set
     }
 
     /// All migrations, oldest first.
-    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
-        self.migrations.iter()
-    }
-
-    /// All migrations, oldest first.
-    pub fn as_slice(&self) -> &[Migration] {
-        &self.migrations
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            set: self,
+            front: 0,
+            back: self.len(),
+        }
     }
 
     /// How many there are.
     pub fn len(&self) -> usize {
-        self.migrations.len()
+        self.meta.len() / STRIDE
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.migrations.is_empty()
+        self.len() == 0
+    }
+
+    /// The migration at position `i` (0 is the oldest).
+    pub fn at(&self, i: usize) -> Option<Migration> {
+        let meta = self.meta.get(i * STRIDE..(i + 1) * STRIDE)?;
+        let flags = meta[at::FLAGS];
+        let file_at = usize::try_from(u32_at(meta, at::FILE_AT)?).ok()?;
+        let file_len = usize::try_from(u32_at(meta, at::FILE_LEN)?).ok()?;
+        let version = version_at(meta)?;
+        Some(Migration {
+            version,
+            file: self.files.get(file_at..file_at + file_len)?,
+            up: self.sql.get(2 * i).copied()?,
+            down: self.sql.get(2 * i + 1).copied()?,
+            hashes: meta[at::HASHES..].try_into().ok()?,
+            flags,
+            code: if flags & flags::CODE != 0 {
+                let i = self.code.binary_search_by_key(&version, |c| c.version).ok()?;
+                Some(&self.code[i])
+            } else {
+                None
+            },
+        })
+    }
+
+    fn version_at(&self, i: usize) -> u64 {
+        self.meta.get(i * STRIDE..).and_then(version_at).unwrap_or(u64::MAX)
     }
 
     /// The migration with this version (binary search: versions are strictly increasing).
-    pub fn get(&self, version: u64) -> Option<&Migration> {
-        self.migrations
-            .binary_search_by_key(&version, |m| m.version)
-            .ok()
-            .map(|i| &self.migrations[i])
+    pub fn get(&self, version: u64) -> Option<Migration> {
+        let i = self.position(version)?;
+        self.at(i)
+    }
+
+    /// The position of `version` in the set.
+    pub(crate) fn position(&self, version: u64) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.version_at(mid).cmp(&version) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
     }
 
     /// The newest migration.
-    pub fn latest(&self) -> Option<&Migration> {
-        self.migrations.last()
+    pub fn latest(&self) -> Option<Migration> {
+        self.at(self.len().checked_sub(1)?)
     }
 
     /// The newest version, 0 for an empty set.
@@ -302,9 +352,66 @@ impl Migrations {
     }
 }
 
+fn version_at(meta: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        meta.get(at::VERSION..at::VERSION + 8)?.try_into().ok()?,
+    ))
+}
+
+fn u32_at(meta: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(meta.get(at..at + 4)?.try_into().ok()?))
+}
+
+impl fmt::Debug for Migrations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migrations")
+            .field("set", &self.set)
+            .field("migrations", &self.iter().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Iterator over a set's migrations, oldest first. See [`Migrations::iter`].
+#[derive(Clone)]
+pub struct Iter<'a> {
+    set: &'a Migrations,
+    front: usize,
+    back: usize,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Migration;
+
+    fn next(&mut self) -> Option<Migration> {
+        while self.front < self.back {
+            self.front += 1;
+            if let Some(m) = self.set.at(self.front - 1) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.back - self.front))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Migration> {
+        while self.front < self.back {
+            self.back -= 1;
+            if let Some(m) = self.set.at(self.back) {
+                return Some(m);
+            }
+        }
+        None
+    }
+}
+
 impl<'a> IntoIterator for &'a Migrations {
-    type Item = &'a Migration;
-    type IntoIter = std::slice::Iter<'a, Migration>;
+    type Item = Migration;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

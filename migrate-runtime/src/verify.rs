@@ -47,7 +47,7 @@ impl Migrations {
     /// History and schema drift check plus `PRAGMA integrity_check`, read-only. See [`Migrator::verify`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// let conn = rusqlite::Connection::open("app.db").unwrap();
     /// MIGRATIONS.verify(&conn).unwrap();
     /// ```
@@ -59,7 +59,7 @@ impl Migrations {
     /// [`Migrator::baseline`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::__embedded("default", &[], None, None);
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("legacy.db").unwrap();
     /// MIGRATIONS.baseline(&mut conn, 4).unwrap();
     /// MIGRATIONS.migrate(&mut conn).unwrap(); // runs 5 and later
@@ -103,7 +103,7 @@ impl Migrations {
             ),
         };
         Error::SchemaDrift {
-            at: self.get(version).map(At::of),
+            at: self.get(version).as_ref().map(At::of),
             version,
             diff,
         }

@@ -11,7 +11,7 @@
 //! use clap::Parser;
 //!
 //! static MIGRATIONS: migrate_runtime::Migrations =
-//!     migrate_runtime::Migrations::__embedded("default", &[], None, None);
+//!     migrate_runtime::Migrations::empty();
 //!
 //! #[derive(clap::Parser)]
 //! enum App {
@@ -323,7 +323,7 @@ impl Command {
 /// ```no_run
 /// use clap::Parser;
 /// # static MIGRATIONS: migrate_runtime::Migrations =
-/// #     migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// #     migrate_runtime::Migrations::empty();
 /// let cli = migrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--db", "app.db", "status"]);
 /// let code = migrate_runtime::cli::run(migrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli);
 /// # let _ = code;
@@ -344,7 +344,7 @@ pub fn run_code(source: Source<'_>, cli: Cli) -> u8 {
 ///
 /// ```no_run
 /// # static MIGRATIONS: migrate_runtime::Migrations =
-/// #     migrate_runtime::Migrations::__embedded("default", &[], None, None);
+/// #     migrate_runtime::Migrations::empty();
 /// // `myapp migrate status` → run_from_args(&MIGRATIONS, ["myapp migrate", "status"])
 /// let args = std::env::args_os().skip(1); // drop "myapp"; "migrate" stands in for the program name
 /// std::process::exit(i32::from(migrate_runtime::cli::run_from_args(&MIGRATIONS, args)));
