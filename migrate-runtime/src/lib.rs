@@ -62,6 +62,7 @@ pub mod fts;
 mod history;
 mod migrator;
 mod plan;
+mod stamp;
 mod status;
 pub mod table;
 mod verify;

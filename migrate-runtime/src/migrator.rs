@@ -28,6 +28,7 @@ use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason}
 use crate::error::{At, Error, FkViolation};
 use crate::history::{self, HistoryTable, Newest};
 use crate::plan::{self, Action, Direction, Plan};
+use crate::stamp;
 use crate::status::{self, Classified, State, Status};
 use crate::table::{Down, Migration, Migrations, Up};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -229,6 +230,7 @@ pub struct Migrator<'m> {
     table: Cow<'static, str>,
     backup: BackupPolicy,
     backup_options: BackupOptions,
+    header_stamp: bool,
     on_step: Option<StepHook<'m>>,
 }
 
@@ -266,6 +268,7 @@ impl Migrations {
             table: Cow::Borrowed(history::DEFAULT_TABLE),
             backup: BackupPolicy::default(),
             backup_options: BackupOptions::default(),
+            header_stamp: true,
             on_step: None,
         }
     }
@@ -329,6 +332,26 @@ impl<'m> Migrator<'m> {
     /// `_`); it is checked when the migrator runs.
     pub fn history_table(mut self, name: impl Into<String>) -> Self {
         self.table = Cow::Owned(name.into());
+        self
+    }
+
+    /// Whether the launch check may answer from `PRAGMA user_version` (default `true`).
+    ///
+    /// Reading the history table makes SQLite parse the application's whole schema first, which dominates a launch
+    /// with thousands of schema objects; `user_version` is in the file header. With this on, every transaction that
+    /// changes the history also stores a 32-bit stamp of the newest chain value there, and a launch whose stamp
+    /// matches the embedded chain returns without reading a table. The value is only written while `user_version`
+    /// is 0 or holds this set's own stamp, so an application that keeps its own number there keeps it (and its
+    /// launches read the history as before). Turn it off if your application reads `user_version` and expects 0.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
+    /// // This application owns user_version: never read or write it.
+    /// MIGRATIONS.migrator().header_stamp(false).run(&mut conn).unwrap();
+    /// ```
+    pub fn header_stamp(mut self, on: bool) -> Self {
+        self.header_stamp = on;
         self
     }
 
@@ -479,7 +502,15 @@ impl<'m> Migrator<'m> {
     /// The launch check: one indexed read of the newest history row. `Some(version)` when the database is exactly
     /// at the target with the embedded chain, i.e. nothing to do.
     fn fast_check(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Option<u64>, Error> {
-        match table.newest(conn, self.migrations.set_name())? {
+        let set = self.migrations.set_name();
+        if self.header_stamp
+            && target > 0
+            && let Some(m) = self.migrations.get(target)
+            && stamp::read(conn)? == stamp::value(&table.name, set, &m.chain())
+        {
+            return Ok(Some(target));
+        }
+        match table.newest(conn, set)? {
             Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
             Newest::Row(v, chain) => {
                 let up_to_date = u64::try_from(v).ok() == Some(target)
@@ -658,6 +689,10 @@ impl<'m> Migrator<'m> {
         ))
     }
 
+    pub(crate) fn stamps(&self) -> bool {
+        self.header_stamp
+    }
+
     pub(crate) fn table(&self) -> Result<HistoryTable, Error> {
         HistoryTable::new(&self.table)
     }
@@ -767,6 +802,7 @@ impl<'m> Migrator<'m> {
             return Ok(UnitOutcome::Stale);
         }
         table.create(&tx).map_err(|e| (e, None))?;
+        let stamp = self.header_stamp && stamp::owned(&tx, table, set).map_err(|e| (e, None))?;
         let mut done = Vec::with_capacity(end - pos);
         let mut new_rows = Vec::with_capacity(end - pos);
         for a in &actions[pos..end] {
@@ -825,6 +861,9 @@ impl<'m> Migrator<'m> {
                 ));
             }
         }
+        if stamp {
+            stamp::write(&tx, table, set).map_err(|e| (e, None))?;
+        }
         let last = actions[end - 1].at();
         tx.commit()
             .map_err(|e| (Error::db("committing", Some(last.clone()), e), Some((last, false))))?;
@@ -839,7 +878,11 @@ impl<'m> Migrator<'m> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
+        let stamp = self.header_stamp && stamp::owned(&tx, table, set)?;
         record(&tx, table, set, a, us, &history::now())?;
+        if stamp {
+            stamp::write(&tx, table, set)?;
+        }
         tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
         Ok(applied_of(a, us))
     }

@@ -174,6 +174,8 @@ impl Migrator<'_> {
             }
         }
         table.create(&tx)?;
+        // The history is empty here, so `user_version` is free unless the application uses it.
+        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?;
         let now = history::now();
         for mig in m.iter().take_while(|x| x.version() <= version) {
             table.insert(
@@ -187,6 +189,9 @@ impl Migrator<'_> {
                 "baseline",
                 mig.down_sql(),
             )?;
+        }
+        if stamp {
+            crate::stamp::write(&tx, &table, set)?;
         }
         tx.commit().map_err(|e| Error::db("committing the baseline", None, e))?;
         self.status(conn)

@@ -508,13 +508,22 @@ fn corrupt_history_row_is_reported() {
         [],
     )
     .unwrap();
-    let err = three().migrate(&mut conn).unwrap_err();
+    // A launch that reads the history reports the corrupt row.
+    let err = three().migrator().header_stamp(false).run(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CorruptHistory);
     assert!(
         matches!(err, migrate_runtime::Error::CorruptHistory { version: Some(3), .. }),
         "{err:?}"
     );
     assert_eq!(three().status(&conn).unwrap_err().kind(), ErrorKind::CorruptHistory);
+    assert_eq!(three().verify(&conn).unwrap_err().kind(), ErrorKind::CorruptHistory);
+    // The default launch answers from the header stamp written with the schema (the schema is what it should be, so
+    // nothing runs); the first launch with something to do reads the history and stops on the corrupt row.
+    assert!(three().migrate(&mut conn).unwrap().applied.is_empty());
+    let four = set(&[M1, M2, M2D, M3, M3D, ("0004_more.sql", "CREATE TABLE more(x);\n")]);
+    let err = four.migrate(&mut conn).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptHistory);
+    assert_eq!(tables(&conn), ["_migrations", "posts", "tags", "users"]);
 }
 
 #[test]
