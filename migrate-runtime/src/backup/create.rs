@@ -362,11 +362,16 @@ fn locked_copy(
     }))
 }
 
-/// Copies `src` into `dst` (truncated first), reporting each finished chunk; returns the bytes copied.
+/// Copies `src` into `dst` (emptied first), reporting each finished chunk; returns the bytes copied.
 fn copy_chunks(src: &Path, dst: &Path, progress: Option<&Sender<Copied>>) -> io::Result<u64> {
     const CHUNK: u64 = 16 << 20;
     let input = File::open(src)?;
-    let mut out = fs::OpenOptions::new().write(true).truncate(true).open(dst)?;
+    // Not O_TRUNC: ext4 (auto_da_alloc) starts writing back a file truncated to zero when it is closed, which doubled
+    // the time of the copy (measured: 0.5 s instead of 0.25 s for 512 MiB). `dst` is normally a new, empty file.
+    let mut out = fs::OpenOptions::new().write(true).open(dst)?;
+    if out.metadata()?.len() > 0 {
+        out.set_len(0)?;
+    }
     let mut done = 0u64;
     loop {
         let n = io::copy(&mut (&input).take(CHUNK), &mut out)?;
