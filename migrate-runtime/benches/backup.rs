@@ -6,8 +6,9 @@
 //! BACKUP_BENCH_DIR=/path/on/the/disk/to/test ...                         # default: the system temp dir
 //! ```
 //!
-//! Every timed operation runs `BACKUP_BENCH_RUNS` times (default 3) with a warm page cache; the table shows the
-//! median and its ratio to the median `cp`.
+//! Every timed operation runs `BACKUP_BENCH_RUNS` times (default 3) with a warm page cache, each run right after a
+//! `cp` of the same file; the table shows the median and its ratio to the median of those `cp` runs. `sync` runs,
+//! untimed, before each `cp` and before each operation, so neither pays for the other's dirty pages.
 
 use migrate_runtime::backup::{self, BackupOptions, Reason, Retention, SnapshotMethod};
 use rusqlite::Connection;
@@ -113,7 +114,9 @@ fn time_vs_cp<F: FnMut()>(runs: u64, cp: &dyn Fn() -> Duration, prep: &dyn Fn(),
     let mut ops = Vec::new();
     for _ in 0..runs {
         prep();
+        settle();
         cps.push(cp());
+        settle();
         let t = Instant::now();
         f();
         ops.push(t.elapsed());
@@ -135,6 +138,12 @@ fn sha256_of(path: &Path) -> [u8; 32] {
         h.update(&buf[..n]);
     }
     h.finalize().into()
+}
+
+/// Writes back all dirty pages (untimed): each timed run starts from the same state, not from the previous run's
+/// unwritten gigabyte.
+fn settle() {
+    let _ = Command::new("sync").status();
 }
 
 fn warm(path: &Path) {
@@ -209,7 +218,11 @@ fn main() {
     let parts = [
         (SnapshotMethod::Auto, false, "snapshot: consistent copy only"),
         (SnapshotMethod::BackupApi, false, "snapshot: consistent copy only"),
-        (SnapshotMethod::Auto, true, "snapshot: copy, then sha256 + fsync"),
+        (
+            SnapshotMethod::Auto,
+            true,
+            "snapshot: copy + sha256 + fsync, no check (plain backup without integrity_check)",
+        ),
     ];
     for (method, hash_and_fsync, label) in parts {
         let mut used = "";
@@ -274,34 +287,44 @@ fn main() {
         }),
     ));
     drop(conn);
-    // Copy-back alone: the backup API into the live database, which is what makes the switch atomic.
+    // Copy-back alone: the verified file into the live database, in place (the default where no other connection
+    // has the database open) and through the backup API (the fallback).
     let mut target = Connection::open(&db).unwrap();
-    rows.push((
-        "restore copy-back only (backup API into the db)".into(),
-        time_vs_cp(runs, &cp_once, &|| {}, || {
-            let src = Connection::open_with_flags(&plain.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-            let b = rusqlite::backup::Backup::new(&src, &mut target).unwrap();
-            assert_eq!(b.step(-1).unwrap(), rusqlite::backup::StepResult::Done);
-        }),
-    ));
+    for method in [SnapshotMethod::Auto, SnapshotMethod::BackupApi] {
+        let mut used = "";
+        let d = time_vs_cp(runs, &cp_once, &|| {}, || {
+            used = backup::__copy_back_only(&mut target, &plain.path, method)
+                .unwrap()
+                .as_str();
+        });
+        rows.push((format!("restore copy-back only (fsynced) [{used}]"), d));
+    }
     // The whole restore: verify (hash + check), pre-restore backup (copy + hash + check), copy-back.
-    for (quick, label) in [(false, "integrity_check"), (true, "quick_check")] {
-        let restore_opts = opts(false, quick, SnapshotMethod::Auto);
+    for (quick, method, label) in [
+        (false, SnapshotMethod::Auto, "integrity_check"),
+        (true, SnapshotMethod::Auto, "quick_check"),
+        (false, SnapshotMethod::BackupApi, "integrity_check"),
+    ] {
+        let restore_opts = opts(false, quick, method);
+        let mut used = "";
+        let d = time_vs_cp(runs, &cp_once, &|| {}, || {
+            let r = backup::restore_info(&mut target, &plain, 1, &restore_opts).unwrap();
+            used = r.method.as_str();
+            if let Some(pre) = r.pre_restore {
+                let _ = std::fs::remove_file(&pre.path);
+                let _ = std::fs::remove_file(pre.manifest_path());
+            }
+        });
         rows.push((
-            format!("restore: verify + pre-restore backup + copy-back ({label})"),
-            time_vs_cp(runs, &cp_once, &|| {}, || {
-                let r = backup::restore_info(&mut target, &plain, 1, &restore_opts).unwrap();
-                if let Some(pre) = r.pre_restore {
-                    let _ = std::fs::remove_file(&pre.path);
-                    let _ = std::fs::remove_file(pre.manifest_path());
-                }
-            }),
+            format!("restore: verify + pre-restore backup + copy-back ({label}) [{used}]"),
+            d,
         ));
     }
 
     println!(
         "\nDatabase: {:.0} MiB ({} bytes), WAL mode, warm page cache. Median of {runs} runs of each operation, each \
-         run right after a `cp` of the same file; the ratio is to the median of those `cp` runs.\n",
+         run right after a `cp` of the same file (`sync` untimed before each); the ratio is to the median of those \
+         `cp` runs.\n",
         db_len as f64 / 1048576.0,
         db_len
     );

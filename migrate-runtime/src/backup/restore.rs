@@ -389,16 +389,55 @@ fn copy_back(
     pre_restore: Option<BackupInfo>,
     db: Option<&Path>,
 ) -> Result<RestoreReport, BackupError> {
-    let target = db.map(Path::to_path_buf).unwrap_or_default();
-    {
-        let src = open_backup_file(src)?;
-        let b = Backup::new(&src, conn).map_err(|e| BackupError::sqlite("start restoring into", &target, e))?;
-        step_to_done(&b, &target)?;
-    }
+    backup_api_into(conn, src, db)?;
     Ok(RestoreReport {
         restored: info.clone(),
         pre_restore,
         method: RestoreMethod::BackupApi,
         finished_interrupted: false,
     })
+}
+
+fn backup_api_into(conn: &mut Connection, src: &Path, db: Option<&Path>) -> Result<(), BackupError> {
+    let target = db.map(Path::to_path_buf).unwrap_or_default();
+    let src = open_backup_file(src)?;
+    let b = Backup::new(&src, conn).map_err(|e| BackupError::sqlite("start restoring into", &target, e))?;
+    step_to_done(&b, &target)
+}
+
+/// The copy-back step alone: writes the plain database file `src` into `conn`'s database with `method` (in place
+/// where possible for [`SnapshotMethod::Auto`]), without verification or a pre-restore backup. For the benchmark's
+/// breakdown; not a stable API.
+#[doc(hidden)]
+pub fn __copy_back_only(
+    conn: &mut Connection,
+    src: &Path,
+    method: SnapshotMethod,
+) -> Result<RestoreMethod, BackupError> {
+    let db = super::db_file(conn).ok_or_else(|| BackupError::NotFound {
+        id: "main".into(),
+        dir: src.to_path_buf(),
+    })?;
+    #[cfg(unix)]
+    if method == SnapshotMethod::Auto
+        && let Some(prepared) = inplace::prepare(conn, &db)
+    {
+        let lock = MarkerLock::acquire(&db)?;
+        let marker = Marker {
+            backup: "benchmark".into(),
+            wal: prepared.wal,
+            ..Marker::default()
+        };
+        let r = conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| BackupError::sqlite("read the state of", &db, e))
+            .and_then(|v| inplace::write(conn, &db, src, &lock, &marker, v));
+        prepared.end(conn);
+        lock.finish()?;
+        if let InPlace::Done = r? {
+            return Ok(RestoreMethod::InPlace);
+        }
+    }
+    let _ = method;
+    backup_api_into(conn, src, Some(&db)).map(|()| RestoreMethod::BackupApi)
 }
