@@ -349,7 +349,7 @@ fn finish_interrupted(
         };
         let pre_restore = earlier
             .as_ref()
-            .and_then(|m| Some(inspect(&m.dir, m.pre_restore.as_deref()?).ok()?));
+            .and_then(|m| inspect(&m.dir, m.pre_restore.as_deref()?).ok());
         marker.pre_restore = pre_restore.as_ref().map(|p| p.id.clone());
         inplace::finish_interrupted(db, src, lock, &marker)?;
         Ok(RestoreReport {
