@@ -4,14 +4,18 @@
 use std::path::Path;
 use std::process::Command;
 
-fn cargo_run(dir: &Path, target: &Path) -> String {
-    let out = Command::new(env!("CARGO"))
+fn cargo(dir: &Path, target: &Path) -> std::process::Output {
+    Command::new(env!("CARGO"))
         .args(["run", "--quiet", "--offline"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("MIGRATE_MACRO_BASE_DIR")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn cargo_run(dir: &Path, target: &Path) -> String {
+    let out = cargo(dir, target);
     assert!(
         out.status.success(),
         "cargo run failed:\n{}",
@@ -46,7 +50,7 @@ fn new_file_is_seen_without_cargo_clean() {
     std::fs::write(
         dir.join("src/main.rs"),
         "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
-         fn main() { for m in &M { println!(\"{} {}\", m.version(), m.name()); } }\n",
+         fn main() {\n    eprintln!(\"{}\", env!(\"OUT_DIR\"));\n    for m in &M { println!(\"{} {}\", m.version(), m.name()); }\n}\n",
     )
     .unwrap();
     std::fs::write(dir.join("migrations/0001_first.sql"), "CREATE TABLE a(x);\n").unwrap();
@@ -65,5 +69,31 @@ fn new_file_is_seen_without_cargo_clean() {
         dir.join("migrations/0002_renamed.sql"),
     )
     .unwrap();
+    assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
+
+    // With a build script there is an OUT_DIR, and the macro keeps its validated result there...
+    let out_dir = String::from_utf8(cargo(dir, &target).stderr).unwrap();
+    let cached = std::fs::read_dir(out_dir.trim())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with("migrate-compiled-")
+        })
+        .count();
+    assert_eq!(cached, 1, "no cache file in {out_dir}");
+    // ...which never hides an edit: broken SQL in a file that validated before fails the next build, naming it.
+    std::fs::write(
+        dir.join("migrations/0002_renamed.sql"),
+        "CREATE INDEX i ON missing(x);\n",
+    )
+    .unwrap();
+    let failed = cargo(dir, &target);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success());
+    assert!(
+        stderr.contains("migrations/0002_renamed.sql") && stderr.contains("no such table: main.missing"),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("migrations/0002_renamed.sql"), "CREATE TABLE c(x);\n").unwrap();
     assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
 }

@@ -7,6 +7,8 @@
 //! the macro (to embed schema hashes) and the runtime (to detect drift) must compute identically.
 #![warn(missing_docs)]
 
+#[cfg(feature = "sqlite")]
+pub mod cache;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;

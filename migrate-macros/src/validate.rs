@@ -2,7 +2,8 @@
 //! literal whose message names the offending file.
 
 use crate::parse::Args;
-use migrate_core::compile::{self, CompileOptions, Compiled};
+use migrate_core::cache;
+use migrate_core::compile::{CompileOptions, Compiled};
 use migrate_core::load::{self, CodeMigration, LoadError};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -71,10 +72,22 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         run_sql: args.validate_sql,
         check_down: args.check_down,
     };
-    let compiled = compile::compile(set, &options).map_err(|e| err(e.to_string()))?;
+    let cache_file = cache_file(rel, &options);
+    let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
+        .map_err(|e| err(e.to_string()))?
+        .compiled;
     Ok(Validated {
         abs_dir,
         compiled,
         not_verbatim,
     })
+}
+
+/// Where `migrate_core::cache` keeps this call's last result: the calling crate's `OUT_DIR`, which exists when it has
+/// a build script (such as the recommended `migrate::build::track`). Without one, every build validates afresh.
+fn cache_file(rel_dir: &str, options: &CompileOptions) -> Option<PathBuf> {
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR")?);
+    // One file per directory (as the call names it) and options, so two calls in one crate do not evict each other.
+    let id = migrate_core::checksum::checksum(&format!("{rel_dir}\n{}{}", options.run_sql, options.check_down));
+    Some(out_dir.join(format!("migrate-compiled-{}.bin", id.short())))
 }
