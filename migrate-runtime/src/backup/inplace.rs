@@ -240,6 +240,7 @@ pub(crate) fn finish_interrupted(db: &Path, src: &Path, lock: &MarkerLock, marke
 
 #[cfg(unix)]
 fn be32(b: &[u8]) -> u32 {
+    // invariant: every caller passes a 4-byte range of a 100-byte header array.
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
@@ -329,6 +330,7 @@ fn write_over(db: &Path, src: &Path, lock: &MarkerLock, marker: &Marker, torn: b
         .map_err(|e| fail(BackupError::io("write", db, e)))?;
 
     // Page 1 last, with the backup's content and a header every open connection sees as changed.
+    // invariant: `page1` is at least 512 bytes (checked above), so the header offsets below (< 100) are in range.
     let version = counter.wrapping_add(2).to_be_bytes();
     page1[18] = if marker.wal { 2 } else { 1 };
     page1[19] = page1[18];
