@@ -186,6 +186,21 @@ fn a_connection_inside_a_transaction_or_in_exclusive_locking_mode_uses_the_backu
     assert_eq!(dump(&s.conn), s.new);
 }
 
+#[test]
+fn a_restore_into_a_new_empty_database_file_writes_in_place() {
+    let s = setup(false, 500);
+    drop(s.conn);
+    std::fs::remove_file(&s.db).unwrap();
+    // Opening a missing path and reading creates an empty file: an empty database.
+    let mut conn = Connection::open(&s.db).unwrap();
+    assert_eq!(dump(&conn), Vec::new());
+    let report = backup::restore_info(&mut conn, &s.backup, 0, &opts(&s.dir, SnapshotMethod::Auto)).unwrap();
+    assert_eq!(report.method, RestoreMethod::InPlace);
+    assert_eq!(report.pre_restore, None);
+    assert_eq!(dump(&conn), s.new);
+    assert_eq!(integrity(&conn), "ok");
+}
+
 /// Marks a database as an interrupted restore leaves it (the header's magic replaced).
 fn tear(db: &Path) {
     use std::io::{Seek, Write};

@@ -286,11 +286,16 @@ fn write_over(db: &Path, src: &Path, lock: &MarkerLock, marker: &Marker, torn: b
         .write(true)
         .open(db)
         .map_err(|e| BackupError::io("open", db, e))?;
+    // An empty file is an empty database (e.g. one created by opening a path that did not exist): its header is
+    // all zeros as far as other connections' caches are concerned.
     let mut old = [0u8; 100];
-    out.read_exact_at(&mut old, 0)
-        .map_err(|e| BackupError::io("read", db, e))?;
+    let old_len = out.metadata().map_err(|e| BackupError::io("stat", db, e))?.len();
+    if old_len > 0 {
+        out.read_exact_at(&mut old, 0)
+            .map_err(|e| BackupError::io("read", db, e))?;
+    }
     let expected: &[u8; 16] = if torn { RESTORE_MAGIC } else { SQLITE_MAGIC };
-    if &old[..16] != expected {
+    if (old_len > 0 || torn) && &old[..16] != expected {
         return Err(BackupError::io(
             "overwrite",
             db,
