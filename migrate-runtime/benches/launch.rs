@@ -81,12 +81,13 @@ fn main() {
 
         if !launch_only {
             // Apply to an empty file.
+            // fsync-bound rows vary run to run on a shared machine; the cheap n = 100 rows get more repetitions.
             let reps = if quick {
                 1
             } else if n >= 2000 {
                 3
             } else {
-                7
+                15
             };
             let mut k = 0;
             let mut next = |name: &str| {
