@@ -294,42 +294,49 @@ impl HistoryTable {
         ))
     }
 
-    /// Inserts rows with multi-row `INSERT`s of up to 64 rows, each prepared once.
+    /// Inserts the rows of a unit with one statement, prepared once and stepped per row. Called after the unit's
+    /// migrations: every schema change expires prepared statements, so interleaving the inserts with the DDL would
+    /// re-prepare the statement once per migration.
     pub fn insert_many(&self, conn: &Connection, set: &str, rows: &[NewRow<'_>]) -> Result<(), Error> {
-        use rusqlite::types::Value;
-        const CHUNK: usize = 64;
-        const COLS: &str = "(set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, down_sql)";
-        let q = self.q();
-        for chunk in rows.chunks(CHUNK) {
-            let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!("INSERT INTO {q} {COLS} VALUES {placeholders}");
-            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 10);
-            for r in chunk {
-                let version = sql_int(r.version).map_err(|e| Error::db("writing history table", None, e))?;
-                values.extend([
-                    Value::Text(set.to_owned()),
-                    Value::Integer(version),
-                    Value::Text(r.name.to_owned()),
-                    Value::Text(r.file.to_owned()),
-                    Value::Text(r.checksum.to_hex()),
-                    Value::Text(r.chain.to_hex()),
-                    Value::Text(r.applied_at.clone()),
-                    Value::Integer(i64::try_from(r.duration_us).unwrap_or(i64::MAX)),
-                    Value::Text(r.kind.to_owned()),
-                    r.down_sql.map_or(Value::Null, |d| Value::Text(d.to_owned())),
-                ]);
-            }
-            conn.execute(&sql, rusqlite::params_from_iter(values)).map_err(|e| {
-                let first = &chunk[0];
-                let at = At {
-                    version: first.version,
-                    name: first.name.to_owned(),
-                    file: first.file.to_owned(),
-                };
-                Error::db(format!("writing history table {}", self.name), Some(at), e)
-            })?;
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let err = |r: &NewRow<'_>, e| {
+            let at = At {
+                version: r.version,
+                name: r.name.to_owned(),
+                file: r.file.to_owned(),
+            };
+            Error::db(format!("writing history table {}", self.name), Some(at), e)
+        };
+        let mut stmt = conn.prepare(self.insert_sql()).map_err(|e| err(first, e))?;
+        for r in rows {
+            let version = sql_int(r.version).map_err(|e| err(r, e))?;
+            stmt.execute(rusqlite::params![
+                set,
+                version,
+                r.name,
+                r.file,
+                r.checksum.to_hex(),
+                r.chain.to_hex(),
+                r.applied_at,
+                i64::try_from(r.duration_us).unwrap_or(i64::MAX),
+                r.kind,
+                r.down_sql,
+            ])
+            .map_err(|e| err(r, e))?;
         }
         Ok(())
+    }
+
+    fn insert_sql(&self) -> &str {
+        self.insert_sql.get_or_init(|| {
+            format!(
+                "INSERT INTO {} (set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, \
+                 down_sql) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                self.q()
+            )
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -345,13 +352,7 @@ impl HistoryTable {
         kind: &str,
         down_sql: Option<&str>,
     ) -> Result<(), Error> {
-        let sql = self.insert_sql.get_or_init(|| {
-            format!(
-                "INSERT INTO {} (set_name, version, name, file, checksum, chain, applied_at, duration_us, kind, \
-                 down_sql) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                self.q()
-            )
-        });
+        let sql = self.insert_sql();
         let (version, name, file) = at;
         let mut stmt = conn
             .prepare_cached(sql)
