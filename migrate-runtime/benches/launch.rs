@@ -73,7 +73,12 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut rows: Vec<Row> = Vec::new();
-    for n in [100usize, 2000] {
+    // `MIGRATE_BENCH_N=100`: one size only.
+    let sizes: Vec<usize> = match std::env::var("MIGRATE_BENCH_N").ok().and_then(|n| n.parse().ok()) {
+        Some(n) => vec![n],
+        None => vec![100, 2000],
+    };
+    for n in sizes {
         let sqls = sqls(n);
         let ours_set = ours(&sqls);
         let rm_set = rm(&sqls);
@@ -87,7 +92,7 @@ fn main() {
             } else if n >= 2000 {
                 3
             } else {
-                15
+                41
             };
             let mut k = 0;
             let mut next = |name: &str| {
