@@ -287,8 +287,10 @@ pub enum Error {
     /// A migrations directory whose SQL does not compile (run-time loading).
     #[error(transparent)]
     Compile(#[from] migrate_core::compile::CompileError),
-    /// The backup taken before the first write failed; nothing was migrated.
-    #[error("backup before migrating failed, nothing was migrated: {0}")]
+    /// The backup taken before the first write failed, or the database is one an interrupted restore left
+    /// half-written ([`crate::backup::BackupError::RestoreInterrupted`], whatever the backup policy); nothing was
+    /// migrated.
+    #[error("nothing was migrated: {0}")]
     Backup(#[from] crate::backup::BackupError),
     /// A `no-transaction` migration failed midway (the one failure a transaction cannot undo), and the pre-migrate
     /// backup was restored automatically: the database is as it was before the run. [`Error::kind`] and

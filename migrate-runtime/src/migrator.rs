@@ -525,7 +525,10 @@ impl<'m> Migrator<'m> {
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
         let table = HistoryTable::new(&self.table)?;
         let target = self.resolve_target()?;
-        if let Some(v) = self.fast_check(conn, &table, target)? {
+        let checked = self
+            .fast_check(conn, &table, target)
+            .map_err(|e| explain_unreadable(conn, e))?;
+        if let Some(v) = checked {
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed
@@ -885,6 +888,25 @@ impl<'m> Migrator<'m> {
         }
         tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
         Ok(applied_of(a, us))
+    }
+}
+
+/// SQLite refuses a database that an in-place restore was writing when it was interrupted ("file is not a
+/// database"); say that instead, with the backups that finish it (`backup::restore`). Looked at only after a failure,
+/// so the launch check pays nothing for it.
+fn explain_unreadable(conn: &Connection, e: Error) -> Error {
+    let Error::Database { source, .. } = &e else {
+        return e;
+    };
+    if crate::error::sqlite_code(source) != Some(rusqlite::ErrorCode::NotADatabase) {
+        return e;
+    }
+    match bk::db_file(conn) {
+        Some(path) if matches!(bk::inplace::is_torn(&path), Ok(true)) => Error::Backup(bk::inplace::interrupted(
+            &path,
+            "found when the launch check read the database".into(),
+        )),
+        _ => e,
     }
 }
 

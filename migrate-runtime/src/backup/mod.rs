@@ -38,7 +38,7 @@
 mod create;
 mod error;
 mod fsutil;
-mod inplace;
+pub(crate) mod inplace;
 mod manifest;
 mod restore;
 mod retention;
