@@ -5,7 +5,7 @@
 //! cargo run --example todo -- /tmp/t.db add "write the docs"
 //! ```
 //!
-//! The first launch creates the schema; later launches find nothing pending and cost one indexed read.
+//! The first launch creates the schema; later launches find nothing pending and cost one read of the file header.
 
 use std::error::Error;
 

@@ -246,7 +246,8 @@ impl fmt::Debug for StepHook<'_> {
 
 impl Migrations {
     /// Brings the database to the newest embedded migration with the default policy (batch mode, everything
-    /// unusual an error). When nothing is pending this is one indexed read and writes nothing.
+    /// unusual an error). When nothing is pending this reads `PRAGMA user_version` (or, failing the stamp, one
+    /// indexed history row; see [`Migrator::header_stamp`]) and writes nothing.
     ///
     /// ```no_run
     /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
@@ -499,8 +500,8 @@ impl<'m> Migrator<'m> {
         }
     }
 
-    /// The launch check: one indexed read of the newest history row. `Some(version)` when the database is exactly
-    /// at the target with the embedded chain, i.e. nothing to do.
+    /// The launch check: the `user_version` stamp, else one indexed read of the newest history row. `Some(version)`
+    /// when the database is exactly at the target with the embedded chain, i.e. nothing to do.
     fn fast_check(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Option<u64>, Error> {
         let set = self.migrations.set_name();
         if self.header_stamp
