@@ -335,3 +335,21 @@ fn refused_up_creates_no_database_and_backups_survive_a_broken_directory() {
     let (v, code) = p.json(&["restore", &id, "--yes"]);
     assert_eq!(code, 0, "{v}");
 }
+
+#[test]
+fn a_database_left_by_an_interrupted_restore_says_how_to_finish_it() {
+    let p = Project::new();
+    p.up();
+    // What an interrupted in-place restore leaves: the header's magic replaced, so SQLite refuses the file.
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(p.db()).unwrap();
+        f.write_all(b"migrate-restore\0").unwrap();
+    }
+    let (v, code) = p.json(&["up"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "backup", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("was interrupted"), "{v}");
+    assert!(v["error"]["hint"].as_str().unwrap().contains("restore <id>"), "{v}");
+}

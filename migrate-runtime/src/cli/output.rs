@@ -64,6 +64,10 @@ pub(crate) struct Problem {
     pub exit: u8,
 }
 
+/// The next step after a restore was interrupted, whichever command found it.
+const RESTORE_INTERRUPTED: &str =
+    "finish the interrupted restore with `restore <id>` (the backup named above), or restore the pre-restore backup";
+
 impl Problem {
     pub fn new(kind: &str, message: impl Into<String>, exit: u8) -> Problem {
         Problem {
@@ -121,6 +125,9 @@ impl Problem {
             ErrorKind::Load | ErrorKind::Compile => {
                 Some("fix the file named above; `embed_migrations!` would reject it the same way".to_owned())
             }
+            ErrorKind::Backup if matches!(&e, Error::Backup(b) if b.kind() == BackupErrorKind::RestoreInterrupted) => {
+                Some(RESTORE_INTERRUPTED.to_owned())
+            }
             ErrorKind::Backup => Some(
                 "nothing was changed; fix the backup problem, pass --backup-dir, or accept the risk with --no-backup"
                     .to_owned(),
@@ -151,6 +158,7 @@ impl Problem {
             }
             BackupErrorKind::DiskFull => Some("free space or pass --backup-dir on another disk".to_owned()),
             BackupErrorKind::Busy => Some("another process holds the database; retry when it is done".to_owned()),
+            BackupErrorKind::RestoreInterrupted => Some(RESTORE_INTERRUPTED.to_owned()),
             _ => None,
         };
         Problem {
