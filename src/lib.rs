@@ -47,7 +47,7 @@ pub mod build {
     /// Editing a file that is already embedded triggers a rebuild without this (the macro tracks each file it
     /// read); a *new* file is only seen by the next build if something tells cargo to look at the directory, which
     /// is what this does (`cargo:rerun-if-changed` on a directory covers every file in it). With the `nightly`
-    /// feature the macro also calls `proc_macro::tracked_path::path`.
+    /// feature the macro also calls `proc_macro::tracked::path`.
     pub fn track(dir: &str) {
         println!("cargo:rerun-if-changed={dir}");
     }

@@ -1,17 +1,21 @@
 //! A new migration file is picked up by the next `cargo build`, without `cargo clean`, when the crate's build.rs
-//! calls `migrate::build::track`. Proven on a scratch crate built twice by a real cargo.
+//! calls `migrate::build::track`, or, without a build script, with the `nightly` feature (`proc_macro::tracked`).
+//! Proven on scratch crates built several times by a real cargo.
 
 use std::path::Path;
 use std::process::Command;
 
 fn cargo(dir: &Path, target: &Path) -> std::process::Output {
-    Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--offline"])
+    cargo_cmd(dir, target).output().unwrap()
+}
+
+fn cargo_cmd(dir: &Path, target: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO"));
+    c.args(["run", "--quiet", "--offline"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
-        .env_remove("MIGRATE_MACRO_BASE_DIR")
-        .output()
-        .unwrap()
+        .env_remove("MIGRATE_MACRO_BASE_DIR");
+    c
 }
 
 fn cargo_run(dir: &Path, target: &Path) -> String {
@@ -96,4 +100,41 @@ fn new_file_is_seen_without_cargo_clean() {
     );
     std::fs::write(dir.join("migrations/0002_renamed.sql"), "CREATE TABLE c(x);\n").unwrap();
     assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
+}
+
+/// The `nightly` feature tracks the directory itself, so no build script is needed. The toolchain here is stable;
+/// `RUSTC_BOOTSTRAP=1` lets it compile the unstable API, which also tells us when that API changes again.
+#[test]
+fn nightly_feature_sees_a_new_file_without_a_build_script() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"scratch_nightly\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\n\
+             migrate = {{ path = {root:?}, features = [\"bundled\", \"nightly\"] }}\n\n[workspace]\n",
+            root = root.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
+         fn main() { for m in &M { println!(\"{} {}\", m.version(), m.name()); } }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("migrations/0001_first.sql"), "CREATE TABLE a(x);\n").unwrap();
+    let target = root.join("target").join("rebuild-scratch-nightly");
+    let run = || {
+        let out = cargo_cmd(dir, &target).env("RUSTC_BOOTSTRAP", "1").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(), "1 first\n");
+    std::fs::write(dir.join("migrations/0002_second.sql"), "CREATE TABLE b(x);\n").unwrap();
+    assert_eq!(run(), "1 first\n2 second\n");
 }

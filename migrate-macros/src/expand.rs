@@ -126,10 +126,10 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         sqlite_version = opt_str(set.compiled.sqlite_version.as_deref()),
     );
 
+    // Tracking the directory makes a new file rerun the macro without a build script (nightly only; the API was
+    // `tracked_path::path` until rust-lang/rust#149400, late 2025, and is `tracked::path` since).
     #[cfg(feature = "nightly")]
-    if let Some(dir) = set.abs_dir.to_str() {
-        proc_macro::tracked_path::path(dir);
-    }
+    proc_macro::tracked::path(&set.abs_dir);
 
     let meta = proc_macro2::Literal::byte_string(&meta);
     let files = proc_macro2::Literal::string(&files);

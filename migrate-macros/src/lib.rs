@@ -4,7 +4,7 @@
 //! The macro is deliberately thin: [`parse`] reads the arguments, [`validate`] reads the directory and applies the
 //! rules of `migrate-core` (naming, pairing, directives, checksums, then running every script against an in-memory
 //! SQLite and proving the down scripts), and [`expand`] turns the result into a static table.
-#![cfg_attr(feature = "nightly", feature(track_path))]
+#![cfg_attr(feature = "nightly", feature(proc_macro_tracked_path))]
 
 mod expand;
 mod parse;
