@@ -28,36 +28,59 @@ fn cargo_run(dir: &Path, target: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn new_file_is_seen_without_cargo_clean() {
+/// A scratch crate depending on this workspace's `migrate` (with `features`), whose `main` prints the embedded
+/// versions and names (and `OUT_DIR` on stderr when it has a build script), with one migration file.
+fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path();
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    let root = root.display().to_string();
+    let build_dep = if build_script {
+        format!("[build-dependencies]\nmigrate = {{ path = {root:?}, default-features = false }}\n\n")
+    } else {
+        String::new()
+    };
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"scratch\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate = {{ path = {root:?}, features = [\"bundled\"] }}\n\n\
-             [build-dependencies]\nmigrate = {{ path = {root:?}, default-features = false }}\n\n[workspace]\n",
-            root = root.display().to_string()
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\n\
+             migrate = {{ path = {root:?}, features = [{features}] }}\n\n{build_dep}[workspace]\n"
         ),
     )
     .unwrap();
     // Reuse the workspace's lock file so the scratch crate resolves the same, already downloaded, versions.
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(
-        dir.join("build.rs"),
-        "fn main() {\n    migrate::build::track(\"migrations\");\n}\n",
-    )
-    .unwrap();
+    std::fs::copy(Path::new(&root).join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    if build_script {
+        std::fs::write(
+            dir.join("build.rs"),
+            "fn main() {\n    migrate::build::track(\"migrations\");\n}\n",
+        )
+        .unwrap();
+    }
+    let out_dir = if build_script {
+        "    eprintln!(\"{}\", env!(\"OUT_DIR\"));\n"
+    } else {
+        ""
+    };
     std::fs::write(
         dir.join("src/main.rs"),
-        "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
-         fn main() {\n    eprintln!(\"{}\", env!(\"OUT_DIR\"));\n    for m in &M { println!(\"{} {}\", m.version(), m.name()); }\n}\n",
+        format!(
+            "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
+             fn main() {{\n{out_dir}    for m in &M {{ println!(\"{{}} {{}}\", m.version(), m.name()); }}\n}}\n"
+        ),
     )
     .unwrap();
     std::fs::write(dir.join("migrations/0001_first.sql"), "CREATE TABLE a(x);\n").unwrap();
+    scratch
+}
+
+#[test]
+fn new_file_is_seen_without_cargo_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = scratch_crate("scratch", "\"bundled\"", true);
+    let dir = scratch.path();
     // A target dir inside this workspace's so dependencies compile once across runs of this test.
     let target = root.join("target").join("rebuild-scratch");
 
@@ -107,27 +130,8 @@ fn new_file_is_seen_without_cargo_clean() {
 #[test]
 fn nightly_feature_sees_a_new_file_without_a_build_script() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scratch = tempfile::tempdir().unwrap();
+    let scratch = scratch_crate("scratch_nightly", "\"bundled\", \"nightly\"", false);
     let dir = scratch.path();
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::create_dir_all(dir.join("migrations")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"scratch_nightly\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\n\
-             migrate = {{ path = {root:?}, features = [\"bundled\", \"nightly\"] }}\n\n[workspace]\n",
-            root = root.display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
-         fn main() { for m in &M { println!(\"{} {}\", m.version(), m.name()); } }\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("migrations/0001_first.sql"), "CREATE TABLE a(x);\n").unwrap();
     let target = root.join("target").join("rebuild-scratch-nightly");
     let run = || {
         let out = cargo_cmd(dir, &target).env("RUSTC_BOOTSTRAP", "1").output().unwrap();
