@@ -534,29 +534,55 @@ impl<'m> Migrator<'m> {
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed
         // since the plan was made, and the plan stands without reading the history again.
-        let planned_at = data_version(conn)?;
-        let (actions, current) = self.plan_now(conn, &table, target)?;
-        if actions.is_empty() {
-            return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
-        }
+        let mut planned_at = data_version(conn)?;
+        let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
         let per_migration = self.mode == Mode::PerMigration;
-        let plan = plan::public_plan(&actions, per_migration, self.dry_run);
-        let mut report = Report {
-            set_name: self.migrations.set_name().to_owned(),
-            dry_run: self.dry_run,
-            mode: self.mode,
-            from_version: current,
-            to_version: target,
-            plan,
-            applied: Vec::new(),
-            backup: None,
-            backup_warnings: Vec::new(),
+        let mut retakes = 0;
+        let report = loop {
+            if actions.is_empty() {
+                return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
+            }
+            let mut report = Report {
+                set_name: self.migrations.set_name().to_owned(),
+                dry_run: self.dry_run,
+                mode: self.mode,
+                from_version: current,
+                to_version: target,
+                plan: plan::public_plan(&actions, per_migration, self.dry_run),
+                applied: Vec::new(),
+                backup: None,
+                backup_warnings: Vec::new(),
+            };
+            if self.dry_run {
+                return Ok(report);
+            }
+            let versions = (report.from_version, report.to_version);
+            report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
+            let Some(taken) = &report.backup else {
+                break report;
+            };
+            // The snapshot is taken after the plan, outside the migration's lock: another launcher may have migrated
+            // in between, and the backup would then hold a later state than its manifest's version says (and be no
+            // use as "the state before"). Plan again; keep the backup only if the plan still stands.
+            let seen = data_version(conn)?;
+            if seen == planned_at {
+                break report;
+            }
+            let (again, now) = self.plan_now(conn, &table, target)?;
+            if now == current && plan::public_plan(&again, per_migration, false) == report.plan {
+                planned_at = seen;
+                break report;
+            }
+            bk::discard(taken)?;
+            retakes += 1;
+            if retakes == 3 {
+                // Only other migrators changing the history over and over get here.
+                let path = taken.source.clone();
+                return Err(Error::Backup(bk::BackupError::Busy { path }));
+            }
+            (actions, current, planned_at) = (again, now, seen);
         };
-        if self.dry_run {
-            return Ok(report);
-        }
-        let versions = (report.from_version, report.to_version);
-        report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
+        let mut report = report;
         report.applied = match self.execute(conn, &table, target, actions, planned_at) {
             Ok(applied) => applied,
             Err(e) => {

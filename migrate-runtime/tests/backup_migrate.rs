@@ -166,3 +166,78 @@ fn failed_no_transaction_migration_restores_the_pre_migrate_backup() {
     assert_eq!(err.kind(), ErrorKind::MigrationFailed);
     assert!(!matches!(err, Error::RestoredFromBackup { .. }), "{err}");
 }
+
+static SLOW_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A migration that holds the write lock for a while, so a second launcher plans while it runs.
+fn slow_email(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::CodeError> {
+    tx.execute("ALTER TABLE users ADD COLUMN email TEXT", [])?;
+    SLOW_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    Ok(())
+}
+
+/// Two launchers: B plans while A's migration holds the lock, so B's snapshot (which waits for the lock) copies the
+/// migrated database. Kept, it would be a "pre-migrate backup of version 1" holding version 2, and retention could
+/// drop A's real one in its favour; B must find its plan gone, discard the copy and report nothing to do.
+#[test]
+fn a_backup_taken_after_another_launcher_migrated_is_discarded() {
+    use migrate_core::load::{CodeMigration, add_code_migrations};
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let mut conn = rusqlite::Connection::open(&db).unwrap();
+    set(&[V1]).migrate(&mut conn).unwrap();
+    conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+    let before = dump(&conn);
+    drop(conn);
+
+    let files = [V1]
+        .iter()
+        .map(|(n, sql)| SourceFile {
+            file_name: (*n).into(),
+            display: format!("migrations/{n}"),
+            contents: Entry::File(sql.as_bytes().to_vec()),
+        })
+        .collect();
+    let mut sources = load_files(files).unwrap();
+    add_code_migrations(
+        &mut sources,
+        &[CodeMigration {
+            version: 2,
+            name: "email".into(),
+            path: "app::slow_email".into(),
+            reversible: false,
+        }],
+    )
+    .unwrap();
+    let mut two = Migrations::from_sources("default", sources);
+    assert!(two.set_code(2, slow_email, None));
+    let two = &two;
+
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            let mut conn = rusqlite::Connection::open(&db).unwrap();
+            two.migrate(&mut conn).unwrap()
+        });
+        while !SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let mut conn = rusqlite::Connection::open(&db).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(20)).unwrap();
+        let b = two.migrate(&mut conn).unwrap();
+        (a.join().unwrap(), b)
+    });
+    assert_eq!(a.applied.len(), 1);
+    let kept = a.backup.expect("A backed up before migrating");
+    assert_eq!((kept.version_before, kept.target_version), (1, 2));
+    assert!(b.applied.is_empty(), "{b}");
+    assert_eq!(b.backup, None, "B's copy of the migrated database is not kept");
+    // The one backup in the directory is A's, and it holds version 1.
+    assert_eq!(backup::list(&backups_dir(&db)).unwrap(), vec![kept.clone()]);
+    assert_eq!(support::dump_file(&kept.path), before);
+    assert_eq!(
+        support::dir_entries(&backups_dir(&db)).len(),
+        2,
+        "the backup and its manifest, nothing else"
+    );
+}

@@ -96,6 +96,13 @@ pub fn apply_retention(dir: &Path, retention: &Retention, keep: &str) -> Result<
     Ok(deleted)
 }
 
+/// Deletes a backup this process has just taken and found to be of no use (file, then manifest, as retention does).
+pub(crate) fn discard(b: &BackupInfo) -> Result<(), BackupError> {
+    remove(&b.path)?;
+    remove(&b.manifest_path())?;
+    sync_dir(b.path.parent().unwrap_or_else(|| Path::new(".")))
+}
+
 fn remove(path: &Path) -> Result<(), BackupError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
