@@ -287,19 +287,72 @@ fn main() {
         }),
     ));
     drop(conn);
+    // A restore undoes a change: the database is first put (untimed) in the state a restore replaces. Each state is
+    // made once from a copy of the database, then copied over it before every run (with a fresh connection).
+    let states: [(&str, &str); 3] = [
+        ("nothing changed since the backup", ""),
+        (
+            "after CREATE INDEX on a column",
+            "CREATE INDEX notes_created ON notes(created);",
+        ),
+        (
+            "after an UPDATE of every row",
+            "UPDATE notes SET created = created + 1;",
+        ),
+    ];
+    let state_files: Vec<std::path::PathBuf> = states
+        .iter()
+        .enumerate()
+        .map(|(i, (_, sql))| {
+            let f = tmp.path().join(format!("state-{i}.db"));
+            std::fs::copy(&db, &f).unwrap();
+            let c = Connection::open(&f).unwrap();
+            c.execute_batch(sql).unwrap();
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+            f
+        })
+        .collect();
+    let target: std::cell::RefCell<Option<Connection>> = std::cell::RefCell::new(None);
+    let put_state = |i: usize| {
+        drop(target.borrow_mut().take());
+        std::fs::copy(&state_files[i], &db).unwrap();
+        for side in ["-wal", "-shm"] {
+            let mut p = db.clone().into_os_string();
+            p.push(side);
+            let _ = std::fs::remove_file(p);
+        }
+        *target.borrow_mut() = Some(Connection::open(&db).unwrap());
+    };
     // Copy-back alone: the verified file into the live database, in place (the default where no other connection
     // has the database open) and through the backup API (the fallback).
-    let mut target = Connection::open(&db).unwrap();
-    for method in [SnapshotMethod::Auto, SnapshotMethod::BackupApi] {
-        let mut used = "";
-        let d = time_vs_cp(runs, &cp_once, &|| {}, || {
-            used = backup::__copy_back_only(&mut target, &plain.path, method)
-                .unwrap()
-                .as_str();
-        });
-        rows.push((format!("restore copy-back only (fsynced) [{used}]"), d));
+    let total_pages = plain.db_size / 4096;
+    for (i, (state, _)) in states.iter().enumerate() {
+        for method in [SnapshotMethod::Auto, SnapshotMethod::BackupApi] {
+            if method == SnapshotMethod::BackupApi && i != states.len() - 1 {
+                // The backup API writes every page whatever changed: one row is enough.
+                continue;
+            }
+            let mut used = "";
+            let mut pages = None;
+            let d = time_vs_cp(runs, &cp_once, &|| put_state(i), || {
+                let mut t = target.borrow_mut();
+                // invariant: `put_state` has just opened it.
+                let conn = t.as_mut().unwrap();
+                let (m, p) = backup::__copy_back_only(conn, &plain.path, method).unwrap();
+                (used, pages) = (m.as_str(), p);
+            });
+            let written = match pages {
+                Some(p) => format!(", {p} of {total_pages} pages written"),
+                None => String::new(),
+            };
+            rows.push((
+                format!("restore copy-back only (fsynced), {state} [{used}{written}]"),
+                d,
+            ));
+        }
     }
     // The whole restore: verify (hash + check), pre-restore backup (copy + hash + check), copy-back.
+    let worst = states.len() - 1;
     for (quick, method, label) in [
         (false, SnapshotMethod::Auto, "integrity_check"),
         (true, SnapshotMethod::Auto, "quick_check"),
@@ -307,8 +360,11 @@ fn main() {
     ] {
         let restore_opts = opts(false, quick, method);
         let mut used = "";
-        let d = time_vs_cp(runs, &cp_once, &|| {}, || {
-            let r = backup::restore_info(&mut target, &plain, 1, &restore_opts).unwrap();
+        let d = time_vs_cp(runs, &cp_once, &|| put_state(worst), || {
+            let mut t = target.borrow_mut();
+            // invariant: `put_state` has just opened it.
+            let conn = t.as_mut().unwrap();
+            let r = backup::restore_info(conn, &plain, 1, &restore_opts).unwrap();
             used = r.method.as_str();
             if let Some(pre) = r.pre_restore {
                 let _ = std::fs::remove_file(&pre.path);
@@ -316,7 +372,10 @@ fn main() {
             }
         });
         rows.push((
-            format!("restore: verify + pre-restore backup + copy-back ({label}) [{used}]"),
+            format!(
+                "restore: verify + pre-restore backup + copy-back ({label}), {} [{used}]",
+                states[worst].0
+            ),
             d,
         ));
     }

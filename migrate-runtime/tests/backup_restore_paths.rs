@@ -201,6 +201,84 @@ fn a_restore_into_a_new_empty_database_file_writes_in_place() {
     assert_eq!(integrity(&conn), "ok");
 }
 
+/// Pages 2.. of a database file, and its length: what an in-place restore must make equal to the backup's (page 1
+/// differs on purpose, in the change counter and schema cookie).
+fn pages_after_the_first(path: &Path) -> (usize, Vec<u8>) {
+    let b = std::fs::read(path).unwrap();
+    let page = usize::from(u16::from_be_bytes([b[16], b[17]]));
+    (b.len(), b[page..].to_vec())
+}
+
+#[test]
+fn an_in_place_restore_writes_only_the_pages_that_differ_and_leaves_the_backups_bytes() {
+    for wal in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("app.db");
+        let dir = tmp.path().join("bk");
+        let mut conn = make_db(&db, wal, 5_000);
+        let info = backup::create(&conn, &opts(&dir, SnapshotMethod::Auto), Reason::Manual, 1, 1)
+            .unwrap()
+            .unwrap();
+        let new = dump(&conn);
+        let total_pages = std::fs::metadata(&info.path).unwrap().len() / 4096;
+        assert!(total_pages > 100, "{total_pages} pages");
+        // A migration that changes little: one row, one new (empty) table.
+        conn.execute_batch("UPDATE items SET name = 'renamed' WHERE id = 2500; CREATE TABLE added(x);")
+            .unwrap();
+        assert_ne!(dump(&conn), new);
+        let report = backup::restore_info(&mut conn, &info, 2, &opts(&dir, SnapshotMethod::Auto)).unwrap();
+        assert_eq!(report.method, RestoreMethod::InPlace);
+        let written = report.pages_written.expect("in place");
+        // Page 1 (the header and the schema, which gained a table) and the leaf holding the row; the new table's
+        // root page is past the end of the backup and goes with the truncation.
+        assert!((2..=4).contains(&written), "wrote {written} of {total_pages} pages");
+        assert_eq!(dump(&conn), new, "wal {wal}");
+        assert_eq!(integrity(&conn), "ok");
+        drop(conn);
+        assert_eq!(
+            pages_after_the_first(&db),
+            pages_after_the_first(&info.path),
+            "wal {wal}"
+        );
+
+        // Nothing changed since the backup: page 1 alone is written (for its new change counter).
+        let mut conn = Connection::open(&db).unwrap();
+        let report = backup::restore_info(&mut conn, &info, 1, &opts(&dir, SnapshotMethod::Auto)).unwrap();
+        assert_eq!(report.pages_written, Some(1));
+        assert_eq!(dump(&conn), new);
+    }
+}
+
+#[test]
+fn an_in_place_restore_truncates_a_grown_database_and_extends_a_shrunk_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let dir = tmp.path().join("bk");
+    let mut conn = make_db(&db, false, 3_000);
+    let o = opts(&dir, SnapshotMethod::Auto);
+    let info = backup::create(&conn, &o, Reason::Manual, 1, 1).unwrap().unwrap();
+    let new = dump(&conn);
+    let backup_len = std::fs::metadata(&info.path).unwrap().len();
+
+    insert_rows(&conn, 100_000, 20_000);
+    assert!(std::fs::metadata(&db).unwrap().len() > 3 * backup_len);
+    let report = backup::restore_info(&mut conn, &info, 2, &o).unwrap();
+    assert_eq!(report.method, RestoreMethod::InPlace);
+    assert_eq!(dump(&conn), new);
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), backup_len);
+    assert_eq!(integrity(&conn), "ok");
+
+    conn.execute_batch("DELETE FROM items WHERE id > 100; VACUUM;").unwrap();
+    assert!(std::fs::metadata(&db).unwrap().len() < backup_len / 3);
+    let report = backup::restore_info(&mut conn, &info, 2, &o).unwrap();
+    // The pages past the shrunk file's end are all new to it.
+    assert!(report.pages_written.unwrap() > backup_len / 4096 * 2 / 3);
+    assert_eq!(dump(&conn), new);
+    assert_eq!(integrity(&conn), "ok");
+    drop(conn);
+    assert_eq!(pages_after_the_first(&db), pages_after_the_first(&info.path));
+}
+
 /// Marks a database as an interrupted restore leaves it (the header's magic replaced).
 fn tear(db: &Path) {
     use std::io::{Seek, Write};

@@ -221,6 +221,9 @@ fn backup_backups_restore() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["data"]["restored"]["id"], id.as_str());
     assert_eq!(v["data"]["pre_restore"]["reason"], "pre-restore");
+    // Nobody else has the database open: written in place, the header page and the users table's page only.
+    assert_eq!(v["data"]["method"], "in-place");
+    assert_eq!(v["data"]["pages_written"], 2, "{v}");
     assert_eq!(count(), 1);
     // The backups directory can be given explicitly too.
     let (v, _) = p.json(&["backups", "--backup-dir", "backups"]);

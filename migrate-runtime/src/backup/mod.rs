@@ -12,7 +12,7 @@
 //!
 //! A restore ([`restore`]) verifies the backup, backs up the current state (reason `pre-restore`), then writes the
 //! backup into the database: in place, once, under `BEGIN EXCLUSIVE` when no other connection can see the file
-//! half-written ([`RestoreMethod::InPlace`]), otherwise through SQLite's backup API ([`RestoreMethod::BackupApi`]).
+//! half-written ([`RestoreMethod::InPlace`]; only the pages that differ from the backup are written), otherwise through SQLite's backup API ([`RestoreMethod::BackupApi`]).
 //! Either way other connections see the old database or the restored one. A restore killed during the in-place copy
 //! leaves a file that SQLite refuses ("file is not a database") and a `<db>-restore` marker naming the backups;
 //! [`create`] (so the migrator) then fails with [`BackupError::RestoreInterrupted`], and the next restore into the
@@ -47,6 +47,7 @@ pub use create::{__snapshot_only, create};
 pub use error::{BackupError, BackupErrorKind};
 pub use manifest::{BackupInfo, Reason, inspect, list};
 pub use restore::{__copy_back_only, RestoreMethod, RestoreReport, restore, restore_info, verify};
+pub(crate) use retention::discard;
 pub use retention::{Retention, apply_retention};
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,10 @@ pub struct RestoreReport {
     /// [`BackupError::RestoreInterrupted`]); this restore finished it. No pre-restore backup of the half-written file
     /// was taken.
     pub finished_interrupted: bool,
+    /// Pages written into the database file by [`RestoreMethod::InPlace`], which skips pages that already hold the
+    /// backup's bytes (after a migration that changed little, most of them); `None` for the backup API, which writes
+    /// every page.
+    pub pages_written: Option<u64>,
 }
 
 /// How [`restore`] wrote the backup into the database.
@@ -41,7 +45,8 @@ pub struct RestoreReport {
 pub enum RestoreMethod {
     /// The verified file was written over the database file once, in place, under an exclusive lock (unix, file
     /// database, no other connection with the WAL open, connection in normal locking mode and autocommit). The
-    /// default when those hold: about the cost of a `cp`.
+    /// default when those hold: about the cost of a `cp` when few pages differ, bounded by the disk's write speed when
+    /// all do.
     InPlace,
     /// SQLite's online backup API, one write transaction on the database (every page goes through the WAL or the
     /// journal): the fallback, and what [`SnapshotMethod::BackupApi`](super::SnapshotMethod::BackupApi) asks for.
@@ -187,7 +192,8 @@ fn is_write_side(e: &io::Error) -> bool {
 ///
 /// - [`RestoreMethod::InPlace`] (the default where it is safe; see [`BackupOptions::method`]): the file is written
 ///   over the database once, under `BEGIN EXCLUSIVE`, keeping its inode, so every open connection (even one that has
-///   not read yet) sees the restored file. A WAL database is switched to `journal_mode=DELETE` for the copy, which
+///   not read yet) sees the restored file. Only pages that differ from the backup are written
+///   ([`RestoreReport::pages_written`]). A WAL database is switched to `journal_mode=DELETE` for the copy, which
 ///   only succeeds when no other connection has it open, and back to WAL after. A process killed during the copy
 ///   leaves a file SQLite refuses ("file is not a database"), never a mix; [`create`] then reports
 ///   [`BackupError::RestoreInterrupted`] and the next `restore` into the database finishes.
@@ -315,12 +321,13 @@ fn in_place(
         let pre_restore = create(conn, opts, Reason::PreRestore, current_version, info.version_before)?;
         marker.pre_restore = pre_restore.as_ref().map(|p| p.id.clone());
         match inplace::write(conn, db, src, lock, marker, data_version)? {
-            InPlace::Done => {
+            InPlace::Done(pages) => {
                 return Ok(RestoreReport {
                     restored: info.clone(),
                     pre_restore,
                     method: RestoreMethod::InPlace,
                     finished_interrupted: false,
+                    pages_written: Some(pages),
                 });
             }
             // Another connection committed after the pre-restore backup was taken: take it again.
@@ -345,18 +352,20 @@ fn finish_interrupted(
         let earlier = inplace::read_marker(db);
         marker.wal = match &earlier {
             Some(m) => m.wal,
-            None => std::fs::read(src).ok().and_then(|b| b.get(18).copied()) == Some(2),
+            // Byte 18 of the header: 2 for a WAL database.
+            None => header_byte(src, 18) == Some(2),
         };
         let pre_restore = earlier
             .as_ref()
             .and_then(|m| inspect(&m.dir, m.pre_restore.as_deref()?).ok());
         marker.pre_restore = pre_restore.as_ref().map(|p| p.id.clone());
-        inplace::finish_interrupted(db, src, lock, &marker)?;
+        let pages = inplace::finish_interrupted(db, src, lock, &marker)?;
         Ok(RestoreReport {
             restored: info.clone(),
             pre_restore,
             method: RestoreMethod::InPlace,
             finished_interrupted: true,
+            pages_written: Some(pages),
         })
     }
     #[cfg(not(unix))]
@@ -367,6 +376,14 @@ fn finish_interrupted(
             format!("restoring {} over it needs a unix system", info.id),
         ))
     }
+}
+
+#[cfg(unix)]
+fn header_byte(path: &Path, at: u64) -> Option<u8> {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 1];
+    File::open(path).ok()?.read_exact_at(&mut b, at).ok()?;
+    Some(b[0])
 }
 
 fn restore_backup_api(
@@ -395,6 +412,7 @@ fn copy_back(
         pre_restore,
         method: RestoreMethod::BackupApi,
         finished_interrupted: false,
+        pages_written: None,
     })
 }
 
@@ -407,13 +425,13 @@ fn backup_api_into(conn: &mut Connection, src: &Path, db: Option<&Path>) -> Resu
 
 /// The copy-back step alone: writes the plain database file `src` into `conn`'s database with `method` (in place
 /// where possible for [`SnapshotMethod::Auto`]), without verification or a pre-restore backup. For the benchmark's
-/// breakdown; not a stable API.
+/// breakdown; not a stable API. Returns the method and, in place, the pages written.
 #[doc(hidden)]
 pub fn __copy_back_only(
     conn: &mut Connection,
     src: &Path,
     method: SnapshotMethod,
-) -> Result<RestoreMethod, BackupError> {
+) -> Result<(RestoreMethod, Option<u64>), BackupError> {
     let db = super::db_file(conn).ok_or_else(|| BackupError::NotFound {
         id: "main".into(),
         dir: src.to_path_buf(),
@@ -434,10 +452,10 @@ pub fn __copy_back_only(
             .and_then(|v| inplace::write(conn, &db, src, &lock, &marker, v));
         prepared.end(conn);
         lock.finish()?;
-        if let InPlace::Done = r? {
-            return Ok(RestoreMethod::InPlace);
+        if let InPlace::Done(pages) = r? {
+            return Ok((RestoreMethod::InPlace, Some(pages)));
         }
     }
     let _ = method;
-    backup_api_into(conn, src, Some(&db)).map(|()| RestoreMethod::BackupApi)
+    backup_api_into(conn, src, Some(&db)).map(|()| (RestoreMethod::BackupApi, None))
 }

@@ -805,7 +805,7 @@ fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bo
             info.created_at
         );
         return Ok(Outcome::new(
-            json!({ "restored": view(&info), "pre_restore": null, "dry_run": true }),
+            json!({ "restored": view(&info), "pre_restore": null, "method": null, "pages_written": null, "dry_run": true }),
             s,
         ));
     }
@@ -826,12 +826,22 @@ fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bo
         report.restored.id,
         recorded_version(&conn, g, set)
     );
+    match report.pages_written {
+        Some(n) => {
+            let _ = writeln!(s, "  written in place: {n} pages differed from the backup");
+        }
+        None => {
+            let _ = writeln!(s, "  written through SQLite's backup API");
+        }
+    }
     if let Some(pre) = &report.pre_restore {
         let _ = writeln!(s, "  the previous state is backup {}", pre.id);
     }
     let data = json!({
         "restored": view(&report.restored),
         "pre_restore": report.pre_restore.as_ref().map(view),
+        "method": report.method.as_str(),
+        "pages_written": report.pages_written,
         "dry_run": false,
     });
     Ok(Outcome::new(data, s))

@@ -89,7 +89,9 @@
 //! - `history`: `{set_name, history_table, applied: [Entry], failures: [Failure]}`;
 //! - `backup`: [`BackupInfo`](crate::BackupInfo) plus `path`, or `null` when there was nothing to back up;
 //! - `backups`: `{dir, backups: [BackupInfo + path]}`;
-//! - `restore`: `{restored, pre_restore, dry_run}` (each a `BackupInfo` + `path`; `pre_restore` may be `null`);
+//! - `restore`: `{restored, pre_restore, method, pages_written, dry_run}` (`restored` and `pre_restore` each a
+//!   `BackupInfo` + `path`, `pre_restore` may be `null`; `method` `"in-place"` or `"backup-api"`; `pages_written`
+//!   the pages an in-place restore wrote, `null` for the backup API);
 //! - `fts rebuild`, `fts optimize`: `{index, action, ok}`; `fts check`: `{index, action, ok, matches_content,
 //!   unsynced_events, message}`;
 //! - `schema`: `{source: "live"|"embedded", version, text}`; `schema --diff`: `{version, missing, unexpected}`;
