@@ -215,23 +215,24 @@ fn an_in_place_restore_writes_only_the_pages_that_differ_and_leaves_the_backups_
         let tmp = tempfile::tempdir().unwrap();
         let db = tmp.path().join("app.db");
         let dir = tmp.path().join("bk");
-        let mut conn = make_db(&db, wal, 5_000);
+        // Over 2 MiB, so both halves of the comparison (one thread each) have a changed page.
+        let mut conn = make_db(&db, wal, 20_000);
         let info = backup::create(&conn, &opts(&dir, SnapshotMethod::Auto), Reason::Manual, 1, 1)
             .unwrap()
             .unwrap();
         let new = dump(&conn);
         let total_pages = std::fs::metadata(&info.path).unwrap().len() / 4096;
-        assert!(total_pages > 100, "{total_pages} pages");
-        // A migration that changes little: one row, one new (empty) table.
-        conn.execute_batch("UPDATE items SET name = 'renamed' WHERE id = 2500; CREATE TABLE added(x);")
+        assert!(total_pages > 1000, "{total_pages} pages");
+        // A migration that changes little: two rows far apart, one new (empty) table.
+        conn.execute_batch("UPDATE items SET name = 'renamed' WHERE id IN (1000, 19000); CREATE TABLE added(x);")
             .unwrap();
         assert_ne!(dump(&conn), new);
         let report = backup::restore_info(&mut conn, &info, 2, &opts(&dir, SnapshotMethod::Auto)).unwrap();
         assert_eq!(report.method, RestoreMethod::InPlace);
         let written = report.pages_written.expect("in place");
-        // Page 1 (the header and the schema, which gained a table) and the leaf holding the row; the new table's
-        // root page is past the end of the backup and goes with the truncation.
-        assert!((2..=4).contains(&written), "wrote {written} of {total_pages} pages");
+        // Page 1 (the header and the schema, which gained a table) and the two leaves holding the rows; the new
+        // table's root page is past the end of the backup and goes with the truncation.
+        assert_eq!(written, 3, "wrote {written} of {total_pages} pages");
         assert_eq!(dump(&conn), new, "wal {wal}");
         assert_eq!(integrity(&conn), "ok");
         drop(conn);

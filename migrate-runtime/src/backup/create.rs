@@ -1,7 +1,7 @@
 //! Taking a backup: consistent snapshot into a temporary file in the backup directory, fsync, integrity check,
 //! optional zstd, atomic no-clobber rename, manifest.
 
-use super::fsutil::{Copied, HashingWriter, check_integrity, hash_following, sha256_file, sync_dir};
+use super::fsutil::{Copied, HashingWriter, check_integrity, hash_following, sha256_file, sync_dir, with_early_sync};
 use super::manifest::{self, BackupInfo, FORMAT, Reason};
 use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
 use migrate_core::Checksum;
@@ -95,7 +95,14 @@ pub fn create(
             Ok(d)
         };
         let following = zst.is_none().then(|| s.spawn(move || hash_plain(Some(rx))));
-        let snap = snapshot(conn, &src, plain.path(), opts.method, following.as_ref().map(|_| &tx));
+        let (snap, synced) = with_early_sync(plain.as_file(), || {
+            snapshot(conn, &src, plain.path(), opts.method, following.as_ref().map(|_| &tx))
+        });
+        let snap = snap.and_then(|s| {
+            synced
+                .map(|()| s)
+                .map_err(|e| BackupError::io("fsync", plain.path().to_path_buf(), e))
+        });
         let _ = tx.send(Copied::Finished);
         drop(tx);
         let snap = match snap {
@@ -422,7 +429,11 @@ pub fn __snapshot_only(
     let snap = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::channel();
         let hashing = s.spawn(move || hash_following(dst, &rx));
-        let snap = snapshot(conn, &src, dst, method, Some(&tx));
+        let (snap, synced) = match File::open(dst) {
+            Ok(f) => with_early_sync(&f, || snapshot(conn, &src, dst, method, Some(&tx))),
+            Err(e) => (Err(BackupError::io("open", dst, e)), Ok(())),
+        };
+        let snap = snap.and_then(|s| synced.map(|()| s).map_err(|e| BackupError::io("fsync", dst, e)));
         let _ = tx.send(Copied::Finished);
         drop(tx);
         let hashed = hashing.join().unwrap_or_else(|_| Err(thread_panicked(dst)));

@@ -158,6 +158,34 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Runs `work` (which writes `file`) while a second thread writes the file's dirty pages to disk, so that the disk
+/// works during the copy instead of after it and the final fsync finds little left to write (measured at 1 GiB: a
+/// restore that rewrites every page spent 0.75 s in its final fsync).
+///
+/// Returns `work`'s result and the first error the syncs met: a failed write-back is reported by only one of the
+/// fsyncs on an open file, so the caller must treat it like its own final fsync failing. The thread borrows `file`
+/// instead of duplicating the descriptor: closing any descriptor of a database file would drop the process's POSIX
+/// locks on it, SQLite's included.
+pub(crate) fn with_early_sync<R>(file: &File, work: impl FnOnce() -> R) -> (R, io::Result<()>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let syncing = s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                file.sync_data()?;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Ok(())
+        });
+        let r = work();
+        stop.store(true, Ordering::Relaxed);
+        let synced = syncing
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the write-back thread panicked")));
+        (r, synced)
+    })
+}
+
 /// Makes a rename or unlink in `dir` durable. A no-op where directories cannot be opened (Windows).
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     #[cfg(unix)]
