@@ -4,6 +4,7 @@
 //! cargo bench -p migrate-runtime --bench backup                          # 64 MiB
 //! BACKUP_BENCH_MIB=1024 cargo bench -p migrate-runtime --bench backup    # 1 GiB (needs ~6 GiB free)
 //! BACKUP_BENCH_DIR=/path/on/the/disk/to/test ...                         # default: the system temp dir
+//! BACKUP_BENCH_ONLY=restore ...                                          # the restore rows only (or `backup`)
 //! ```
 //!
 //! Every timed operation runs `BACKUP_BENCH_RUNS` times (default 3) with a warm page cache, each run right after a
@@ -163,6 +164,10 @@ fn main() {
     } else {
         env_u64("BACKUP_BENCH_RUNS", 3).max(1)
     };
+    // `BACKUP_BENCH_ONLY=restore`: only the restore rows (the backups they need are still taken, untimed);
+    // `BACKUP_BENCH_ONLY=backup`: only the backup rows.
+    let only = std::env::var("BACKUP_BENCH_ONLY").unwrap_or_default();
+    let (restore_only, backup_only) = (only == "restore", only == "backup");
     let base = std::env::var_os("BACKUP_BENCH_DIR")
         .map(Into::into)
         .unwrap_or_else(std::env::temp_dir);
@@ -214,51 +219,57 @@ fn main() {
         rows.push((format!("{label} [{}]", info.method), d));
         info
     };
-    // The parts of a backup, to show where the time goes.
-    let parts = [
-        (SnapshotMethod::Auto, false, "snapshot: consistent copy only"),
-        (SnapshotMethod::BackupApi, false, "snapshot: consistent copy only"),
-        (
-            SnapshotMethod::Auto,
-            true,
-            "snapshot: copy + sha256 + fsync, no check (plain backup without integrity_check)",
-        ),
-    ];
-    for (method, hash_and_fsync, label) in parts {
-        let mut used = "";
-        let snap = tmp.path().join("snapshot.db");
-        let d = time_vs_cp(runs, &cp_once, &|| drop(std::fs::remove_file(&snap)), || {
-            used = backup::__snapshot_only(&conn, &snap, method, hash_and_fsync).unwrap();
-        });
-        rows.push((format!("{label} [{used}]"), d));
+    if !restore_only {
+        // The parts of a backup, to show where the time goes.
+        let parts = [
+            (SnapshotMethod::Auto, false, "snapshot: consistent copy only"),
+            (SnapshotMethod::BackupApi, false, "snapshot: consistent copy only"),
+            (
+                SnapshotMethod::Auto,
+                true,
+                "snapshot: copy + sha256 + fsync, no check (plain backup without integrity_check)",
+            ),
+        ];
+        for (method, hash_and_fsync, label) in parts {
+            let mut used = "";
+            let snap = tmp.path().join("snapshot.db");
+            let d = time_vs_cp(runs, &cp_once, &|| drop(std::fs::remove_file(&snap)), || {
+                used = backup::__snapshot_only(&conn, &snap, method, hash_and_fsync).unwrap();
+            });
+            rows.push((format!("{label} [{used}]"), d));
+        }
+        rows.push((
+            "sha256 of the file alone".into(),
+            time_vs_cp(runs, &cp_once, &|| {}, || {
+                sha256_of(&db);
+            }),
+        ));
+        // The real operation: snapshot, hash, fsync, integrity check, manifest.
+        create(
+            "backup plain (integrity_check)",
+            opts(false, false, SnapshotMethod::Auto),
+            &mut rows,
+        );
+        create(
+            "backup plain (quick_check)",
+            opts(false, true, SnapshotMethod::Auto),
+            &mut rows,
+        );
+        create(
+            "backup plain via backup API (integrity_check)",
+            opts(false, false, SnapshotMethod::BackupApi),
+            &mut rows,
+        );
+        create(
+            "backup zstd-3 (integrity_check)",
+            opts(true, false, SnapshotMethod::Auto),
+            &mut rows,
+        );
     }
-    rows.push((
-        "sha256 of the file alone".into(),
-        time_vs_cp(runs, &cp_once, &|| {}, || {
-            sha256_of(&db);
-        }),
-    ));
-    // The real operation: snapshot, hash, fsync, integrity check, manifest.
-    create(
-        "backup plain (integrity_check)",
-        opts(false, false, SnapshotMethod::Auto),
-        &mut rows,
-    );
-    create(
-        "backup plain (quick_check)",
-        opts(false, true, SnapshotMethod::Auto),
-        &mut rows,
-    );
-    create(
-        "backup plain via backup API (integrity_check)",
-        opts(false, false, SnapshotMethod::BackupApi),
-        &mut rows,
-    );
-    create(
-        "backup zstd-3 (integrity_check)",
-        opts(true, false, SnapshotMethod::Auto),
-        &mut rows,
-    );
+    if backup_only {
+        print_table(&rows, runs, db_len, None);
+        return;
+    }
     // Keep one plain and one compressed backup for verify and restore.
     clear(&dir);
     let plain = backup::create(&conn, &opts(false, false, SnapshotMethod::Auto), Reason::Manual, 1, 1)
@@ -267,25 +278,27 @@ fn main() {
     let zst_kept = backup::create(&conn, &opts(true, false, SnapshotMethod::Auto), Reason::Manual, 1, 1)
         .unwrap()
         .unwrap();
-    let verify_opts = opts(false, false, SnapshotMethod::Auto);
-    rows.push((
-        "verify plain (sha256 + integrity_check)".into(),
-        time_vs_cp(runs, &cp_once, &|| {}, || {
-            backup::verify(&dir, &plain.id, &verify_opts).unwrap();
-        }),
-    ));
-    rows.push((
-        "verify plain (sha256 + quick_check)".into(),
-        time_vs_cp(runs, &cp_once, &|| {}, || {
-            backup::verify(&dir, &plain.id, &opts(false, true, SnapshotMethod::Auto)).unwrap();
-        }),
-    ));
-    rows.push((
-        "verify zstd (sha256 + unzstd + integrity_check)".into(),
-        time_vs_cp(runs, &cp_once, &|| {}, || {
-            backup::verify(&dir, &zst_kept.id, &verify_opts).unwrap();
-        }),
-    ));
+    if !restore_only {
+        let verify_opts = opts(false, false, SnapshotMethod::Auto);
+        rows.push((
+            "verify plain (sha256 + integrity_check)".into(),
+            time_vs_cp(runs, &cp_once, &|| {}, || {
+                backup::verify(&dir, &plain.id, &verify_opts).unwrap();
+            }),
+        ));
+        rows.push((
+            "verify plain (sha256 + quick_check)".into(),
+            time_vs_cp(runs, &cp_once, &|| {}, || {
+                backup::verify(&dir, &plain.id, &opts(false, true, SnapshotMethod::Auto)).unwrap();
+            }),
+        ));
+        rows.push((
+            "verify zstd (sha256 + unzstd + integrity_check)".into(),
+            time_vs_cp(runs, &cp_once, &|| {}, || {
+                backup::verify(&dir, &zst_kept.id, &verify_opts).unwrap();
+            }),
+        ));
+    }
     drop(conn);
     // A restore undoes a change: the database is first put (untimed) in the state a restore replaces. Each state is
     // made once from a copy of the database, then copied over it before every run (with a fresh connection).
@@ -380,6 +393,10 @@ fn main() {
         ));
     }
 
+    print_table(&rows, runs, db_len, Some(&zst_kept));
+}
+
+fn print_table(rows: &[(String, (Duration, Duration))], runs: u64, db_len: u64, zst: Option<&backup::BackupInfo>) {
     println!(
         "\nDatabase: {:.0} MiB ({} bytes), WAL mode, warm page cache. Median of {runs} runs of each operation, each \
          run right after a `cp` of the same file (`sync` untimed before each); the ratio is to the median of those \
@@ -389,7 +406,7 @@ fn main() {
     );
     println!("| operation | time | `cp` next to it | × cp |");
     println!("|---|---:|---:|---:|");
-    for (label, (d, cp)) in &rows {
+    for (label, (d, cp)) in rows {
         println!(
             "| {label} | {:.3} s | {:.3} s | {:.2} |",
             d.as_secs_f64(),
@@ -397,10 +414,12 @@ fn main() {
             d.as_secs_f64() / cp.as_secs_f64()
         );
     }
-    println!(
-        "\nzstd level 3: {} → {} bytes, ratio {:.2}:1",
-        zst_kept.db_size,
-        zst_kept.size,
-        zst_kept.db_size as f64 / zst_kept.size as f64
-    );
+    if let Some(z) = zst {
+        println!(
+            "\nzstd level 3: {} → {} bytes, ratio {:.2}:1",
+            z.db_size,
+            z.size,
+            z.db_size as f64 / z.size as f64
+        );
+    }
 }
