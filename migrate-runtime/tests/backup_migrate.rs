@@ -4,12 +4,12 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_core::load::{Entry, SourceFile, load_files};
+use migrate_core::load::{Entry, MigrationSource, SourceFile, load_files};
 use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, BackupPolicy, Reason};
 use migrate_runtime::{Error, ErrorKind, Migrations, Target};
 use support::dump;
 
-fn set(files: &[(&str, &str)]) -> Migrations {
+fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
     let files = files
         .iter()
         .map(|(n, sql)| SourceFile {
@@ -18,7 +18,11 @@ fn set(files: &[(&str, &str)]) -> Migrations {
             contents: Entry::File(sql.as_bytes().to_vec()),
         })
         .collect();
-    Migrations::from_sources("default", load_files(files).unwrap())
+    load_files(files).unwrap()
+}
+
+fn set(files: &[(&str, &str)]) -> Migrations {
+    Migrations::from_sources("default", sources(files))
 }
 
 const V1: (&str, &str) = (
@@ -191,15 +195,7 @@ fn a_backup_taken_after_another_launcher_migrated_is_discarded() {
     let before = dump(&conn);
     drop(conn);
 
-    let files = [V1]
-        .iter()
-        .map(|(n, sql)| SourceFile {
-            file_name: (*n).into(),
-            display: format!("migrations/{n}"),
-            contents: Entry::File(sql.as_bytes().to_vec()),
-        })
-        .collect();
-    let mut sources = load_files(files).unwrap();
+    let mut sources = sources(&[V1]);
     add_code_migrations(
         &mut sources,
         &[CodeMigration {
