@@ -33,6 +33,16 @@ const V1_DOWN: (&str, &str) = ("0001_users.down.sql", "DROP TABLE users;\n");
 const V2: (&str, &str) = ("0002_email.up.sql", "ALTER TABLE users ADD COLUMN email TEXT;\n");
 const V2_DOWN: (&str, &str) = ("0002_email.down.sql", "ALTER TABLE users DROP COLUMN email;\n");
 
+/// A file database migrated to version 1 with one user in it.
+fn at_v1_with_a_row() -> (tempfile::TempDir, std::path::PathBuf, rusqlite::Connection) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let mut conn = rusqlite::Connection::open(&db).unwrap();
+    set(&[V1]).migrate(&mut conn).unwrap();
+    conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+    (tmp, db, conn)
+}
+
 fn backups_dir(db: &std::path::Path) -> std::path::PathBuf {
     db.parent().unwrap().join("backups")
 }
@@ -126,11 +136,7 @@ fn a_failed_backup_stops_the_migration_unless_best_effort() {
 
 #[test]
 fn failed_no_transaction_migration_restores_the_pre_migrate_backup() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("app.db");
-    let mut conn = rusqlite::Connection::open(&db).unwrap();
-    set(&[V1]).migrate(&mut conn).unwrap();
-    conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+    let (_tmp, db, mut conn) = at_v1_with_a_row();
     let before = dump(&conn);
     // Statements outside a transaction commit one by one; the third fails after two have changed the database.
     let bad = (
@@ -187,11 +193,7 @@ fn slow_email(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::Cod
 #[test]
 fn a_backup_taken_after_another_launcher_migrated_is_discarded() {
     use migrate_core::load::{CodeMigration, add_code_migrations};
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("app.db");
-    let mut conn = rusqlite::Connection::open(&db).unwrap();
-    set(&[V1]).migrate(&mut conn).unwrap();
-    conn.execute("INSERT INTO users (name) VALUES ('ada')", []).unwrap();
+    let (_tmp, db, conn) = at_v1_with_a_row();
     let before = dump(&conn);
     drop(conn);
 
