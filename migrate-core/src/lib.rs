@@ -16,6 +16,7 @@ pub mod directive;
 pub mod expand;
 pub mod fts5;
 pub mod layout;
+pub mod lex;
 pub mod load;
 pub mod name;
 pub mod rebuild;

@@ -1,8 +1,11 @@
 //! Splits a script into statements the way SQLite's `sqlite3_complete` sees them, so errors can name the line of
 //! the statement that failed and "only comments" can be told apart from SQL without a database.
 //!
-//! The lexer understands quoted strings and identifiers (`'…'`, `"…"`, `` `…` ``, `[…]`), both comment styles, and
-//! `CREATE [TEMP] TRIGGER … BEGIN … END;`, whose body contains semicolons that do not end the statement.
+//! It reads the script through [`crate::lex`], so quotes and comments hide semicolons exactly as SQLite sees them,
+//! and it knows `CREATE [TEMP] TRIGGER … BEGIN … END;`, whose body contains semicolons that do not end the statement
+//! (the trigger's `END` is the one that follows a `;` of its body, never a `CASE … END`).
+
+use crate::lex::{self, Keyword, Token};
 
 /// One statement of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +21,30 @@ pub struct Statement<'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tok {
     Semi,
-    Ws,
     Other,
     Explain,
     Create,
     Temp,
     Trigger,
+    Case,
     End,
+}
+
+impl Tok {
+    fn of(t: &Token<'_>) -> Tok {
+        if t.is_op(";") {
+            return Tok::Semi;
+        }
+        match t.keyword() {
+            Some(Keyword::Explain) => Tok::Explain,
+            Some(Keyword::Create) => Tok::Create,
+            Some(Keyword::Temp | Keyword::Temporary) => Tok::Temp,
+            Some(Keyword::Trigger) => Tok::Trigger,
+            Some(Keyword::Case) => Tok::Case,
+            Some(Keyword::End) => Tok::End,
+            _ => Tok::Other,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,28 +54,32 @@ enum State {
     Normal,
     Explain,
     Create,
-    /// Inside a trigger definition.
-    Trigger,
+    /// Inside a trigger definition, with the depth of `CASE … END` expressions open at this point.
+    Trigger(u32),
     /// Just after a `;` inside a trigger body.
     TriggerSemi,
-    /// `END` right after a `;` inside a trigger body.
+    /// `END` right after a `;` inside a trigger body: the next `;` ends the statement.
     TriggerEnd,
 }
 
 fn step(state: State, tok: Tok) -> State {
     use State::*;
     match (state, tok) {
-        (_, Tok::Ws) => state,
         (Idle | Normal | Explain | Create | TriggerEnd, Tok::Semi) => Idle,
         (Idle, Tok::Explain) => Explain,
         (Idle | Explain, Tok::Create) => Create,
         (Explain, Tok::Other) => Explain,
         (Create, Tok::Temp) => Create,
-        (Create, Tok::Trigger) => Trigger,
+        (Create, Tok::Trigger) => Trigger(0),
         (Idle | Normal | Explain | Create, _) => Normal,
-        (Trigger | TriggerSemi, Tok::Semi) => TriggerSemi,
+        (Trigger(_) | TriggerSemi, Tok::Semi) => TriggerSemi,
+        // The trigger's own END follows a `;` of its body; a CASE's END never does.
         (TriggerSemi, Tok::End) => TriggerEnd,
-        (Trigger | TriggerSemi | TriggerEnd, _) => Trigger,
+        (Trigger(depth), Tok::Case) => Trigger(depth + 1),
+        (TriggerSemi | TriggerEnd, Tok::Case) => Trigger(1),
+        (Trigger(depth), Tok::End) => Trigger(depth.saturating_sub(1)),
+        (Trigger(depth), _) => Trigger(depth),
+        (TriggerSemi | TriggerEnd, _) => Trigger(0),
     }
 }
 
@@ -70,114 +94,44 @@ fn step(state: State, tok: Tok) -> State {
 /// assert!(s[1].sql.ends_with("END;"));
 /// ```
 pub fn statements(script: &str) -> Vec<Statement<'_>> {
-    let bytes = script.as_bytes();
     let mut out = Vec::new();
     let mut state = State::Idle;
-    let mut start: Option<usize> = None;
-    let mut line = 1usize;
-    let mut start_line = 1usize;
-    let mut i = 0usize;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (tok, len) = match b {
-            b';' => (Tok::Semi, 1),
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => (Tok::Ws, 1),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                let end = script[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                (Tok::Ws, end - i)
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = script[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
-                (Tok::Ws, end - i)
-            }
-            b'\'' | b'"' | b'`' => (Tok::Other, quoted_len(&bytes[i..], b)),
-            b'[' => {
-                let end = script[i..].find(']').map_or(bytes.len(), |n| i + n + 1);
-                (Tok::Other, end - i)
-            }
-            _ if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 => {
-                let len = bytes[i..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80)
-                    .count();
-                (keyword(&script[i..i + len]), len)
-            }
-            _ => (Tok::Other, 1),
-        };
+    let mut start: Option<(usize, usize)> = None;
+    for t in lex::tokens(script) {
+        if t.is_trivia() {
+            continue;
+        }
+        let tok = Tok::of(&t);
         // A lone `;` between statements is an empty statement, which SQLite skips too.
-        if tok != Tok::Ws && start.is_none() && !(tok == Tok::Semi && state == State::Idle) {
-            start = Some(i);
-            start_line = line;
+        if start.is_none() && !(tok == Tok::Semi && state == State::Idle) {
+            start = Some((t.offset, t.line));
         }
         state = step(state, tok);
-        line += bytes[i..i + len].iter().filter(|c| **c == b'\n').count();
-        i += len;
         if tok == Tok::Semi
             && state == State::Idle
-            && let Some(s) = start.take()
+            && let Some((s, line)) = start.take()
         {
             out.push(Statement {
-                sql: &script[s..i],
-                line: start_line,
+                sql: &script[s..t.offset + t.text.len()],
+                line,
                 offset: s,
             });
         }
     }
-    if let Some(s) = start {
+    if let Some((s, line)) = start {
         out.push(Statement {
             sql: script[s..].trim_end(),
-            line: start_line,
+            line,
             offset: s,
         });
     }
     out
 }
 
-/// Length of a quoted token starting at `bytes[0] == quote`; a doubled quote is an escaped quote.
-fn quoted_len(bytes: &[u8], quote: u8) -> usize {
-    let mut j = 1;
-    while j < bytes.len() {
-        if bytes[j] == quote {
-            if bytes.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    bytes.len()
-}
-
-fn keyword(word: &str) -> Tok {
-    const KEYWORDS: [(&str, Tok); 6] = [
-        ("EXPLAIN", Tok::Explain),
-        ("CREATE", Tok::Create),
-        ("TEMP", Tok::Temp),
-        ("TEMPORARY", Tok::Temp),
-        ("TRIGGER", Tok::Trigger),
-        ("END", Tok::End),
-    ];
-    KEYWORDS
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(word))
-        .map_or(Tok::Other, |(_, t)| *t)
-}
-
 /// Whether a script holds at least one statement (not just whitespace, comments and empty `;`). Stops at the
-/// first token, so the loader's "empty file" rule costs nothing on real files.
+/// first such token, so the loader's "empty file" rule costs nothing on real files.
 pub fn has_statements(script: &str) -> bool {
-    let mut rest = script;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ';');
-        if let Some(comment) = rest.strip_prefix("--") {
-            rest = comment.find('\n').map_or("", |n| &comment[n..]);
-        } else if let Some(comment) = rest.strip_prefix("/*") {
-            rest = comment.find("*/").map_or("", |n| &comment[n + 2..]);
-        } else {
-            return !rest.is_empty();
-        }
-    }
+    lex::significant(script).any(|t| !t.is_op(";"))
 }
 
 /// The 1-based line that byte `offset` of `script` sits on.
@@ -216,6 +170,15 @@ mod tests {
     #[test]
     fn trigger_bodies() {
         let s = "CREATE TEMP TRIGGER tr AFTER UPDATE ON t BEGIN\n UPDATE u SET x = CASE WHEN 1 THEN 2 END;\n DELETE FROM v;\nEND;\nSELECT 1;";
+        assert_eq!(
+            sqls(
+                "CREATE TRIGGER c AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN (CASE 2 WHEN 2 THEN 3 END) END;\n END; SELECT 2;"
+            ),
+            [
+                "CREATE TRIGGER c AFTER INSERT ON t BEGIN SELECT CASE WHEN 1 THEN (CASE 2 WHEN 2 THEN 3 END) END;\n END;",
+                "SELECT 2;"
+            ]
+        );
         let st = statements(s);
         assert_eq!(st.len(), 2);
         assert!(st[0].sql.ends_with("END;"));

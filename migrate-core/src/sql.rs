@@ -1,6 +1,9 @@
 //! Quoting for SQL the crates generate: every identifier and string literal that comes from a user (a migration
 //! file, a builder argument) goes through one of these, never into SQL text as written.
 
+use crate::lex;
+use std::borrow::Cow;
+
 /// Quotes an identifier for SQLite: wrapped in `"`, with any `"` inside doubled, so no name can end the identifier
 /// early and inject SQL.
 ///
@@ -44,49 +47,9 @@ pub fn is_plain_ident(name: &str) -> bool {
 /// assert_eq!(ident_tokens("SELECT \"a b\", [c] FROM t -- d\nWHERE x = 'e'"), ["SELECT", "a b", "c", "FROM", "t", "WHERE", "x"]);
 /// ```
 pub fn ident_tokens(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = sql.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '-' if sql[i + 1..].starts_with('-') => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
-            '/' if sql[i + 1..].starts_with('*') => {
-                chars.next();
-                let mut prev = ' ';
-                for (_, c) in chars.by_ref() {
-                    if prev == '*' && c == '/' {
-                        break;
-                    }
-                    prev = c;
-                }
-            }
-            '\'' | '"' | '`' | '[' => {
-                let close = if c == '[' { ']' } else { c };
-                let mut text = String::new();
-                while let Some((_, c)) = chars.next() {
-                    if c == close {
-                        if close != ']' && chars.next_if(|(_, n)| *n == close).is_some() {
-                            text.push(c);
-                            continue;
-                        }
-                        break;
-                    }
-                    text.push(c);
-                }
-                if c != '\'' {
-                    out.push(text);
-                }
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                let mut text = String::from(c);
-                while let Some((_, c)) = chars.next_if(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '$') {
-                    text.push(c);
-                }
-                out.push(text);
-            }
-            _ => {}
-        }
-    }
-    out
+    lex::significant(sql)
+        .filter_map(|t| t.ident().map(Cow::into_owned))
+        .collect()
 }
 
 #[cfg(test)]
