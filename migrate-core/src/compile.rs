@@ -743,7 +743,7 @@ impl Tracked {
         for r in rows {
             if r.kind == "table"
                 && !schema::is_internal(&r.name)
-                && r.sql.as_deref().is_some_and(schema::is_virtual_table_sql)
+                && r.sql.as_deref().is_some_and(crate::catalog::is_virtual_table_sql)
             {
                 self.virtual_tables.insert(r.name.to_ascii_lowercase());
             }

@@ -9,6 +9,7 @@
 
 #[cfg(feature = "sqlite")]
 pub mod cache;
+pub mod catalog;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;

@@ -17,49 +17,24 @@
 //! a fact (identifiers, types, SQL) is written in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{…}`
 //! escapes, so any name round-trips through [`Schema::from_text`].
 
+use crate::catalog::is_virtual_table_sql;
 use crate::checksum::{self, Checksum};
 use crate::sql::quote_ident;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-/// What kind of object a fact belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ObjectKind {
-    /// An ordinary table (rowid, `WITHOUT ROWID` or `STRICT`).
-    Table,
-    /// A virtual table (its shadow tables are not part of the schema).
-    VirtualTable,
-    /// An explicit index (`CREATE INDEX`); indexes SQLite creates for `UNIQUE`/`PRIMARY KEY` belong to their table.
-    Index,
-    /// A view.
-    View,
-    /// A trigger.
-    Trigger,
-}
+pub use crate::catalog::ObjectKind;
 
-impl ObjectKind {
-    /// The word its head line starts with.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            ObjectKind::Table => "table",
-            ObjectKind::VirtualTable => "virtual-table",
-            ObjectKind::Index => "index",
-            ObjectKind::View => "view",
-            ObjectKind::Trigger => "trigger",
-        }
-    }
-
-    /// The kind a fact line belongs to, from the line's first word.
-    fn of_line_keyword(word: &str) -> Option<ObjectKind> {
-        Some(match word {
-            "table" | "column" | "foreign-key" | "unique" | "check" => ObjectKind::Table,
-            "virtual-table" => ObjectKind::VirtualTable,
-            "index" => ObjectKind::Index,
-            "view" => ObjectKind::View,
-            "trigger" => ObjectKind::Trigger,
-            _ => return None,
-        })
-    }
+/// The kind a fact line belongs to, from the line's first word.
+fn kind_of_line_keyword(word: &str) -> Option<ObjectKind> {
+    Some(match word {
+        "table" | "column" | "foreign-key" | "unique" | "check" => ObjectKind::Table,
+        "virtual-table" => ObjectKind::VirtualTable,
+        "index" => ObjectKind::Index,
+        "view" => ObjectKind::View,
+        "trigger" => ObjectKind::Trigger,
+        _ => return None,
+    })
 }
 
 /// One schema object and the facts that describe it.
@@ -220,7 +195,7 @@ impl Schema {
             let (word, rest) = line
                 .split_once(' ')
                 .ok_or_else(|| err("expected a kind and a quoted name"))?;
-            let kind = ObjectKind::of_line_keyword(word).ok_or_else(|| err("unknown fact kind"))?;
+            let kind = kind_of_line_keyword(word).ok_or_else(|| err("unknown fact kind"))?;
             let (name, _) = unquote(rest).ok_or_else(|| err("expected a quoted name"))?;
             groups.entry((kind, name)).or_default().push(line.to_owned());
         }
@@ -786,10 +761,6 @@ pub(crate) fn shadow_owner(name: &str) -> Option<&str> {
 }
 
 /// Whether a `CREATE TABLE` statement creates a virtual table.
-pub(crate) fn is_virtual_table_sql(sql: &str) -> bool {
-    tokens(sql).get(1).is_some_and(|t| t.is_word("virtual"))
-}
-
 /// One `sqlite_schema` row of `main` with what the pragmas report about it.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
