@@ -558,7 +558,7 @@ impl Tracked {
         if head.eq_ignore_ascii_case("vacuum") {
             batch.rescan = true;
         } else if head.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("alter"))
-            && !schema::alter_changes_only_its_table(sql)
+            && !crate::normalize::alter_changes_only_its_table(sql)
         {
             // A rename rewrites the SQL of other objects that refer to the renamed table or column.
             batch.rescan = true;

@@ -20,6 +20,7 @@ pub mod layout;
 pub mod lex;
 pub mod load;
 pub mod name;
+pub mod normalize;
 pub mod rebuild;
 #[cfg(feature = "sqlite")]
 pub mod schema;
