@@ -26,7 +26,7 @@ pub(crate) fn shadow_owner(name: &str) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub(crate) rowid: i64,
-    pub(crate) kind: String,
+    pub(crate) kind: ObjectKind,
     pub(crate) name: String,
     pub(crate) tbl_name: String,
     pub(crate) sql: Option<String>,
@@ -78,12 +78,16 @@ pub(crate) fn read_bare_rows(conn: &rusqlite::Connection, lo: i64, hi: i64) -> r
         "SELECT rowid, type, name, tbl_name, sql FROM main.sqlite_master WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
     )?;
     st.query_map([lo, hi], |r| {
+        let sql: Option<String> = r.get(4)?;
+        let kind = ObjectKind::of_schema_row(r.get_ref(1)?.as_str()?, sql.as_deref())
+            // SQLite writes only these four types; anything else is a damaged schema, not something to skip.
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(1, "type".into(), rusqlite::types::Type::Text))?;
         Ok(Row {
             rowid: r.get(0)?,
-            kind: r.get(1)?,
+            kind,
             name: r.get(2)?,
             tbl_name: r.get(3)?,
-            sql: r.get(4)?,
+            sql,
             facts: None,
         })
     })?
@@ -140,8 +144,8 @@ impl Row {
     pub(crate) fn load_facts(&mut self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         let mut facts = Vec::new();
         let described = self.sql.is_some() && !is_internal(&self.name);
-        match self.kind.as_str() {
-            "table" if described && !self.sql.as_deref().is_some_and(is_virtual_table_sql) => {
+        match self.kind {
+            ObjectKind::Table if described => {
                 // table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden.
                 facts.extend(pragma(conn, "table_xinfo", &self.name, |r| {
                     Ok(Fact::Column {
@@ -197,7 +201,7 @@ impl Row {
                     }
                 }
             }
-            "index" if described => {
+            ObjectKind::Index if described => {
                 facts.extend(
                     index_terms(conn, &self.name)?
                         .into_iter()
@@ -223,11 +227,11 @@ pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
     }
     let sql = row.sql.as_deref()?;
     let name = &row.name;
-    let (kind, line) = match row.kind.as_str() {
-        "table" => {
+    let (kind, line) = match row.kind {
+        ObjectKind::Table | ObjectKind::VirtualTable => {
             return Some(describe_table(name, sql, row.facts.as_deref().unwrap_or(&[])));
         }
-        "index" => {
+        ObjectKind::Index => {
             return Some(describe_index(
                 name,
                 &row.tbl_name,
@@ -235,11 +239,11 @@ pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
                 row.facts.as_deref().unwrap_or(&[]),
             ));
         }
-        "view" => (
+        ObjectKind::View => (
             ObjectKind::View,
             format!("view {} sql={}", quote(name), quote(&normalize_sql(sql))),
         ),
-        "trigger" => (
+        ObjectKind::Trigger => (
             ObjectKind::Trigger,
             format!(
                 "trigger {} on {} sql={}",
@@ -248,7 +252,6 @@ pub(crate) fn describe(row: &Row, shadow: bool) -> Option<Object> {
                 quote(&normalize_sql(sql))
             ),
         ),
-        _ => return None,
     };
     Some(Object::new(kind, name.clone(), vec![line]))
 }

@@ -112,7 +112,7 @@ impl Schema {
             {
                 continue;
             }
-            let shadow = row.kind == "table" && shadows.contains(&row.name);
+            let shadow = row.kind == ObjectKind::Table && shadows.contains(&row.name);
             if let Some(obj) = describe(&row, shadow) {
                 schema.insert(obj);
             }
