@@ -4,6 +4,7 @@
 use super::{CompileError, Direction, shorten, sqlite_message};
 use crate::checksum::Checksum;
 use crate::expand::Chunk;
+use crate::lex::Keyword;
 use crate::load::MigrationSource;
 use crate::schema::{self, HashSum, Object, ObjectKind, Row, Schema};
 use crate::split;
@@ -210,12 +211,10 @@ impl Tracked {
 
     /// Notes a statement of the batch before it runs.
     fn note(batch: &mut Batch, sql: &str) {
-        let head = sql.get(..6).unwrap_or("");
-        if head.eq_ignore_ascii_case("vacuum") {
+        let first = crate::lex::significant(sql).next().and_then(|t| t.keyword());
+        if first == Some(Keyword::Vacuum) {
             batch.rescan = true;
-        } else if head.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("alter"))
-            && !crate::normalize::alter_changes_only_its_table(sql)
-        {
+        } else if first == Some(Keyword::Alter) && !crate::normalize::alter_changes_only_its_table(sql) {
             // A rename rewrites the SQL of other objects that refer to the renamed table or column.
             batch.rescan = true;
         }
