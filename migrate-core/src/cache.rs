@@ -256,20 +256,10 @@ fn decode(bytes: &[u8], key: &Checksum, set: &[MigrationSource]) -> Option<Parts
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{Entry, SourceFile, load_files};
+    use crate::load::load_in_memory;
 
     fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
-        load_files(
-            files
-                .iter()
-                .map(|(n, sql)| SourceFile {
-                    file_name: (*n).into(),
-                    display: format!("m/{n}"),
-                    contents: Entry::File(sql.as_bytes().to_vec()),
-                })
-                .collect(),
-        )
-        .unwrap()
+        load_in_memory("m", files).unwrap()
     }
 
     const FILES: &[(&str, &str)] = &[

@@ -21,6 +21,43 @@ pub struct SourceFile {
     pub contents: Entry,
 }
 
+impl SourceFile {
+    /// A file held in memory, named `<dir>/<file_name>` in errors (for sets built from text rather than a
+    /// directory: tests, generated sets, [`load_in_memory`]).
+    ///
+    /// ```
+    /// use migrate_core::load::SourceFile;
+    /// let f = SourceFile::in_memory("migrations", "0001_users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);");
+    /// assert_eq!(f.display, "migrations/0001_users.sql");
+    /// ```
+    pub fn in_memory(dir: &str, file_name: &str, contents: impl Into<Vec<u8>>) -> SourceFile {
+        SourceFile {
+            file_name: file_name.to_owned(),
+            display: format!("{dir}/{file_name}"),
+            contents: Entry::File(contents.into()),
+        }
+    }
+}
+
+/// Loads `(file name, text)` pairs as if they were the files of directory `dir`, with every rule [`load_files`]
+/// applies.
+///
+/// ```
+/// use migrate_core::load::load_in_memory;
+/// let set = load_in_memory("migrations", &[("0001_a.sql", "CREATE TABLE a(x);"), ("0002_b.sql", "CREATE TABLE b(y);")]).unwrap();
+/// assert_eq!(set.len(), 2);
+/// let err = load_in_memory("migrations", &[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]).unwrap_err();
+/// assert!(err.to_string().contains("migrations/"));
+/// ```
+pub fn load_in_memory(dir: &str, files: &[(&str, &str)]) -> Result<Vec<MigrationSource>, LoadError> {
+    load_files(
+        files
+            .iter()
+            .map(|(name, sql)| SourceFile::in_memory(dir, name, *sql))
+            .collect(),
+    )
+}
+
 /// A directory entry's contents.
 #[derive(Debug, Clone)]
 pub enum Entry {

@@ -1,21 +1,11 @@
 use super::tracked::Tracked;
 use super::*;
-use crate::load::{CodeMigration, Entry, SourceFile, add_code_migrations, load_files};
+use crate::load::{CodeMigration, add_code_migrations, load_in_memory};
 use crate::split;
 use rusqlite::Connection;
 
 fn set(files: &[(&str, &str)]) -> Vec<MigrationSource> {
-    load_files(
-        files
-            .iter()
-            .map(|(n, sql)| SourceFile {
-                file_name: (*n).into(),
-                display: format!("migrations/{n}"),
-                contents: Entry::File(sql.as_bytes().to_vec()),
-            })
-            .collect(),
-    )
-    .unwrap()
+    load_in_memory("migrations", files).unwrap()
 }
 
 fn run(files: &[(&str, &str)]) -> Result<Compiled, CompileError> {
