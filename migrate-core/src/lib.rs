@@ -22,6 +22,7 @@ pub mod load;
 pub mod name;
 pub mod normalize;
 pub mod rebuild;
+pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod split;

@@ -6,6 +6,7 @@
 use crate::checksum::{self, Checksum};
 use crate::directive::{self, DirectiveError, Directives};
 use crate::name::{self, Classified, FileKind, FileName, NameError};
+use crate::safety::{self, Refusal};
 use crate::split;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -242,6 +243,30 @@ pub enum LoadError {
         /// Its line.
         line: usize,
     },
+    /// A NUL byte: SQLite stops reading SQL at one, so the statements after it would be recorded as applied
+    /// without ever running.
+    #[error(
+        "{file}:{line}:{column}: NUL byte in a migration: SQLite stops reading SQL at a NUL, so everything after it \
+         would silently never run; remove it (inside SQL, write a NUL value as `char(0)` or `x'00'`)"
+    )]
+    NulByte {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+    },
+    /// A statement the runner cannot allow in this file (see [`crate::safety`]).
+    #[error("{file}:{line}: {refusal}")]
+    Refused {
+        /// The file.
+        file: String,
+        /// The statement's line.
+        line: usize,
+        /// Why.
+        refusal: Refusal,
+    },
     /// A bad `-- migrate:` directive.
     #[error("{file}: {error}")]
     Directive {
@@ -265,6 +290,8 @@ impl LoadError {
             | LoadError::DownWithoutUp { file, .. }
             | LoadError::EmptyUp { file }
             | LoadError::NotUtf8 { file, .. }
+            | LoadError::NulByte { file, .. }
+            | LoadError::Refused { file, .. }
             | LoadError::Directive { file, .. } => vec![file],
         }
     }
@@ -398,6 +425,15 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
             return Err(LoadError::EmptyUp { file: up.path });
         }
         let down = down.map(script).transpose()?;
+        // The up file's `no-transaction` governs its down too: the runner runs both the same way.
+        let in_transaction = !up.directives.no_transaction();
+        for s in std::iter::once(&up).chain(&down) {
+            safety::check(&s.sql, in_transaction).map_err(|r| LoadError::Refused {
+                file: s.path.clone(),
+                line: r.line,
+                refusal: r.refusal,
+            })?;
+        }
         let checksum = checksum::checksum(&up.sql);
         chain = checksum::chain(&chain, version, &checksum);
         out.push(MigrationSource {
@@ -475,6 +511,13 @@ fn script(file: SourceFile) -> Result<Script, LoadError> {
             line,
         }
     })?;
+    if let Some((line, column)) = safety::nul_position(&text) {
+        return Err(LoadError::NulByte {
+            file: file.display,
+            line,
+            column,
+        });
+    }
     let sql = checksum::normalize(&text).into_owned();
     let directives = directive::parse(&sql).map_err(|error| LoadError::Directive {
         file: file.display.clone(),

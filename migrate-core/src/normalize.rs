@@ -2,6 +2,9 @@
 //! constraints compared without the differences SQLite's own rewriting introduces (comments, whitespace,
 //! identifier quoting, ASCII case). Reads SQL through [`crate::lex`] only.
 
+// The list helpers serve the structural schema (feature `sqlite`) today; they need no SQLite themselves.
+#![cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+
 use crate::lex::{self, Token, TokenKind};
 use crate::sql::quote_ident;
 

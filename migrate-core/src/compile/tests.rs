@@ -322,9 +322,10 @@ fn code_migrations_keep_the_schema_hash() {
 
 #[test]
 fn transactions_are_mirrored() {
-    // The runtime wraps each migration in a transaction, so a BEGIN in a file fails there; it fails here too.
-    let err = run(&[("1_a.sql", "BEGIN;\nCREATE TABLE a(x);\nCOMMIT;")]).unwrap_err();
-    assert!(matches!(&err, CompileError::Statement { line: 1, .. }), "{err}");
+    // The runtime wraps each migration in a transaction, so a BEGIN in a file is refused when the set is loaded,
+    // before any SQL runs (crate::safety), naming its line.
+    let err = load_in_memory("migrations", &[("1_a.sql", "BEGIN;\nCREATE TABLE a(x);\nCOMMIT;")]).unwrap_err();
+    assert!(matches!(&err, crate::load::LoadError::Refused { line: 1, .. }), "{err}");
     // `no-transaction` migrations run outside one.
     run(&[("1_a.sql", "-- migrate:no-transaction\nCREATE TABLE a(x);\nVACUUM;")]).unwrap();
 }
