@@ -22,7 +22,7 @@
 //! intended signal to express schema changes in SQL.
 
 use crate::checksum::Checksum;
-use crate::expand::{self, Chunk, ExpandError};
+use crate::expand::{self, ExpandError};
 use crate::load::MigrationSource;
 use crate::schema::{Schema, SchemaDiff};
 use std::fmt;
@@ -254,11 +254,8 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
         file: first_file.to_owned(),
         message: e,
     })?;
-    let empty_hash = db.hash();
-    let mut migrations = Vec::with_capacity(set.len());
-    // The expanded down chunks, for the down proof.
-    let mut downs: Vec<Option<Vec<Chunk>>> = Vec::with_capacity(set.len());
-    let mut hash = empty_hash;
+    let mut migrations: Vec<CompiledMigration> = Vec::with_capacity(set.len());
+    let mut hash = db.hash();
     for source in set {
         if source.code {
             migrations.push(CompiledMigration {
@@ -267,48 +264,29 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
                 down_sql: None,
                 schema_hash: Some(hash),
             });
-            downs.push(None);
             continue;
         }
+        let before = hash;
         let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
         db.run_migration(&source, &chunks, Direction::Up)?;
         hash = db.hash();
         // The down runs against the schema this up leaves, which is also the schema it is expanded against.
         let down = expand::expand_down(&source.up, source.down.as_ref(), Some(&db.conn))?;
-        let down_sql = down.as_deref().map(expand::join);
-        downs.push(down);
+        if opts.check_down
+            && let Some(down) = &down
+        {
+            // Every reversible migration's down is proven on its own, wherever it sits: an irreversible migration
+            // after it does not hide it.
+            db.prove_down(&source, &chunks, down, before, &migrations)?;
+        }
         migrations.push(CompiledMigration {
             source,
             up_sql: expand::join(&chunks),
-            down_sql,
+            down_sql: down.as_deref().map(expand::join),
             schema_hash: Some(hash),
         });
     }
     let final_schema = db.schema().to_text();
-
-    if opts.check_down {
-        for i in (0..migrations.len()).rev() {
-            let m = &migrations[i].source;
-            let Some(down_script) = &m.down else {
-                // Nothing older can be reverted past an irreversible migration.
-                break;
-            };
-            let Some(chunks) = &downs[i] else {
-                // A code migration: assumed not to change the schema, either way.
-                continue;
-            };
-            db.run_migration(m, chunks, Direction::Down)?;
-            let before = if i == 0 {
-                empty_hash
-            } else {
-                migrations[i - 1].schema_hash.unwrap_or(empty_hash)
-            };
-            if db.hash() != before {
-                let up_to = migrations[..i].iter().map(|m| &m.source);
-                check_against_replay(&mut db, up_to, m, down_script.path.as_str())?;
-            }
-        }
-    }
 
     Ok(Compiled {
         migrations,

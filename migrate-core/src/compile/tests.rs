@@ -1,5 +1,6 @@
 use super::tracked::Tracked;
 use super::*;
+use crate::expand::Chunk;
 use crate::load::{CodeMigration, add_code_migrations, load_in_memory};
 use crate::split;
 use rusqlite::Connection;
@@ -246,20 +247,65 @@ fn generated_fts5_sql_is_validated_and_reverted() {
 }
 
 #[test]
-fn down_proof_stops_at_the_first_irreversible_migration() {
+fn every_down_is_proven_even_behind_an_irreversible_migration() {
     let files = [
         ("1_a.up.sql", "CREATE TABLE a(x);\nCREATE TABLE kept(y);"),
-        ("1_a.down.sql", "DROP TABLE a;"), // wrong, but unreachable behind version 2
+        ("1_a.down.sql", "DROP TABLE a;"), // wrong: `kept` stays
         ("2_b.sql", "CREATE TABLE b(x);"),
         ("3_c.up.sql", "CREATE TABLE c(x);"),
         ("3_c.down.sql", "DROP TABLE c;"),
     ];
-    let c = run(&files).unwrap();
-    assert_eq!(c.migrations[0].down_sql.as_deref(), Some("DROP TABLE a;"));
-    assert_eq!(c.migrations[1].down_sql, None);
-    // Without the irreversible migration in between, the same down is caught.
+    // Each down is run right after its own up, so the irreversible version 2 no longer hides version 1's.
+    let err = run(&files).unwrap_err();
+    assert!(matches!(err, CompileError::DownMismatch { version: 1, .. }), "{err}");
+    assert!(err.to_string().contains("kept"), "{err}");
     let err = run(&[files[0], files[1], files[3], files[4]]).unwrap_err();
     assert!(matches!(err, CompileError::DownMismatch { version: 1, .. }), "{err}");
+    // Correct downs pass, and the forward pass goes on from the schema each up left.
+    let c = run(&[
+        files[0],
+        ("1_a.down.sql", "DROP TABLE a; DROP TABLE kept;"),
+        files[2],
+        files[3],
+        files[4],
+    ])
+    .unwrap();
+    assert_eq!(
+        c.migrations[0].down_sql.as_deref(),
+        Some("DROP TABLE a; DROP TABLE kept;")
+    );
+    assert_eq!(c.migrations[1].down_sql, None);
+    assert!(c.final_schema.unwrap().contains("table \"kept\""));
+}
+
+#[test]
+fn a_proven_down_leaves_the_forward_pass_where_the_up_left_it() {
+    // The down of 1 drops what 2 needs: had it not been rolled back, 2 would fail.
+    let c = run(&[
+        ("1_a.up.sql", "CREATE TABLE a(x);\nCREATE INDEX a_x ON a(x);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        (
+            "2_b.up.sql",
+            "ALTER TABLE a ADD COLUMN y; CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;",
+        ),
+        ("2_b.down.sql", "DROP TRIGGER t; ALTER TABLE a DROP COLUMN y;"),
+        ("3_c.up.sql", "-- migrate:no-transaction\nCREATE TABLE c(x);"),
+        ("3_c.down.sql", "DROP TABLE c;"),
+        ("4_d.up.sql", "ALTER TABLE a RENAME TO a2; INSERT INTO c VALUES (1);"),
+        ("4_d.down.sql", "ALTER TABLE a2 RENAME TO a;"),
+    ])
+    .unwrap();
+    // The hashes of the forward pass are those of a plain replay.
+    let real = Connection::open_in_memory().unwrap();
+    for m in &c.migrations {
+        real.execute_batch(&m.up_sql).unwrap();
+        assert_eq!(
+            Some(Schema::read(&real).unwrap().hash()),
+            m.schema_hash,
+            "after {}",
+            m.source.version
+        );
+    }
 }
 
 #[test]

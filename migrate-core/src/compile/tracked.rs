@@ -1,7 +1,7 @@
 //! The in-memory database `compile` runs migrations in, whose structural schema hash is kept up to date
 //! incrementally as statements run (see the parent module's "Cost" section).
 
-use super::{CompileError, Direction, shorten, sqlite_message};
+use super::{CompileError, CompiledMigration, Direction, shorten, sqlite_message};
 use crate::checksum::Checksum;
 use crate::expand::Chunk;
 use crate::lex::Keyword;
@@ -147,6 +147,14 @@ pub(super) struct Tracked {
     /// Lower-cased names of the virtual tables, the only possible owners of shadow tables.
     virtual_tables: HashSet<String>,
     sum: HashSum,
+    /// While a down is being proven inside a transaction that is then rolled back: how to undo the cache changes.
+    journal: Option<Vec<Undo>>,
+}
+
+/// One change to the cache, to undo when the database rolls back (see [`Tracked::prove_down`]).
+enum Undo {
+    Removed(i64, Entry),
+    Inserted(i64),
 }
 
 /// What [`Tracked::note`] saw of a batch of statements.
@@ -179,6 +187,7 @@ impl Tracked {
             children: HashMap::new(),
             virtual_tables: HashSet::new(),
             sum: HashSum::default(),
+            journal: None,
         };
         db.rescan().map_err(|e| e.to_string())?;
         Ok(db)
@@ -273,10 +282,126 @@ impl Tracked {
         chunks: &[Chunk],
         dir: Direction,
     ) -> Result<(), CompileError> {
-        let script = match dir {
-            Direction::Up => &m.up,
-            Direction::Down => m.down.as_ref().unwrap_or(&m.up),
+        let in_tx = !m.up.directives.no_transaction();
+        let mut batch = self.begin();
+        self.start(m, dir, in_tx)?;
+        self.run_statements(m, chunks, dir, &mut batch)?;
+        self.check_foreign_keys(m, dir)?;
+        if in_tx {
+            self.exec(m, dir, "COMMIT")?;
+        }
+        self.finish(m, dir)?;
+        self.sync(batch).map_err(|e| db_error(m, dir, &e))
+    }
+
+    /// Proves `m`'s down on its own, right after its up: runs it in a transaction (as the runtime would), compares
+    /// the schema hash with `before` (the hash after the previous version), then rolls the transaction back and
+    /// the cache with it, so the forward pass continues from the schema the up left. A `no-transaction` migration
+    /// cannot be rolled back: its down is committed, compared, and its up run again (it must give the same hash).
+    pub(super) fn prove_down(
+        &mut self,
+        m: &MigrationSource,
+        up: &[Chunk],
+        down: &[Chunk],
+        before: Checksum,
+        older: &[CompiledMigration],
+    ) -> Result<(), CompileError> {
+        let after_up = self.hash();
+        let Some(down_script) = &m.down else {
+            return Ok(());
         };
+        if m.up.directives.no_transaction() {
+            self.run_migration(m, down, Direction::Down)?;
+            if self.hash() != before {
+                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
+            }
+            self.run_migration(m, up, Direction::Up)?;
+            if self.hash() != after_up {
+                return Err(CompileError::Database {
+                    file: m.up.path.clone(),
+                    message: "running the up again after its down gives a different schema than the first time".into(),
+                });
+            }
+            return Ok(());
+        }
+        self.journal = Some(Vec::new());
+        let mut batch = self.begin();
+        let proven = (|| -> Result<(), CompileError> {
+            self.start(m, Direction::Down, true)?;
+            self.run_statements(m, down, Direction::Down, &mut batch)?;
+            self.check_foreign_keys(m, Direction::Down)?;
+            self.sync(std::mem::replace(&mut batch, Batch { rescan: false }))
+                .map_err(|e| db_error(m, Direction::Down, &e))?;
+            if self.hash() != before {
+                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
+            }
+            Ok(())
+        })();
+        // Whatever happened, put the database and the cache back to the schema after the up.
+        let rolled_back = self.conn.execute_batch("ROLLBACK");
+        let finished = self.finish(m, Direction::Down);
+        let journal = self.journal.take().unwrap_or_default();
+        self.revert(journal);
+        self.take_log();
+        proven?;
+        rolled_back.map_err(|e| db_error(m, Direction::Down, &e))?;
+        finished?;
+        if self.hash() != after_up {
+            // The undo journal and the database disagree: trust the database.
+            self.rescan().map_err(|e| db_error(m, Direction::Down, &e))?;
+        }
+        Ok(())
+    }
+
+    fn exec(&self, m: &MigrationSource, dir: Direction, sql: &str) -> Result<(), CompileError> {
+        self.conn.execute_batch(sql).map_err(|e| db_error(m, dir, &e))
+    }
+
+    /// Turns foreign keys off for `foreign-keys=off` (outside the transaction, where the pragma works) and opens
+    /// the transaction.
+    fn start(&self, m: &MigrationSource, dir: Direction, in_tx: bool) -> Result<(), CompileError> {
+        if m.up.directives.foreign_keys_off() {
+            self.exec(m, dir, "PRAGMA foreign_keys = OFF")?;
+        }
+        if in_tx {
+            self.exec(m, dir, "BEGIN")?;
+        }
+        Ok(())
+    }
+
+    /// Turns foreign keys back on after a `foreign-keys=off` migration.
+    fn finish(&self, m: &MigrationSource, dir: Direction) -> Result<(), CompileError> {
+        if m.up.directives.foreign_keys_off() {
+            self.exec(m, dir, "PRAGMA foreign_keys = ON")?;
+        }
+        Ok(())
+    }
+
+    /// `PRAGMA foreign_key_check` before the commit of a `foreign-keys=off` migration, as the runtime does.
+    fn check_foreign_keys(&self, m: &MigrationSource, dir: Direction) -> Result<(), CompileError> {
+        if !m.up.directives.foreign_keys_off() {
+            return Ok(());
+        }
+        let violations = self.foreign_key_violations().map_err(|e| db_error(m, dir, &e))?;
+        if violations.is_empty() {
+            return Ok(());
+        }
+        Err(CompileError::ForeignKeyViolation {
+            file: script_of(m, dir).path.clone(),
+            violations,
+            sqlite_version: rusqlite::version().to_owned(),
+        })
+    }
+
+    /// Executes the chunks statement by statement, so an error names the statement's line.
+    fn run_statements(
+        &mut self,
+        m: &MigrationSource,
+        chunks: &[Chunk],
+        dir: Direction,
+        batch: &mut Batch,
+    ) -> Result<(), CompileError> {
+        let script = script_of(m, dir);
         // Down scripts start with what the up file's fts5 directives generate (see `expand`); those chunks' lines
         // are lines of the up file.
         let prelude = match dir {
@@ -289,23 +414,10 @@ impl Tracked {
                     .count()
             }
         };
-        let db_err = |e: rusqlite::Error| CompileError::Database {
-            file: script.path.clone(),
-            message: e.to_string(),
-        };
-        let fk_off = m.up.directives.foreign_keys_off();
-        let in_tx = !m.up.directives.no_transaction();
-        let mut batch = self.begin();
-        if fk_off {
-            self.conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(db_err)?;
-        }
-        if in_tx {
-            self.conn.execute_batch("BEGIN").map_err(db_err)?;
-        }
         for (i, chunk) in chunks.iter().enumerate() {
             let file = if i < prelude { &m.up.path } else { &script.path };
             for st in split::statements(&chunk.sql) {
-                Self::note(&mut batch, st.sql);
+                Self::note(batch, st.sql);
                 self.conn.execute_batch(st.sql).map_err(|e| CompileError::Statement {
                     file: file.clone(),
                     line: if chunk.generated {
@@ -321,23 +433,7 @@ impl Tracked {
                 })?;
             }
         }
-        if fk_off {
-            let violations = self.foreign_key_violations().map_err(db_err)?;
-            if !violations.is_empty() {
-                return Err(CompileError::ForeignKeyViolation {
-                    file: script.path.clone(),
-                    violations,
-                    sqlite_version: rusqlite::version().to_owned(),
-                });
-            }
-        }
-        if in_tx {
-            self.conn.execute_batch("COMMIT").map_err(db_err)?;
-        }
-        if fk_off {
-            self.conn.execute_batch("PRAGMA foreign_keys = ON").map_err(db_err)?;
-        }
-        self.sync(batch).map_err(db_err)
+        Ok(())
     }
 
     /// `PRAGMA foreign_key_check`, one description per violating row (at most 10).
@@ -359,21 +455,62 @@ impl Tracked {
 
     fn remove(&mut self, rowid: i64) {
         if let Some(e) = self.rows.remove(&rowid) {
-            if let Some((o, h)) = &e.object {
-                self.sum.remove(h);
-                if o.kind() == ObjectKind::VirtualTable {
-                    self.virtual_tables.remove(&e.name.to_ascii_lowercase());
+            self.unindex(rowid, &e);
+            if let Some(journal) = &mut self.journal {
+                journal.push(Undo::Removed(rowid, e));
+            }
+        }
+    }
+
+    /// Adds a cached row to the hash sum and the lookup maps.
+    fn index(&mut self, rowid: i64, e: &Entry) {
+        if let Some((o, h)) = &e.object {
+            self.sum.add(h);
+            if o.kind() == ObjectKind::VirtualTable {
+                self.virtual_tables.insert(e.name.to_ascii_lowercase());
+            }
+        }
+        self.names
+            .insert(name_key(e.kind == ObjectKind::Trigger, &e.name), rowid);
+        self.children
+            .entry(e.tbl_name.to_ascii_lowercase())
+            .or_default()
+            .push(rowid);
+    }
+
+    /// Takes a cached row out of the hash sum and the lookup maps.
+    fn unindex(&mut self, rowid: i64, e: &Entry) {
+        if let Some((o, h)) = &e.object {
+            self.sum.remove(h);
+            if o.kind() == ObjectKind::VirtualTable {
+                self.virtual_tables.remove(&e.name.to_ascii_lowercase());
+            }
+        }
+        let key = name_key(e.kind == ObjectKind::Trigger, &e.name);
+        if self.names.get(&key) == Some(&rowid) {
+            self.names.remove(&key);
+        }
+        let tbl = e.tbl_name.to_ascii_lowercase();
+        if let Some(v) = self.children.get_mut(&tbl) {
+            v.retain(|r| *r != rowid);
+            if v.is_empty() {
+                self.children.remove(&tbl);
+            }
+        }
+    }
+
+    /// Undoes the cache changes recorded since `journal` was started, newest first.
+    fn revert(&mut self, journal: Vec<Undo>) {
+        for undo in journal.into_iter().rev() {
+            match undo {
+                Undo::Inserted(rowid) => {
+                    if let Some(e) = self.rows.remove(&rowid) {
+                        self.unindex(rowid, &e);
+                    }
                 }
-            }
-            let key = name_key(e.kind == ObjectKind::Trigger, &e.name);
-            if self.names.get(&key) == Some(&rowid) {
-                self.names.remove(&key);
-            }
-            let tbl = e.tbl_name.to_ascii_lowercase();
-            if let Some(v) = self.children.get_mut(&tbl) {
-                v.retain(|r| *r != rowid);
-                if v.is_empty() {
-                    self.children.remove(&tbl);
+                Undo::Removed(rowid, e) => {
+                    self.index(rowid, &e);
+                    self.rows.insert(rowid, e);
                 }
             }
         }
@@ -419,18 +556,6 @@ impl Tracked {
                 let h = o.hash();
                 (o, h)
             });
-            if let Some((o, h)) = &object {
-                self.sum.add(h);
-                if o.kind() == ObjectKind::VirtualTable {
-                    self.virtual_tables.insert(row.name.to_ascii_lowercase());
-                }
-            }
-            self.names
-                .insert(name_key(row.kind == ObjectKind::Trigger, &row.name), row.rowid);
-            self.children
-                .entry(row.tbl_name.to_ascii_lowercase())
-                .or_default()
-                .push(row.rowid);
             let entry = Entry {
                 kind: row.kind,
                 name: row.name,
@@ -438,7 +563,11 @@ impl Tracked {
                 sql: row.sql,
                 object,
             };
+            self.index(row.rowid, &entry);
             self.rows.insert(row.rowid, entry);
+            if let Some(journal) = &mut self.journal {
+                journal.push(Undo::Inserted(row.rowid));
+            }
         }
         Ok(())
     }
@@ -518,5 +647,20 @@ impl Tracked {
             self.conn.execute_batch(st.sql)?;
         }
         self.sync(batch)
+    }
+}
+
+/// The script a direction runs.
+fn script_of(m: &MigrationSource, dir: Direction) -> &crate::load::Script {
+    match dir {
+        Direction::Up => &m.up,
+        Direction::Down => m.down.as_ref().unwrap_or(&m.up),
+    }
+}
+
+fn db_error(m: &MigrationSource, dir: Direction, e: &rusqlite::Error) -> CompileError {
+    CompileError::Database {
+        file: script_of(m, dir).path.clone(),
+        message: e.to_string(),
     }
 }
