@@ -55,6 +55,7 @@ pub fn key(set: &[MigrationSource], opts: &CompileOptions) -> Checksum {
     field(env!("MIGRATE_CORE_SOURCE_HASH").as_bytes());
     field(rusqlite::version().as_bytes());
     field(&[u8::from(opts.run_sql), u8::from(opts.check_down)]);
+    field(&opts.max_steps.to_le_bytes());
     for m in set {
         field(&m.version.to_le_bytes());
         field(&[u8::from(m.code)]);

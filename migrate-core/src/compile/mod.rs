@@ -37,13 +37,22 @@ pub struct CompileOptions {
     pub run_sql: bool,
     /// Prove that each reversible migration's down restores the schema from before its up (needs `run_sql`).
     pub check_down: bool,
+    /// The most SQLite virtual-machine steps one statement may take during validation
+    /// ([`DEFAULT_MAX_STEPS`] unless raised; `0` means no bound). A statement that does not finish within it (an
+    /// unbounded recursive CTE, say) fails the build naming its file and line instead of hanging `cargo build`.
+    pub max_steps: u64,
 }
+
+/// The default bound on one statement's work during validation: 100 million SQLite VM steps, seconds of work on
+/// the empty in-memory database validation runs on, far beyond what a schema migration needs there.
+pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
 
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions {
             run_sql: true,
             check_down: true,
+            max_steps: DEFAULT_MAX_STEPS,
         }
     }
 }
@@ -250,7 +259,7 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
     }
 
     let first_file = set.first().map_or("", |m| m.up.path.as_str());
-    let mut db = Tracked::open().map_err(|e| CompileError::Database {
+    let mut db = Tracked::open(opts.max_steps).map_err(|e| CompileError::Database {
         file: first_file.to_owned(),
         message: e,
     })?;
@@ -307,7 +316,7 @@ fn check_against_replay<'a>(
         file: down_file.to_owned(),
         message: e,
     };
-    let mut fresh = Tracked::open().map_err(db_err)?;
+    let mut fresh = Tracked::open(db.max_steps).map_err(db_err)?;
     for o in older.filter(|o| !o.code) {
         let chunks = expand::expand_up(&o.up, Some(&fresh.conn))?;
         fresh.run_migration(o, &chunks, Direction::Up)?;

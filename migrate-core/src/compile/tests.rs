@@ -314,6 +314,7 @@ fn options_turn_checks_off() {
     let no_down_check = CompileOptions {
         run_sql: true,
         check_down: false,
+        ..CompileOptions::default()
     };
     let c = compile(set(&bad_down), &no_down_check).unwrap();
     assert_eq!(c.migrations[0].down_sql.as_deref(), Some("SELECT 1;"));
@@ -323,6 +324,7 @@ fn options_turn_checks_off() {
     let no_sql = CompileOptions {
         run_sql: false,
         check_down: true,
+        ..CompileOptions::default()
     };
     let c = compile(
         set(&[
@@ -414,7 +416,7 @@ fn foreign_keys_are_checked_after_a_foreign_keys_off_migration() {
 
 #[test]
 fn generated_chunks_name_the_directive_line() {
-    let mut db = Tracked::open().unwrap();
+    let mut db = Tracked::open(0).unwrap();
     let m = &set(&[("1_a.sql", "SELECT 1;")])[0];
     let chunks = [
         Chunk {
@@ -487,7 +489,7 @@ fn incremental_tracking_matches_a_full_read_after_every_statement() {
         "CREATE TEMP TABLE last(y); DROP TABLE last; CREATE TEMP VIEW tv AS SELECT 1;",
         "CREATE VIRTUAL TABLE v2 USING fts5(x); DROP TABLE v2; CREATE TABLE v2_data(x);",
     ];
-    let mut db = Tracked::open().unwrap();
+    let mut db = Tracked::open(0).unwrap();
     for st in split::statements(script) {
         if db.execute(st.sql).is_err() {
             panic!("statement failed: {}", st.sql);
@@ -564,4 +566,78 @@ fn perf_files(n: usize) -> Vec<(String, String)> {
         files.push((format!("{i:04}_t{i}.down.sql"), format!("DROP TABLE t_{i};\n")));
     }
     files
+}
+
+#[test]
+fn validation_touches_nothing_outside_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.db");
+    let copy = dir.path().join("copy.db");
+    let attach = format!(
+        "-- migrate:no-transaction\nATTACH DATABASE {} AS o;\nCREATE TABLE o.t(x);\nINSERT INTO o.t VALUES (1);\nDETACH o;",
+        crate::sql::quote_str(&other.to_string_lossy())
+    );
+    let vacuum = format!(
+        "-- migrate:no-transaction\nVACUUM INTO {};",
+        crate::sql::quote_str(&copy.to_string_lossy())
+    );
+    let c = run(&[
+        ("1_a.sql", "CREATE TABLE a(x);"),
+        ("2_attach.sql", &attach),
+        ("3_vacuum.sql", &vacuum),
+    ])
+    .unwrap();
+    assert_eq!(c.migrations.len(), 3);
+    assert!(
+        !other.exists() && !copy.exists(),
+        "validation wrote {:?}",
+        std::fs::read_dir(dir.path()).unwrap().collect::<Vec<_>>()
+    );
+    // An attached file's tables are not there at build time, and the error says why.
+    let read = format!(
+        "-- migrate:no-transaction\nATTACH {} AS o;\nINSERT INTO a SELECT x FROM o.t;",
+        crate::sql::quote_str(&other.to_string_lossy())
+    );
+    let err = run(&[("1_a.sql", "CREATE TABLE a(x);"), ("2_read.sql", &read)]).unwrap_err();
+    assert!(err.to_string().contains("in-memory database"), "{err}");
+    assert!(!other.exists());
+    // No extension loading.
+    let lib = dir.path().join("evil.so");
+    let err = run(&[(
+        "1_a.sql",
+        &format!(
+            "SELECT load_extension({});",
+            crate::sql::quote_str(&lib.to_string_lossy())
+        ),
+    )])
+    .unwrap_err();
+    assert!(matches!(err, CompileError::Statement { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn validation_is_bounded() {
+    let forever =
+        "CREATE TABLE a(x);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c;";
+    let opts = CompileOptions {
+        max_steps: 200_000,
+        ..CompileOptions::default()
+    };
+    let err = compile(set(&[("1_forever.sql", forever)]), &opts).unwrap_err();
+    match &err {
+        CompileError::Statement {
+            file, line, message, ..
+        } => {
+            assert_eq!((file.as_str(), *line), ("migrations/1_forever.sql", 2));
+            assert!(
+                message.contains("did not finish within 200000 SQLite steps"),
+                "{message}"
+            );
+            assert!(message.contains("validation_steps"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    // The same statement with a bound it fits in, and a finite recursive query under the default bound.
+    let finite = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 1000) SELECT count(*) FROM c;";
+    compile(set(&[("1_finite.sql", finite)]), &opts).unwrap();
+    compile(set(&[("1_finite.sql", finite)]), &CompileOptions::default()).unwrap();
 }

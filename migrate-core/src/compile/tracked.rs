@@ -10,7 +10,9 @@ use crate::schema::{self, HashSum, Object, ObjectKind, Row, Schema};
 use crate::split;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization, TransactionOperation};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What the authorizer saw one statement do to the schema.
@@ -101,7 +103,8 @@ fn is_schema_table(name: &str) -> bool {
     .any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// `Connection::authorizer` returns `()` in some supported rusqlite versions and `Result<()>` in others.
+/// `Connection::authorizer` and `progress_handler` return `()` in some supported rusqlite versions and `Result<()>` in
+/// others.
 trait AuthorizerResult {
     fn into_result(self) -> rusqlite::Result<()>;
 }
@@ -147,6 +150,11 @@ pub(super) struct Tracked {
     /// Lower-cased names of the virtual tables, the only possible owners of shadow tables.
     virtual_tables: HashSet<String>,
     sum: HashSum,
+    /// The bound on one statement's VM steps (0: none) and the steps the running statement has taken.
+    pub(super) max_steps: u64,
+    steps: Arc<AtomicU64>,
+    /// The running script's ATTACH statements were pointed at in-memory databases.
+    attached_in_memory: bool,
     /// While a down is being proven inside a transaction that is then rolled back: how to undo the cache changes.
     journal: Option<Vec<Undo>>,
 }
@@ -164,7 +172,7 @@ struct Batch {
 }
 
 impl Tracked {
-    pub(super) fn open() -> Result<Tracked, String> {
+    pub(super) fn open(max_steps: u64) -> Result<Tracked, String> {
         #[allow(unused_mut)] // `authorizer` takes `&mut self` only in newer rusqlite versions
         let mut conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
         // Enforced, whatever this SQLite's compile-time default: the stricter choice, and the same for the bundled
@@ -174,11 +182,26 @@ impl Tracked {
         let log = Arc::new(Mutex::new(Actions::default()));
         let sink = Arc::clone(&log);
         let hook = move |ctx: AuthContext<'_>| {
+            // Validation touches nothing outside memory: `run_statements` points every ATTACH at an in-memory
+            // database; this refuses anything that still names a file.
+            if let AuthAction::Attach { filename } = ctx.action
+                && !is_memory_name(filename)
+            {
+                return Authorization::Deny;
+            }
             // A poisoned lock only means an earlier callback panicked; the log itself is still usable.
             sink.lock().unwrap_or_else(|p| p.into_inner()).record(&ctx);
             Authorization::Allow
         };
         conn.authorizer(Some(hook)).into_result().map_err(|e| e.to_string())?;
+        let steps = Arc::new(AtomicU64::new(0));
+        if max_steps > 0 {
+            let counter = Arc::clone(&steps);
+            let handler = move || counter.fetch_add(STEP_GRANULE, Ordering::Relaxed) >= max_steps;
+            conn.progress_handler(STEP_GRANULE as i32, Some(handler))
+                .into_result()
+                .map_err(|e| e.to_string())?;
+        }
         let mut db = Tracked {
             conn,
             log,
@@ -187,6 +210,9 @@ impl Tracked {
             children: HashMap::new(),
             virtual_tables: HashSet::new(),
             sum: HashSum::default(),
+            max_steps,
+            steps,
+            attached_in_memory: false,
             journal: None,
         };
         db.rescan().map_err(|e| e.to_string())?;
@@ -414,11 +440,18 @@ impl Tracked {
                     .count()
             }
         };
+        self.attached_in_memory = false;
         for (i, chunk) in chunks.iter().enumerate() {
             let file = if i < prelude { &m.up.path } else { &script.path };
             for st in split::statements(&chunk.sql) {
                 Self::note(batch, st.sql);
-                self.conn.execute_batch(st.sql).map_err(|e| CompileError::Statement {
+                let Some(sql) = confined(st.sql) else {
+                    // `VACUUM INTO` writes a file and changes nothing in this database's schema.
+                    continue;
+                };
+                self.attached_in_memory |= sql != st.sql;
+                self.steps.store(0, Ordering::Relaxed);
+                self.conn.execute_batch(&sql).map_err(|e| CompileError::Statement {
                     file: file.clone(),
                     line: if chunk.generated {
                         chunk.line
@@ -428,12 +461,33 @@ impl Tracked {
                     generated: chunk.generated,
                     direction: dir,
                     statement: shorten(st.sql),
-                    message: sqlite_message(&e, st.sql),
+                    message: self.explain(&e, st.sql, &sql),
                     sqlite_version: rusqlite::version().to_owned(),
                 })?;
             }
         }
         Ok(())
+    }
+
+    /// SQLite's message for a statement that failed during validation, saying what the validation itself changed
+    /// about it: the step bound that stopped it, or the in-memory database an ATTACH was given.
+    fn explain(&self, e: &rusqlite::Error, original: &str, ran: &str) -> String {
+        let interrupted = e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted);
+        if interrupted && self.max_steps > 0 && self.steps.load(Ordering::Relaxed) >= self.max_steps {
+            return format!(
+                "did not finish within {} SQLite steps during validation (an unbounded recursive CTE or a very \
+                 long loop?); if it is meant to do that much work, raise the bound with `validation_steps = N` in \
+                 embed_migrations! (or `--validation-steps N` on the command line; 0 removes it)",
+                self.max_steps
+            );
+        }
+        let message = sqlite_message(e, ran);
+        if self.attached_in_memory || ran != original {
+            return format!(
+                "{message} (during validation, ATTACH opens an empty in-memory database instead of the file it names)"
+            );
+        }
+        message
     }
 
     /// `PRAGMA foreign_key_check`, one description per violating row (at most 10).
@@ -662,5 +716,46 @@ fn db_error(m: &MigrationSource, dir: Direction, e: &rusqlite::Error) -> Compile
     CompileError::Database {
         file: script_of(m, dir).path.clone(),
         message: e.to_string(),
+    }
+}
+
+/// How many VM steps pass between two calls of the progress handler that enforces the step bound.
+const STEP_GRANULE: u64 = 1000;
+
+fn is_memory_name(filename: &str) -> bool {
+    filename.is_empty() || filename == ":memory:"
+}
+
+/// The statement as validation runs it, so it touches nothing outside memory: an `ATTACH`'s file expression becomes
+/// `':memory:'`, and a `VACUUM … INTO` is not run (`None`).
+fn confined(sql: &str) -> Option<Cow<'_, str>> {
+    let toks: Vec<_> = crate::lex::significant(sql).collect();
+    let kw = |i: usize| toks.get(i).and_then(|t| t.keyword());
+    match kw(0) {
+        Some(Keyword::Vacuum) if toks.iter().any(|t| t.is_keyword(Keyword::Into)) => None,
+        Some(Keyword::Attach) => {
+            // ATTACH [DATABASE] expr AS name: the expression ends at the first AS outside parentheses.
+            let start = 1 + usize::from(kw(1) == Some(Keyword::Database));
+            let mut depth = 0usize;
+            let end = toks.iter().enumerate().skip(start).find_map(|(i, t)| {
+                if t.is_op("(") {
+                    depth += 1;
+                } else if t.is_op(")") {
+                    depth = depth.saturating_sub(1);
+                } else if depth == 0 && t.is_keyword(Keyword::As) {
+                    return Some(i);
+                }
+                None
+            });
+            match (toks.get(start), end.and_then(|e| toks.get(e))) {
+                (Some(first), Some(as_kw)) if first.offset < as_kw.offset => Some(Cow::Owned(format!(
+                    "{}':memory:' {}",
+                    &sql[..first.offset],
+                    &sql[as_kw.offset..]
+                ))),
+                _ => Some(Cow::Borrowed(sql)),
+            }
+        }
+        _ => Some(Cow::Borrowed(sql)),
     }
 }
