@@ -16,6 +16,7 @@ pub mod compile;
 pub mod directive;
 pub mod expand;
 pub mod fts5;
+pub mod hint;
 pub mod layout;
 pub mod lex;
 pub mod load;

@@ -336,8 +336,19 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         } else {
             file_type.is_dir()
         };
+        // A FIFO, socket or device would block the read (or never end): refuse anything but a regular file.
+        let is_file = if file_type.is_symlink() {
+            path.is_file()
+        } else {
+            file_type.is_file()
+        };
         let contents = if is_dir {
             Entry::Dir
+        } else if !is_file {
+            return Err(LoadError::ReadFile {
+                file: display,
+                message: "not a regular file (a FIFO, socket or device); migrations must be regular files".into(),
+            });
         } else {
             Entry::File(std::fs::read(&path).map_err(|e| LoadError::ReadFile {
                 file: display.clone(),
@@ -720,5 +731,84 @@ mod tests {
             load_dir(&dir.path().join("missing")),
             Err(LoadError::ReadDir { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("0001_a.sql"), "CREATE TABLE a(x);").unwrap();
+        let fifo = dir.path().join("0002_b.sql");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        // Reading it would block forever: nobody writes to it.
+        match load_dir(dir.path()) {
+            Err(LoadError::ReadFile { file, message }) => {
+                assert!(file.ends_with("0002_b.sql"), "{file}");
+                assert!(message.contains("not a regular file"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn versions_fit_in_sqlite_integers() {
+        let err = load_in_memory("m", &[("9223372036854775808_big.sql", "SELECT 1;")]).unwrap_err();
+        assert!(err.to_string().contains("largest integer SQLite stores"), "{err}");
+        let set = load_in_memory("m", &[("9223372036854775807_big.sql", "SELECT 1;")]).unwrap();
+        assert_eq!(set[0].version, i64::MAX as u64);
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_with_their_position() {
+        let err = load_in_memory("m", &[("1_n.sql", "CREATE TABLE n1(x);\n  \0CREATE TABLE n2(x);")]).unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::NulByte {
+                file: "m/1_n.sql".into(),
+                line: 2,
+                column: 3
+            }
+        );
+        // In a down file too.
+        let err = load_in_memory(
+            "m",
+            &[
+                ("1_n.up.sql", "CREATE TABLE n(x);"),
+                ("1_n.down.sql", "DROP TABLE n;\0"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::NulByte { ref file, .. } if file == "m/1_n.down.sql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_down_file_and_respect_no_transaction() {
+        let err = load_in_memory(
+            "m",
+            &[
+                ("1_a.up.sql", "CREATE TABLE a(x);"),
+                ("1_a.down.sql", "DROP TABLE a;\nCOMMIT;"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::Refused { ref file, line: 2, .. } if file == "m/1_a.down.sql"),
+            "{err}"
+        );
+        load_in_memory(
+            "m",
+            &[
+                (
+                    "1_a.up.sql",
+                    "-- migrate:no-transaction\nBEGIN; CREATE TABLE a(x); COMMIT;",
+                ),
+                ("1_a.down.sql", "BEGIN; DROP TABLE a; COMMIT;"),
+            ],
+        )
+        .unwrap();
     }
 }

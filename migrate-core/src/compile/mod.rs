@@ -202,7 +202,7 @@ fn shorten(sql: &str) -> String {
 
 /// SQLite's own message from a rusqlite error, without rusqlite's "in <sql> at offset n" suffix.
 fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
-    match e {
+    let message = match e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => {
             let text = other.to_string();
@@ -211,6 +211,10 @@ fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
                 None => text,
             }
         }
+    };
+    match crate::hint::for_sqlite_message(&message) {
+        Some(hint) => format!("{message}; {hint}"),
+        None => message,
     }
 }
 

@@ -641,3 +641,18 @@ fn validation_is_bounded() {
     compile(set(&[("1_finite.sql", finite)]), &opts).unwrap();
     compile(set(&[("1_finite.sql", finite)]), &CompileOptions::default()).unwrap();
 }
+
+#[test]
+fn common_mistakes_say_what_to_do() {
+    let err = run(&[
+        ("1_t.sql", "CREATE TABLE t(a, b);\nCREATE INDEX t_b ON t(b);"),
+        ("2_drop.sql", "ALTER TABLE t DROP COLUMN b;"),
+    ])
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("migrations/2_drop.sql:1:"), "{text}");
+    assert!(
+        text.contains("drop it first") && text.contains("-- migrate:rebuild"),
+        "{text}"
+    );
+}
