@@ -10,12 +10,17 @@
 //! - `files`: the file names, concatenated,
 //! - `code`: the few Rust-code migrations, by version.
 //!
-//! [`Migration`] is a `Copy` view decoded from these at fixed offsets: no heap allocation, no parsing, and lookup by
-//! version is a binary search over `meta`.
+//! A set built at run time (`dynamic.rs`) has the same four pieces, owned (`Vec`s and `String`s behind an `Arc`, so
+//! clones share them) and freed with the set. Either way the pieces pass one check when the table is made (at
+//! compile time for an embedded one; see [`Migrations::__embedded`]), which is what lets every row decode.
+//!
+//! [`Migration`] is a `Copy` view decoded from these at fixed offsets, borrowing the set: no heap allocation, no
+//! parsing, and lookup by version is a binary search over `meta`.
 
 use migrate_core::Checksum;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// The error a Rust-code migration returns.
 pub type CodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -41,48 +46,59 @@ pub struct Code {
     pub down: Option<CodeFn>,
 }
 
-/// One migration of a [`Migrations`] table: a small `Copy` view of the table's data.
+/// One migration of a [`Migrations`] table: a small `Copy` view that borrows the set's data.
+///
+/// For an embedded set (a `static`) the lifetime is `'static`; for a set built at run time it is the set's, which
+/// owns the data and frees it when dropped.
 #[derive(Clone, Copy)]
-pub struct Migration {
+pub struct Migration<'a> {
     pub(crate) version: u64,
     /// The up file as the build named it, or `rust:path::to::function` for a code migration.
-    file: &'static str,
+    file: &'a str,
     /// The up SQL (empty for a code migration).
-    up: &'static str,
+    up: &'a str,
     /// The down SQL (empty when there is none; [`flags::REVERSIBLE`] says whether there is one).
-    down: &'static str,
+    down: &'a str,
     /// checksum ‖ chain ‖ schema hash.
-    hashes: &'static [u8; 96],
+    hashes: &'a [u8; 96],
     flags: u8,
-    code: Option<&'static Code>,
+    code: Option<CodeRef<'a>>,
+}
+
+/// The Rust side of a code migration, wherever the set keeps it.
+#[derive(Clone, Copy)]
+struct CodeRef<'a> {
+    name: &'a str,
+    up: CodeFn,
+    down: Option<CodeFn>,
 }
 
 /// The up half of a migration.
 #[derive(Clone, Copy)]
-pub enum Up {
+pub enum Up<'a> {
     /// SQL to execute.
-    Sql(&'static str),
+    Sql(&'a str),
     /// A Rust function.
     Code(CodeFn),
 }
 
 /// The down half of a reversible migration.
 #[derive(Clone, Copy)]
-pub enum Down {
+pub enum Down<'a> {
     /// SQL to execute.
-    Sql(&'static str),
+    Sql(&'a str),
     /// A Rust function.
     Code(CodeFn),
 }
 
-impl Migration {
+impl<'a> Migration<'a> {
     /// The version number.
     pub fn version(&self) -> u64 {
         self.version
     }
 
     /// The name after the version (`add_users` for `0003_add_users.sql`).
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'a str {
         if let Some(code) = self.code {
             return code.name;
         }
@@ -95,7 +111,7 @@ impl Migration {
 
     /// The up file as the build named it (relative to the crate), or `rust:path::to::function` for a code
     /// migration.
-    pub fn up_file(&self) -> &'static str {
+    pub fn up_file(&self) -> &'a str {
         self.file
     }
 
@@ -109,7 +125,7 @@ impl Migration {
     }
 
     /// The up SQL, or `None` for a Rust-code migration.
-    pub fn up_sql(&self) -> Option<&'static str> {
+    pub fn up_sql(&self) -> Option<&'a str> {
         match self.code {
             Some(_) => None,
             None => Some(self.up),
@@ -117,7 +133,7 @@ impl Migration {
     }
 
     /// The up half.
-    pub fn up(&self) -> Up {
+    pub fn up(&self) -> Up<'a> {
         match self.code {
             Some(code) => Up::Code(code.up),
             None => Up::Sql(self.up),
@@ -125,7 +141,7 @@ impl Migration {
     }
 
     /// The down half, if the migration is reversible.
-    pub fn down(&self) -> Option<Down> {
+    pub fn down(&self) -> Option<Down<'a>> {
         match self.code {
             Some(code) => code.down.map(Down::Code),
             None if self.is_reversible() => Some(Down::Sql(self.down)),
@@ -134,7 +150,7 @@ impl Migration {
     }
 
     /// The down SQL, for reversible SQL migrations.
-    pub fn down_sql(&self) -> Option<&'static str> {
+    pub fn down_sql(&self) -> Option<&'a str> {
         match self.down()? {
             Down::Sql(s) => Some(s),
             Down::Code(_) => None,
@@ -184,7 +200,7 @@ impl Migration {
     }
 }
 
-impl fmt::Debug for Migration {
+impl fmt::Debug for Migration<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Migration")
             .field("version", &self.version)
@@ -203,24 +219,161 @@ impl fmt::Debug for Migration {
 /// A set of migrations in version order, with what the build learned about the schema they produce.
 ///
 /// Build one with `migrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
-/// [`Migrations::from_sources`] / [`Migrations::from_dir`].
+/// [`Migrations::from_sources`] / [`Migrations::from_dir`]. A set built at run time owns its data (shared by its
+/// clones) and frees it when the last clone is dropped.
 #[derive(Clone)]
 pub struct Migrations {
     pub(crate) set: Cow<'static, str>,
-    /// Up and down SQL of migration `i` at `2i`, `2i + 1`.
-    pub(crate) sql: &'static [&'static str],
-    /// [`STRIDE`] bytes per migration.
-    pub(crate) meta: &'static [u8],
-    pub(crate) files: &'static str,
-    /// The Rust-code migrations, in version order.
-    pub(crate) code: &'static [Code],
+    pub(crate) rows: Rows,
     pub(crate) final_schema: Option<Cow<'static, str>>,
     pub(crate) sqlite_version: Option<Cow<'static, str>>,
 }
 
+/// Where a set's rows live: the macro's four flat statics, or run-time data the set owns. Both have the same
+/// shape (see the module docs) and satisfy [`check`], so one decoder reads either.
+#[derive(Clone)]
+pub(crate) enum Rows {
+    Static {
+        /// Up and down SQL of migration `i` at `2i`, `2i + 1`.
+        sql: &'static [&'static str],
+        /// [`STRIDE`] bytes per migration.
+        meta: &'static [u8],
+        files: &'static str,
+        /// The Rust-code migrations, in version order.
+        code: &'static [Code],
+    },
+    /// Shared by clones, so cloning a set stays cheap; freed with the last clone.
+    Owned(Arc<OwnedRows>),
+}
+
+/// The rows of a set built at run time: the same pieces as [`Rows::Static`], owned.
+#[derive(Clone, Default)]
+pub(crate) struct OwnedRows {
+    pub(crate) sql: Vec<String>,
+    pub(crate) meta: Vec<u8>,
+    pub(crate) files: String,
+    pub(crate) code: Vec<OwnedCode>,
+}
+
+/// [`Code`] with an owned name.
+#[derive(Clone)]
+pub(crate) struct OwnedCode {
+    pub(crate) version: u64,
+    pub(crate) name: String,
+    pub(crate) up: CodeFn,
+    pub(crate) down: Option<CodeFn>,
+}
+
+/// What is wrong with a table's pieces (see [`check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TableError {
+    /// `meta` is not a whole number of rows, or `sql` does not hold two strings per row.
+    Lengths,
+    /// A row's file name range is outside `files` or not on character boundaries.
+    FileRange,
+    /// Versions decrease somewhere (lookup is a binary search).
+    Order,
+    /// A code row without its entry in `code`, or an entry in `code` without its row.
+    Code,
+}
+
+impl TableError {
+    const fn message(self) -> &'static str {
+        match self {
+            TableError::Lengths => "migration table: `meta` and `sql` disagree on the number of migrations",
+            TableError::FileRange => "migration table: a file name range is outside `files`",
+            TableError::Order => "migration table: versions are not in increasing order",
+            TableError::Code => "migration table: the code rows and the `code` entries do not match",
+        }
+    }
+}
+
+/// The invariant every row decoder relies on, checked once when a table is made (at compile time for an embedded
+/// one): `meta` holds `sql_len / 2` rows, each row's file name is a valid range of `files`, versions never
+/// decrease, and the code rows are, in order, exactly the entries of the code table, whose versions `code_version`
+/// gives (`code_len` of them).
+///
+/// `const` so that `__embedded` rejects a bad table while the `static` is evaluated: for 2000 rows that is some
+/// 40 000 steps of const evaluation, nothing next to type-checking the table.
+const fn check_rows(sql_len: usize, meta: &[u8], files: &str) -> Result<(), TableError> {
+    if !meta.len().is_multiple_of(STRIDE) || !sql_len.is_multiple_of(2) || meta.len() / STRIDE != sql_len / 2 {
+        return Err(TableError::Lengths);
+    }
+    let mut i = 0;
+    let mut prev = 0;
+    while i < meta.len() / STRIDE {
+        let row = i * STRIDE;
+        let version = read_u64(meta, row + at::VERSION);
+        if i > 0 && version < prev {
+            return Err(TableError::Order);
+        }
+        prev = version;
+        let file_at = read_u32(meta, row + at::FILE_AT) as usize;
+        let file_len = read_u32(meta, row + at::FILE_LEN) as usize;
+        match file_at.checked_add(file_len) {
+            Some(end) if end <= files.len() && files.is_char_boundary(file_at) && files.is_char_boundary(end) => {}
+            _ => return Err(TableError::FileRange),
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The code half of [`check_rows`]'s invariant for an embedded table.
+const fn check_static(sql: &[&str], meta: &[u8], files: &str, code: &[Code]) -> Result<(), TableError> {
+    if let Err(e) = check_rows(sql.len(), meta, files) {
+        return Err(e);
+    }
+    let (mut i, mut k) = (0, 0);
+    while i < meta.len() / STRIDE {
+        if meta[i * STRIDE + at::FLAGS] & flags::CODE != 0 {
+            if k >= code.len() || code[k].version != read_u64(meta, i * STRIDE + at::VERSION) {
+                return Err(TableError::Code);
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+    if k != code.len() {
+        return Err(TableError::Code);
+    }
+    Ok(())
+}
+
+/// The same for a set built at run time (not `const`: it reads `Vec`s).
+pub(crate) fn check_owned(rows: &OwnedRows) -> Result<(), TableError> {
+    check_rows(rows.sql.len(), &rows.meta, &rows.files)?;
+    let code_rows = rows
+        .meta
+        .chunks_exact(STRIDE)
+        .filter(|m| m[at::FLAGS] & flags::CODE != 0)
+        .map(|m| read_u64(m, at::VERSION));
+    if code_rows.ne(rows.code.iter().map(|c| c.version)) {
+        return Err(TableError::Code);
+    }
+    Ok(())
+}
+
+/// Reads a little-endian u64 at `at`. The callers have checked that `meta` holds whole rows, and every offset they
+/// pass lies inside one.
+const fn read_u64(meta: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    let mut j = 0;
+    while j < 8 {
+        b[j] = meta[at + j];
+        j += 1;
+    }
+    u64::from_le_bytes(b)
+}
+
+/// Reads a little-endian u32 at `at` (see [`read_u64`]).
+const fn read_u32(meta: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([meta[at], meta[at + 1], meta[at + 2], meta[at + 3]])
+}
+
 impl Migrations {
     /// Used by `embed_migrations!`; not a stable API. Evaluated at compile time, so a table whose pieces disagree
-    /// in length is a build error, not a run-time surprise.
+    /// (lengths, file ranges, order, code rows) is a build error, not a run-time surprise.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     pub const fn __embedded(
@@ -232,13 +385,12 @@ impl Migrations {
         final_schema: Option<&'static str>,
         sqlite_version: Option<&'static str>,
     ) -> Migrations {
-        assert!(sql.len().is_multiple_of(2) && meta.len() == sql.len() / 2 * STRIDE);
+        if let Err(e) = check_static(sql, meta, files, code) {
+            panic!("{}", e.message());
+        }
         Migrations {
             set: Cow::Borrowed(set),
-            sql,
-            meta,
-            files,
-            code,
+            rows: Rows::Static { sql, meta, files, code },
             final_schema: match final_schema {
                 Some(s) => Some(Cow::Borrowed(s)),
                 None => None,
@@ -276,7 +428,7 @@ impl Migrations {
 
     /// How many there are.
     pub fn len(&self) -> usize {
-        self.meta.len() / STRIDE
+        self.meta().len() / STRIDE
     }
 
     /// Whether there are none.
@@ -284,45 +436,91 @@ impl Migrations {
         self.len() == 0
     }
 
+    fn meta(&self) -> &[u8] {
+        match &self.rows {
+            Rows::Static { meta, .. } => meta,
+            Rows::Owned(o) => &o.meta,
+        }
+    }
+
     /// The migration at position `i` (0 is the oldest).
-    pub fn at(&self, i: usize) -> Option<Migration> {
-        let meta = self.meta.get(i * STRIDE..(i + 1) * STRIDE)?;
-        let flags = meta[at::FLAGS];
-        let file_at = usize::try_from(u32_at(meta, at::FILE_AT)?).ok()?;
-        let file_len = usize::try_from(u32_at(meta, at::FILE_LEN)?).ok()?;
-        let version = version_at(meta)?;
-        Some(Migration {
+    pub fn at(&self, i: usize) -> Option<Migration<'_>> {
+        (i < self.len()).then(|| self.row(i))
+    }
+
+    /// Decodes row `i < self.len()`. Cannot fail: the table passed [`check_rows`] when it was made, which proves
+    /// every read below in bounds.
+    fn row(&self, i: usize) -> Migration<'_> {
+        let (sql_up, sql_down, files, meta) = match &self.rows {
+            Rows::Static { sql, meta, files, .. } => (sql[2 * i], sql[2 * i + 1], *files, *meta),
+            Rows::Owned(o) => (
+                o.sql[2 * i].as_str(),
+                o.sql[2 * i + 1].as_str(),
+                o.files.as_str(),
+                &o.meta[..],
+            ),
+        };
+        let row = &meta[i * STRIDE..(i + 1) * STRIDE];
+        let version = read_u64(row, at::VERSION);
+        let flags = row[at::FLAGS];
+        let file_at = read_u32(row, at::FILE_AT) as usize;
+        let file_end = file_at + read_u32(row, at::FILE_LEN) as usize;
+        // invariant: `row` is STRIDE bytes, the last 96 of them (from `at::HASHES`) the three hashes.
+        let hashes: &[u8; 96] = row[at::HASHES..]
+            .try_into()
+            .expect("a row ends with 96 bytes of hashes");
+        Migration {
             version,
-            file: self.files.get(file_at..file_at + file_len)?,
-            up: self.sql.get(2 * i).copied()?,
-            down: self.sql.get(2 * i + 1).copied()?,
-            hashes: meta[at::HASHES..].try_into().ok()?,
+            // `check_rows` proved the range valid; `get` only keeps a broken invariant from becoming a panic.
+            file: files.get(file_at..file_end).unwrap_or_default(),
+            up: sql_up,
+            down: sql_down,
+            hashes,
             flags,
             code: if flags & flags::CODE != 0 {
-                let i = self.code.binary_search_by_key(&version, |c| c.version).ok()?;
-                Some(&self.code[i])
+                self.code(version)
             } else {
                 None
             },
-        })
+        }
     }
 
-    fn version_at(&self, i: usize) -> u64 {
-        self.meta.get(i * STRIDE..).and_then(version_at).unwrap_or(u64::MAX)
+    /// The code entry of a code row. `check` proved there is one for every code row, in version order, so the
+    /// binary search finds it.
+    fn code(&self, version: u64) -> Option<CodeRef<'_>> {
+        match &self.rows {
+            Rows::Static { code, .. } => {
+                let c = &code[code.binary_search_by_key(&version, |c| c.version).ok()?];
+                Some(CodeRef {
+                    name: c.name,
+                    up: c.up,
+                    down: c.down,
+                })
+            }
+            Rows::Owned(o) => {
+                let c = &o.code[o.code.binary_search_by_key(&version, |c| c.version).ok()?];
+                Some(CodeRef {
+                    name: &c.name,
+                    up: c.up,
+                    down: c.down,
+                })
+            }
+        }
     }
 
     /// The migration with this version (binary search: versions are strictly increasing).
-    pub fn get(&self, version: u64) -> Option<Migration> {
+    pub fn get(&self, version: u64) -> Option<Migration<'_>> {
         let i = self.position(version)?;
-        self.at(i)
+        Some(self.row(i))
     }
 
     /// The position of `version` in the set.
     pub(crate) fn position(&self, version: u64) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
+        let meta = self.meta();
+        let (mut lo, mut hi) = (0, meta.len() / STRIDE);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.version_at(mid).cmp(&version) {
+            match read_u64(meta, mid * STRIDE + at::VERSION).cmp(&version) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some(mid),
@@ -332,7 +530,7 @@ impl Migrations {
     }
 
     /// The newest migration.
-    pub fn latest(&self) -> Option<Migration> {
+    pub fn latest(&self) -> Option<Migration<'_>> {
         self.at(self.len().checked_sub(1)?)
     }
 
@@ -352,16 +550,6 @@ impl Migrations {
     }
 }
 
-fn version_at(meta: &[u8]) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        meta.get(at::VERSION..at::VERSION + 8)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(meta: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(meta.get(at..at + 4)?.try_into().ok()?))
-}
-
 impl fmt::Debug for Migrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Migrations")
@@ -371,7 +559,8 @@ impl fmt::Debug for Migrations {
     }
 }
 
-/// Iterator over a set's migrations, oldest first. See [`Migrations::iter`].
+/// Iterator over a set's migrations, oldest first. See [`Migrations::iter`]. Yields every row: a table is checked
+/// when it is made, so each of its rows decodes.
 #[derive(Clone)]
 pub struct Iter<'a> {
     set: &'a Migrations,
@@ -379,41 +568,142 @@ pub struct Iter<'a> {
     back: usize,
 }
 
-impl Iterator for Iter<'_> {
-    type Item = Migration;
+impl<'a> Iterator for Iter<'a> {
+    type Item = Migration<'a>;
 
-    fn next(&mut self) -> Option<Migration> {
-        while self.front < self.back {
-            self.front += 1;
-            if let Some(m) = self.set.at(self.front - 1) {
-                return Some(m);
-            }
+    fn next(&mut self) -> Option<Migration<'a>> {
+        if self.front == self.back {
+            return None;
         }
-        None
+        self.front += 1;
+        Some(self.set.row(self.front - 1))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.back - self.front))
+        let n = self.back - self.front;
+        (n, Some(n))
     }
 }
 
 impl DoubleEndedIterator for Iter<'_> {
-    fn next_back(&mut self) -> Option<Migration> {
-        while self.front < self.back {
-            self.back -= 1;
-            if let Some(m) = self.set.at(self.back) {
-                return Some(m);
-            }
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front == self.back {
+            return None;
         }
-        None
+        self.back -= 1;
+        Some(self.set.row(self.back))
     }
 }
 
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::iter::FusedIterator for Iter<'_> {}
+
 impl<'a> IntoIterator for &'a Migrations {
-    type Item = Migration;
+    type Item = Migration<'a>;
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::layout;
+
+    fn code_fn(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
+        Ok(())
+    }
+
+    /// `meta` and `files` for rows `(version, flags, file)`.
+    fn table(rows: &[(u64, u8, &str)]) -> (Vec<u8>, String) {
+        let (mut meta, mut files) = (Vec::new(), String::new());
+        for &(v, f, file) in rows {
+            layout::push(&mut meta, &mut files, v, f, file, [&Checksum::ZERO; 3]);
+        }
+        (meta, files)
+    }
+
+    #[test]
+    fn the_check_accepts_what_the_writer_writes() {
+        let (meta, files) = table(&[(1, 0, "m/1_a.sql"), (2, flags::CODE, "rust:f"), (3, 0, "m/3_é.sql")]);
+        let code = [Code {
+            version: 2,
+            name: "f",
+            up: code_fn,
+            down: None,
+        }];
+        assert_eq!(check_static(&["", "", "", "", "", ""], &meta, &files, &code), Ok(()));
+    }
+
+    #[test]
+    fn the_check_rejects_each_broken_piece() {
+        let (meta, files) = table(&[(1, 0, "m/1_a.sql"), (2, 0, "m/2_b.sql")]);
+        let sql = ["", "", "", ""];
+        assert_eq!(check_static(&sql[..2], &meta, &files, &[]), Err(TableError::Lengths));
+        assert_eq!(
+            check_static(&sql, &meta[..meta.len() - 1], &files, &[]),
+            Err(TableError::Lengths)
+        );
+        assert_eq!(
+            check_static(&sql, &meta, &files[..files.len() - 1], &[]),
+            Err(TableError::FileRange)
+        );
+
+        let (meta, files) = table(&[(1, 0, "m/1_é.sql")]);
+        let mut cut = meta.clone();
+        cut[at::FILE_LEN] = 5; // ends inside the two bytes of `é`
+        assert_eq!(check_static(&sql[..2], &cut, &files, &[]), Err(TableError::FileRange));
+
+        let (meta, files) = table(&[(2, 0, "m/2_b.sql"), (1, 0, "m/1_a.sql")]);
+        assert_eq!(check_static(&sql, &meta, &files, &[]), Err(TableError::Order));
+
+        let (meta, files) = table(&[(1, flags::CODE, "rust:f")]);
+        assert_eq!(check_static(&sql[..2], &meta, &files, &[]), Err(TableError::Code));
+        let stray = [Code {
+            version: 1,
+            name: "f",
+            up: code_fn,
+            down: None,
+        }];
+        let (plain, plain_files) = table(&[(1, 0, "m/1_a.sql")]);
+        assert_eq!(
+            check_static(&sql[..2], &plain, &plain_files, &stray),
+            Err(TableError::Code)
+        );
+    }
+
+    #[test]
+    fn iter_yields_every_row_from_both_ends() {
+        let (meta, files) = table(&[(1, 0, "m/1_a.sql"), (2, flags::CODE, "rust:f"), (3, 0, "m/3_c.sql")]);
+        let rows = OwnedRows {
+            sql: ["a", "", "", "", "c", ""].map(String::from).to_vec(),
+            meta,
+            files,
+            code: vec![OwnedCode {
+                version: 2,
+                name: "f".into(),
+                up: code_fn,
+                down: None,
+            }],
+        };
+        assert_eq!(check_owned(&rows), Ok(()));
+        let set = Migrations {
+            set: Cow::Borrowed("default"),
+            rows: Rows::Owned(Arc::new(rows)),
+            final_schema: None,
+            sqlite_version: None,
+        };
+        let mut it = set.iter();
+        assert_eq!(it.len(), 3);
+        assert_eq!(it.next().map(|m| m.name()), Some("a"));
+        assert_eq!(it.next_back().map(|m| m.name()), Some("c"));
+        assert_eq!(it.len(), 1);
+        let code = it.next().unwrap();
+        assert!(code.is_code() && code.name() == "f" && code.up_sql().is_none());
+        assert!(it.next().is_none() && it.next_back().is_none());
+        assert_eq!(set.iter().rev().map(|m| m.version()).collect::<Vec<_>>(), [3, 2, 1]);
     }
 }
