@@ -166,3 +166,62 @@ impl Migrations {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::load::{Entry, SourceFile, load_files};
+
+    fn sources() -> Vec<MigrationSource> {
+        let file = |name: &str, sql: &str| SourceFile {
+            file_name: name.into(),
+            display: format!("migrations/{name}"),
+            contents: Entry::File(sql.as_bytes().to_vec()),
+        };
+        load_files(vec![
+            file("1_a.sql", "CREATE TABLE a(x);"),
+            file("2_b.sql", "CREATE TABLE b(x);"),
+        ])
+        .unwrap()
+    }
+
+    /// A hand-made list in the wrong order still makes a table the decoder and the binary search can trust.
+    #[test]
+    fn sources_out_of_order_are_sorted_into_a_valid_table() {
+        let mut reversed = sources();
+        reversed.reverse();
+        let set = Migrations::from_sources("default", reversed);
+        let Rows::Owned(rows) = &set.rows else {
+            panic!("a run-time set owns its rows")
+        };
+        assert_eq!(crate::table::check_owned(rows), Ok(()));
+        assert_eq!(set.iter().map(|m| m.version()).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(set.get(2).map(|m| m.name()), Some("b"));
+    }
+
+    /// Clones share the rows; `set_code` copies them first, so the clone keeps what it had.
+    #[test]
+    fn set_code_does_not_reach_into_clones() {
+        fn up(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
+            Ok(())
+        }
+        let mut with_code = sources();
+        let code = migrate_core::CodeMigration {
+            version: 3,
+            name: "c".into(),
+            path: "app::c".into(),
+            reversible: false,
+        };
+        migrate_core::load::add_code_migrations(&mut with_code, &[code]).unwrap();
+        let mut set = Migrations::from_sources("default", with_code);
+        let before = set.clone();
+        assert!(set.set_code(3, up, None) && !set.set_code(1, up, None));
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        let run = |s: &Migrations| match s.get(3).unwrap().up() {
+            crate::Up::Code(f) => f(&tx).is_ok(),
+            crate::Up::Sql(_) => panic!("a code migration"),
+        };
+        assert!(run(&set) && !run(&before));
+    }
+}
