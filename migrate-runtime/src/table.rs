@@ -15,7 +15,7 @@
 //!
 //! Both writers (the macro and `dynamic.rs`) build `meta` and `files` with `migrate_core::layout::push` from a
 //! loaded set, and add a `code` entry for each code row in version order, so every row decodes to what was
-//! written: [`check`] states that invariant, and tests hold the writers to it. It is not re-checked when a `static`
+//! written: `check` states that invariant, and tests hold the writers to it. It is not re-checked when a `static`
 //! is evaluated: at 2000 rows that const evaluation alone cost a quarter of the plain table's build time. Decoding
 //! is total regardless, so [`Migrations::iter`] yields every row and nothing panics, even for a table written by
 //! hand.
