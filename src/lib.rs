@@ -71,6 +71,8 @@ pub mod build {
 /// - `validate_sql = false`: do not execute the SQL at build time (for migrations that need a loadable extension
 ///   or a function the bundled SQLite lacks). Names, directives and checksums are still checked.
 /// - `check_down = false`: do not prove that each down script restores the schema its up script started from.
+/// - `validation_steps = N`: the most SQLite steps one statement may take during validation (default 100 million;
+///   `0` removes the bound). A statement that does not finish within it fails the build naming its file and line.
 /// - `code = [(version, "name", path::to::up_fn), (version, "name", up_fn, down_fn)]`: Rust-code migrations at
 ///   versions of their own (a clash with a file's version is a compile error). Each function has the signature
 ///   `fn(&rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError>`. Their checksum covers the version and
