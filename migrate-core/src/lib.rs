@@ -7,6 +7,7 @@
 //! the macro (to embed schema hashes) and the runtime (to detect drift) must compute identically.
 #![warn(missing_docs)]
 
+pub mod args;
 #[cfg(feature = "sqlite")]
 pub mod cache;
 pub mod catalog;
@@ -23,6 +24,7 @@ pub mod name;
 pub mod rebuild;
 #[cfg(feature = "sqlite")]
 pub mod schema;
+pub mod script;
 pub mod split;
 pub mod sql;
 
