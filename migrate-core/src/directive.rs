@@ -1,10 +1,11 @@
 //! `-- migrate:` directives: comment lines at the top of a migration file that change how it runs.
 //!
 //! Adding a directive means one variant of [`Directive`], one arm in [`parse_one`] and its name in [`KNOWN`]; the
-//! header scanning, argument splitting and error reporting are shared.
+//! header scanning (through [`crate::lex`]), argument splitting ([`crate::args`]) and error reporting are shared.
 
 pub use crate::args::{Arg, split_args};
 use crate::fts5::Fts5Index;
+use crate::lex::{self, TokenKind};
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
@@ -157,15 +158,19 @@ pub enum DirectiveErrorKind {
 pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
     let mut out = Directives::default();
     let mut in_header = true;
-    for (idx, raw) in script.lines().enumerate() {
-        let line = idx + 1;
-        let text = raw.trim();
-        let Some(comment) = text.strip_prefix("--") else {
-            if !text.is_empty() {
+    // Read through the lexer: a `-- migrate:` inside a string or a block comment is not a directive, and one after
+    // SQL on the same line is below the first statement.
+    for token in lex::tokens(script) {
+        match token.kind {
+            TokenKind::Whitespace | TokenKind::BlockComment => continue,
+            TokenKind::LineComment => {}
+            _ => {
                 in_header = false;
+                continue;
             }
-            continue;
-        };
+        }
+        let line = token.line;
+        let comment = token.text.strip_prefix("--").unwrap_or(token.text);
         let Some(body) = comment.trim_start().strip_prefix("migrate:") else {
             continue;
         };
@@ -359,6 +364,28 @@ mod tests {
         assert!(
             msg.starts_with("line 1: directive `fts5`: ") && msg.contains("content_rowid"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_header_is_read_as_sql() {
+        // A block comment is a comment: directives may follow it.
+        let d = parse("/* why this runs outside a transaction */\n-- migrate:no-transaction\nVACUUM;").unwrap();
+        assert_eq!(d.list, vec![(2, Directive::NoTransaction)]);
+        // Inside a string or a block comment it is text, not a directive.
+        assert!(parse("SELECT '\n-- migrate:no-transaction\n';").unwrap().is_empty());
+        assert!(
+            parse("/*\n-- migrate:no-transaction\n*/\nSELECT 1;")
+                .unwrap()
+                .is_empty()
+        );
+        // After SQL on the same line it would be ignored, so it is an error like one on a later line.
+        assert_eq!(
+            parse("SELECT 1; -- migrate:no-transaction\n").unwrap_err(),
+            DirectiveError {
+                line: 1,
+                kind: DirectiveErrorKind::AfterStatements
+            }
         );
     }
 }
