@@ -434,4 +434,36 @@ mod tests {
             "CREATE TABLE \"_tmp\"(x)"
         );
     }
+
+    #[test]
+    fn a_trailing_comment_cannot_swallow_the_semicolon() {
+        assert_eq!(
+            rename_create("CREATE TABLE t(x) -- the new t\n;", "t", "_tmp").unwrap(),
+            "CREATE TABLE \"_tmp\"(x)"
+        );
+        assert_eq!(
+            statement_body("  SELECT a FROM t /* why */ ; -- done\n"),
+            "SELECT a FROM t"
+        );
+        assert_eq!(
+            statement_body("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;"),
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END"
+        );
+        assert_eq!(statement_body("-- only a comment"), "");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_mapping_that_ends_in_a_comment_still_runs() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t VALUES (1, 'x');")
+            .unwrap();
+        let plan = Rebuild::new("t", "CREATE TABLE t(id INTEGER PRIMARY KEY, b TEXT) -- renamed a to b")
+            .mapping("SELECT id, upper(a) FROM t -- shout")
+            .plan(&db)
+            .unwrap();
+        db.execute_batch(&format!("BEGIN; {} COMMIT;", plan.sql())).unwrap();
+        let b: String = db.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(b, "X");
+    }
 }

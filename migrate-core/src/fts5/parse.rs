@@ -373,4 +373,59 @@ mod tests {
         let d = Fts5Index::from_create_sql("CREATE VIRTUAL TABLE x USING fts5(a, content=t)").unwrap();
         assert_eq!(d, Fts5Index::external("x", "t").rowid("rowid").columns(["a"]));
     }
+
+    /// The columns of the hand-written declaration in `migrate-runtime/tests/fts_comments.rs`.
+    const COMMENTED: &str = "CREATE VIRTUAL TABLE docs_fts USING fts5(
+        title, -- shown in results
+        /* the searchable text */ body,
+        tag /* kept, not searched */ UNINDEXED,
+        content=docs, /* rows live in docs */ content_rowid=id -- the docs key
+    )";
+
+    #[test]
+    fn comments_in_the_declaration_are_not_columns() {
+        let idx = Fts5Index::from_create_sql(COMMENTED).unwrap();
+        assert_eq!(
+            idx,
+            Fts5Index::external("docs_fts", "docs")
+                .rowid("id")
+                .columns(["title", "body", "tag"])
+                .unindexed(["tag"])
+        );
+        // The example of the bug report, and comments everywhere else a token may stand.
+        let idx = Fts5Index::from_create_sql(
+            "CREATE VIRTUAL TABLE docs_fts USING fts5(title, -- shown in results\n body, content=docs, content_rowid=id)",
+        )
+        .unwrap();
+        assert_eq!(idx.column_names(), ["title", "body"]);
+        let idx = Fts5Index::from_create_sql(
+            "/* lead */ CREATE -- a\n VIRTUAL /* b */ TABLE main /* c */ . \"f\" USING -- d\n fts5 /* e */ (\n\
+             a /* , fake */, -- b,\n c, tokenize = /* f */ 'porter unicode61' -- g\n)",
+        )
+        .unwrap();
+        assert_eq!(
+            (idx.name(), idx.column_names()),
+            ("f", &["a".to_owned(), "c".to_owned()][..])
+        );
+        assert_eq!(idx.kind(), Kind::Standalone);
+        assert_eq!(idx.tokenize.as_deref(), Some("porter unicode61"));
+    }
+
+    #[test]
+    fn prefix_and_detail_are_read_back() {
+        let idx = Fts5Index::external("f", "t")
+            .rowid("id")
+            .columns(["a"])
+            .prefix([2, 3])
+            .detail(Detail::Column);
+        assert_eq!(Fts5Index::from_create_sql(&idx.create_sql().unwrap()), Some(idx));
+        // FTS5 accepts prefix= more than once and commas between lengths.
+        let idx =
+            Fts5Index::from_create_sql("CREATE VIRTUAL TABLE f USING fts5(a, prefix=2, prefix='3,4', detail=NONE)")
+                .unwrap();
+        assert_eq!(
+            (idx.prefix.as_slice(), idx.detail),
+            (&[2, 3, 4][..], Some(Detail::None))
+        );
+    }
 }
