@@ -16,6 +16,9 @@
 //! pragma on for connections that use REPLACE, or write upserts as `INSERT … ON CONFLICT(id) DO UPDATE SET …`, which
 //! fires the update trigger. The runtime's `migrate::fts::sync_check` detects the damage and `rebuild` repairs it.
 //!
+//! This file holds the declaration, its builder and its checks (on its own and against a schema); `sql.rs` the SQL
+//! it generates; `parse.rs` reading it from directive arguments or back from a stored `CREATE VIRTUAL TABLE`.
+//!
 //! ```
 //! use migrate_core::fts5::Fts5Index;
 //! let idx = Fts5Index::external("knowledge_fts", "knowledge_entries")

@@ -216,6 +216,7 @@ impl Declaration {
             options: Vec::new(),
         };
         if toks.get(i + 2).is_some_and(|t| t.is_op("(")) {
+            // invariant: toks[i + 2] exists, so i + 3 <= toks.len().
             for arg in module_args(&toks[i + 3..]) {
                 decl.push_arg(arg);
             }
