@@ -41,6 +41,9 @@
 //! keys off, dropping the old table does not cascade to child rows, which keep pointing at the same keys.
 //!
 //! Rowids that are not an INTEGER PRIMARY KEY are not carried over (give the table one if anything keys on them).
+//!
+//! This module generates the SQL from a [`Rebuild`] and the schema ([`Introspect`]); how a migration file's body
+//! maps onto one (its first statement, the optional mapping, the rest) is [`crate::expand`]'s business.
 
 use crate::catalog::{AppliedError, ColumnInfo, Introspect, IntrospectError, ObjectKind, SchemaObject};
 use crate::lex::{self, Keyword, Token};

@@ -375,11 +375,12 @@ mod tests {
         assert_eq!(d, Fts5Index::external("x", "t").rowid("rowid").columns(["a"]));
     }
 
-    /// The columns of the hand-written declaration in `migrate-runtime/tests/fts_comments.rs`.
+    /// Comments where SQLite accepts them in a declaration: between arguments and after an argument's last token
+    /// (FTS5 rejects one between the tokens of an argument, so such SQL never reaches `sqlite_schema`).
     const COMMENTED: &str = "CREATE VIRTUAL TABLE docs_fts USING fts5(
         title, -- shown in results
         /* the searchable text */ body,
-        tag /* kept, not searched */ UNINDEXED,
+        tag UNINDEXED /* kept, not searched */,
         content=docs, /* rows live in docs */ content_rowid=id -- the docs key
     )";
 
@@ -401,7 +402,7 @@ mod tests {
         assert_eq!(idx.column_names(), ["title", "body"]);
         let idx = Fts5Index::from_create_sql(
             "/* lead */ CREATE -- a\n VIRTUAL /* b */ TABLE main /* c */ . \"f\" USING -- d\n fts5 /* e */ (\n\
-             a /* , fake */, -- b,\n c, tokenize = /* f */ 'porter unicode61' -- g\n)",
+             a /* , fake */, -- b,\n c, /* f */ tokenize = 'porter unicode61' -- g\n)",
         )
         .unwrap();
         assert_eq!(
@@ -427,6 +428,25 @@ mod tests {
         assert_eq!(
             (idx.prefix.as_slice(), idx.detail),
             (&[2, 3, 4][..], Some(Detail::None))
+        );
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_accepts_the_commented_declaration_and_it_reads_back_the_same() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE docs(id INTEGER PRIMARY KEY, title TEXT, body TEXT, tag TEXT);")
+            .unwrap();
+        db.execute_batch(COMMENTED).unwrap();
+        let stored: String = db
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'docs_fts'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(stored.contains("/* rows live in docs */"), "{stored}");
+        assert_eq!(
+            Fts5Index::from_create_sql(&stored),
+            Fts5Index::from_create_sql(COMMENTED)
         );
     }
 }
