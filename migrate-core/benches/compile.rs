@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
         let opts = CompileOptions {
             run_sql: false,
             check_down: false,
+            ..CompileOptions::default()
         };
         b.iter_batched(
             || set.clone(),

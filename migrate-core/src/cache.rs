@@ -55,6 +55,7 @@ pub fn key(set: &[MigrationSource], opts: &CompileOptions) -> Checksum {
     field(env!("MIGRATE_CORE_SOURCE_HASH").as_bytes());
     field(rusqlite::version().as_bytes());
     field(&[u8::from(opts.run_sql), u8::from(opts.check_down)]);
+    field(&opts.max_steps.to_le_bytes());
     for m in set {
         field(&m.version.to_le_bytes());
         field(&[u8::from(m.code)]);
@@ -256,20 +257,10 @@ fn decode(bytes: &[u8], key: &Checksum, set: &[MigrationSource]) -> Option<Parts
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{Entry, SourceFile, load_files};
+    use crate::load::load_in_memory;
 
     fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
-        load_files(
-            files
-                .iter()
-                .map(|(n, sql)| SourceFile {
-                    file_name: (*n).into(),
-                    display: format!("m/{n}"),
-                    contents: Entry::File(sql.as_bytes().to_vec()),
-                })
-                .collect(),
-        )
-        .unwrap()
+        load_in_memory("m", files).unwrap()
     }
 
     const FILES: &[(&str, &str)] = &[

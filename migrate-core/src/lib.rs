@@ -17,11 +17,14 @@ pub mod compile;
 pub mod directive;
 pub mod expand;
 pub mod fts5;
+pub mod hint;
 pub mod layout;
 pub mod lex;
 pub mod load;
 pub mod name;
+pub mod normalize;
 pub mod rebuild;
+pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod script;

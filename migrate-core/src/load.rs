@@ -6,6 +6,7 @@
 use crate::checksum::{self, Checksum};
 use crate::directive::{self, DirectiveError};
 use crate::name::{self, Classified, FileKind, FileName, NameError};
+use crate::safety::{self, Refusal};
 pub use crate::script::Script;
 use crate::split;
 use std::collections::BTreeMap;
@@ -20,6 +21,43 @@ pub struct SourceFile {
     pub display: String,
     /// What the entry is.
     pub contents: Entry,
+}
+
+impl SourceFile {
+    /// A file held in memory, named `<dir>/<file_name>` in errors (for sets built from text rather than a
+    /// directory: tests, generated sets, [`load_in_memory`]).
+    ///
+    /// ```
+    /// use migrate_core::load::SourceFile;
+    /// let f = SourceFile::in_memory("migrations", "0001_users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);");
+    /// assert_eq!(f.display, "migrations/0001_users.sql");
+    /// ```
+    pub fn in_memory(dir: &str, file_name: &str, contents: impl Into<Vec<u8>>) -> SourceFile {
+        SourceFile {
+            file_name: file_name.to_owned(),
+            display: format!("{dir}/{file_name}"),
+            contents: Entry::File(contents.into()),
+        }
+    }
+}
+
+/// Loads `(file name, text)` pairs as if they were the files of directory `dir`, with every rule [`load_files`]
+/// applies.
+///
+/// ```
+/// use migrate_core::load::load_in_memory;
+/// let set = load_in_memory("migrations", &[("0001_a.sql", "CREATE TABLE a(x);"), ("0002_b.sql", "CREATE TABLE b(y);")]).unwrap();
+/// assert_eq!(set.len(), 2);
+/// let err = load_in_memory("migrations", &[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]).unwrap_err();
+/// assert!(err.to_string().contains("migrations/"));
+/// ```
+pub fn load_in_memory(dir: &str, files: &[(&str, &str)]) -> Result<Vec<MigrationSource>, LoadError> {
+    load_files(
+        files
+            .iter()
+            .map(|(name, sql)| SourceFile::in_memory(dir, name, *sql))
+            .collect(),
+    )
 }
 
 /// A directory entry's contents.
@@ -195,6 +233,30 @@ pub enum LoadError {
         /// Its line.
         line: usize,
     },
+    /// A NUL byte: SQLite stops reading SQL at one, so the statements after it would be recorded as applied
+    /// without ever running.
+    #[error(
+        "{file}:{line}:{column}: NUL byte in a migration: SQLite stops reading SQL at a NUL, so everything after it \
+         would silently never run; remove it (inside SQL, write a NUL value as `char(0)` or `x'00'`)"
+    )]
+    NulByte {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+    },
+    /// A statement the runner cannot allow in this file (see [`crate::safety`]).
+    #[error("{file}:{line}: {refusal}")]
+    Refused {
+        /// The file.
+        file: String,
+        /// The statement's line.
+        line: usize,
+        /// Why.
+        refusal: Refusal,
+    },
     /// A bad `-- migrate:` directive.
     #[error("{file}: {error}")]
     Directive {
@@ -218,6 +280,8 @@ impl LoadError {
             | LoadError::DownWithoutUp { file, .. }
             | LoadError::EmptyUp { file }
             | LoadError::NotUtf8 { file, .. }
+            | LoadError::NulByte { file, .. }
+            | LoadError::Refused { file, .. }
             | LoadError::Directive { file, .. } => vec![file],
         }
     }
@@ -262,8 +326,19 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         } else {
             file_type.is_dir()
         };
+        // A FIFO, socket or device would block the read (or never end): refuse anything but a regular file.
+        let is_file = if file_type.is_symlink() {
+            path.is_file()
+        } else {
+            file_type.is_file()
+        };
         let contents = if is_dir {
             Entry::Dir
+        } else if !is_file {
+            return Err(LoadError::ReadFile {
+                file: display,
+                message: "not a regular file (a FIFO, socket or device); migrations must be regular files".into(),
+            });
         } else {
             Entry::File(std::fs::read(&path).map_err(|e| LoadError::ReadFile {
                 file: display.clone(),
@@ -351,6 +426,15 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
             return Err(LoadError::EmptyUp { file: up.path });
         }
         let down = down.map(script).transpose()?;
+        // The up file's `no-transaction` governs its down too: the runner runs both the same way.
+        let in_transaction = !up.directives.no_transaction();
+        for s in std::iter::once(&up).chain(&down) {
+            safety::check(&s.sql, in_transaction).map_err(|r| LoadError::Refused {
+                file: s.path.clone(),
+                line: r.line,
+                refusal: r.refusal,
+            })?;
+        }
         let checksum = checksum::checksum(&up.sql);
         chain = checksum::chain(&chain, version, &checksum);
         out.push(MigrationSource {
@@ -428,6 +512,13 @@ fn script(file: SourceFile) -> Result<Script, LoadError> {
             line,
         }
     })?;
+    if let Some((line, column)) = safety::nul_position(&text) {
+        return Err(LoadError::NulByte {
+            file: file.display,
+            line,
+            column,
+        });
+    }
     let sql = checksum::normalize(&text).into_owned();
     let directives = directive::parse(&sql).map_err(|error| LoadError::Directive {
         file: file.display.clone(),
@@ -630,5 +721,84 @@ mod tests {
             load_dir(&dir.path().join("missing")),
             Err(LoadError::ReadDir { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("0001_a.sql"), "CREATE TABLE a(x);").unwrap();
+        let fifo = dir.path().join("0002_b.sql");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        // Reading it would block forever: nobody writes to it.
+        match load_dir(dir.path()) {
+            Err(LoadError::ReadFile { file, message }) => {
+                assert!(file.ends_with("0002_b.sql"), "{file}");
+                assert!(message.contains("not a regular file"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn versions_fit_in_sqlite_integers() {
+        let err = load_in_memory("m", &[("9223372036854775808_big.sql", "SELECT 1;")]).unwrap_err();
+        assert!(err.to_string().contains("largest integer SQLite stores"), "{err}");
+        let set = load_in_memory("m", &[("9223372036854775807_big.sql", "SELECT 1;")]).unwrap();
+        assert_eq!(set[0].version, i64::MAX as u64);
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_with_their_position() {
+        let err = load_in_memory("m", &[("1_n.sql", "CREATE TABLE n1(x);\n  \0CREATE TABLE n2(x);")]).unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::NulByte {
+                file: "m/1_n.sql".into(),
+                line: 2,
+                column: 3
+            }
+        );
+        // In a down file too.
+        let err = load_in_memory(
+            "m",
+            &[
+                ("1_n.up.sql", "CREATE TABLE n(x);"),
+                ("1_n.down.sql", "DROP TABLE n;\0"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::NulByte { ref file, .. } if file == "m/1_n.down.sql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_down_file_and_respect_no_transaction() {
+        let err = load_in_memory(
+            "m",
+            &[
+                ("1_a.up.sql", "CREATE TABLE a(x);"),
+                ("1_a.down.sql", "DROP TABLE a;\nCOMMIT;"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, LoadError::Refused { ref file, line: 2, .. } if file == "m/1_a.down.sql"),
+            "{err}"
+        );
+        load_in_memory(
+            "m",
+            &[
+                (
+                    "1_a.up.sql",
+                    "-- migrate:no-transaction\nBEGIN; CREATE TABLE a(x); COMMIT;",
+                ),
+                ("1_a.down.sql", "BEGIN; DROP TABLE a; COMMIT;"),
+            ],
+        )
+        .unwrap();
     }
 }

@@ -58,8 +58,8 @@ pub enum NameError {
     /// The version is all zeros.
     #[error("version `{0}` is zero; versions start at 1")]
     VersionZero(String),
-    /// The version does not fit in a u64.
-    #[error("version `{0}` is larger than {max}", max = u64::MAX)]
+    /// The version does not fit in SQLite's 64-bit signed integer, which the history stores it in.
+    #[error("version `{0}` is larger than {max}, the largest integer SQLite stores", max = MAX_VERSION)]
     VersionTooLarge(String),
     /// The name part is empty.
     #[error("the name after the version is empty")]
@@ -143,13 +143,17 @@ pub fn parse(file_name: &str) -> Result<FileName, NameError> {
     })
 }
 
-/// Parses a version: decimal digits, leading zeros allowed, a u64 greater than zero.
+/// The largest version: `i64::MAX`, since the history keeps versions in an SQLite INTEGER (64-bit signed).
+pub const MAX_VERSION: u64 = i64::MAX as u64;
+
+/// Parses a version: decimal digits, leading zeros allowed, greater than zero and at most [`MAX_VERSION`].
 pub fn parse_version(text: &str) -> Result<u64, NameError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NameError::VersionNotDigits(text.to_owned()));
     }
     match text.parse::<u64>() {
         Ok(0) => Err(NameError::VersionZero(text.to_owned())),
+        Ok(v) if v > MAX_VERSION => Err(NameError::VersionTooLarge(text.to_owned())),
         Ok(v) => Ok(v),
         // All digits, so the only way to fail is overflow.
         Err(_) => Err(NameError::VersionTooLarge(text.to_owned())),
@@ -207,7 +211,16 @@ mod tests {
             classify("18446744073709551616_x.sql"),
             Err(NameError::VersionTooLarge("18446744073709551616".into()))
         );
-        assert_eq!(ok("18446744073709551615_x.sql").version, u64::MAX);
+        // The history stores versions as SQLite integers: 64-bit signed.
+        assert_eq!(ok("9223372036854775807_x.sql").version, MAX_VERSION);
+        assert_eq!(
+            classify("9223372036854775808_x.sql"),
+            Err(NameError::VersionTooLarge("9223372036854775808".into()))
+        );
+        assert_eq!(
+            classify("18446744073709551615_x.sql"),
+            Err(NameError::VersionTooLarge("18446744073709551615".into()))
+        );
         assert_eq!(classify("0001_.sql"), Err(NameError::EmptyName));
         assert_eq!(
             classify("0001_Init.sql"),

@@ -16,8 +16,7 @@ fn sqlish() -> impl Strategy<Value = String> {
             "\r\n", "\t", "x'", "X'0f'", "?", "?12", ":a", "@b", "$c", "$", "1", "1.5e+3", "0x1F", ".5", "->>", "||",
             "é", "日本", "\0", "#", "{", "*", "/", "-", "e", "_", "SELECT", "INSERT", "a", "b1",
         ]).prop_map(str::to_owned),
-        1 => any::<char>().prop_map(String::from),
-        1 => "\\PC{0,6}",
+        2 => any::<char>().prop_map(String::from),
     ];
     prop::collection::vec(fragment, 0..40).prop_map(|parts| parts.concat())
 }

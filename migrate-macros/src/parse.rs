@@ -5,7 +5,7 @@ use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
-const KEYS: &str = "`set`, `validate_sql`, `check_down`, `code`";
+const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`";
 
 /// The macro's arguments.
 pub struct Args {
@@ -19,6 +19,8 @@ pub struct Args {
     pub validate_sql: bool,
     /// Prove each down script restores the schema (default true).
     pub check_down: bool,
+    /// `validation_steps = N`: the bound on one statement's SQLite steps during validation (0: none).
+    pub validation_steps: u64,
     /// Rust-code migrations.
     pub code: Vec<CodeDecl>,
 }
@@ -60,6 +62,7 @@ impl Parse for Args {
             set: None,
             validate_sql: true,
             check_down: true,
+            validation_steps: migrate_core::compile::DEFAULT_MAX_STEPS,
             code: Vec::new(),
         };
         let mut seen: Vec<String> = Vec::new();
@@ -79,6 +82,7 @@ impl Parse for Args {
                 "set" => args.set = Some(input.parse()?),
                 "validate_sql" => args.validate_sql = input.parse::<LitBool>()?.value,
                 "check_down" => args.check_down = input.parse::<LitBool>()?.value,
+                "validation_steps" => args.validation_steps = input.parse::<syn::LitInt>()?.base10_parse()?,
                 "code" => {
                     let content;
                     bracketed!(content in input);

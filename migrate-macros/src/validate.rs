@@ -71,6 +71,7 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
     let options = CompileOptions {
         run_sql: args.validate_sql,
         check_down: args.check_down,
+        max_steps: args.validation_steps,
     };
     let cache_file = cache_file(rel, &options);
     let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
@@ -88,6 +89,9 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
 fn cache_file(rel_dir: &str, options: &CompileOptions) -> Option<PathBuf> {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR")?);
     // One file per directory (as the call names it) and options, so two calls in one crate do not evict each other.
-    let id = migrate_core::checksum::checksum(&format!("{rel_dir}\n{}{}", options.run_sql, options.check_down));
+    let id = migrate_core::checksum::checksum(&format!(
+        "{rel_dir}\n{}{}{}",
+        options.run_sql, options.check_down, options.max_steps
+    ));
     Some(out_dir.join(format!("migrate-compiled-{}.bin", id.short())))
 }

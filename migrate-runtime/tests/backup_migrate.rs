@@ -4,21 +4,13 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_core::load::{Entry, MigrationSource, SourceFile, load_files};
+use migrate_core::load::{MigrationSource, load_in_memory};
 use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, BackupPolicy, Reason};
 use migrate_runtime::{Error, ErrorKind, Migrations, Target};
 use support::dump;
 
 fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
-    let files = files
-        .iter()
-        .map(|(n, sql)| SourceFile {
-            file_name: (*n).into(),
-            display: format!("migrations/{n}"),
-            contents: Entry::File(sql.as_bytes().to_vec()),
-        })
-        .collect();
-    load_files(files).unwrap()
+    load_in_memory("migrations", files).unwrap()
 }
 
 fn set(files: &[(&str, &str)]) -> Migrations {

@@ -70,6 +70,7 @@ fn compiled_set(n: usize) -> Migrations {
         &CompileOptions {
             run_sql: true,
             check_down: false,
+            ..CompileOptions::default()
         },
     )
     .unwrap();

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: building sets from in-memory files and reading a database back.
 #![allow(dead_code)]
 
-use migrate_core::load::{Entry, SourceFile, load_files};
+use migrate_core::load::load_in_memory;
 use migrate_runtime::Migrations;
 use rusqlite::Connection;
 
@@ -11,15 +11,7 @@ pub fn set(files: &[(&str, &str)]) -> Migrations {
 }
 
 pub fn set_named(name: &str, files: &[(&str, &str)]) -> Migrations {
-    let files = files
-        .iter()
-        .map(|(n, sql)| SourceFile {
-            file_name: (*n).into(),
-            display: format!("migrations/{n}"),
-            contents: Entry::File(sql.as_bytes().to_vec()),
-        })
-        .collect();
-    Migrations::from_sources(name, load_files(files).unwrap())
+    Migrations::from_sources(name, load_in_memory("migrations", files).unwrap())
 }
 
 /// The user-visible schema (everything but the history tables), as `type name sql` lines.

@@ -1,0 +1,5 @@
+static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/history_write");
+
+fn main() {
+    let _ = MIGRATIONS.len();
+}
