@@ -5,7 +5,7 @@
 
 use migrate_core::compile::{CompileOptions, compile};
 use migrate_core::fts5::Fts5Index;
-use migrate_core::load::{Entry, SourceFile, load_files};
+use migrate_core::load::load_in_memory;
 use migrate_runtime::{Migrations, Target, fts};
 use rusqlite::Connection;
 
@@ -22,15 +22,7 @@ const SEARCH: &str = "CREATE VIRTUAL TABLE docs_fts USING fts5(
 const RESYNC: &str = "-- migrate:fts5-resync docs_fts\n";
 
 fn compiled(files: &[(&str, &str)]) -> Migrations {
-    let files = files
-        .iter()
-        .map(|(n, sql)| SourceFile {
-            file_name: (*n).into(),
-            display: format!("migrations/{n}"),
-            contents: Entry::File(sql.as_bytes().to_vec()),
-        })
-        .collect();
-    let set = compile(load_files(files).unwrap(), &CompileOptions::default()).unwrap();
+    let set = compile(load_in_memory("migrations", files).unwrap(), &CompileOptions::default()).unwrap();
     Migrations::from_compiled("default", set)
 }
 
