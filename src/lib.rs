@@ -12,6 +12,11 @@
 //! a static table: SQL text, checksums, a hash chain and schema hashes. Nothing is parsed at run time.
 //!
 //! See the README for the file format, and [`build::track`] for picking up new files without `cargo clean`.
+//!
+//! Everything an application names is reachable from here: the runtime's types, and the rules' types its API
+//! mentions ([`CompileOptions`], [`MigrationSource`], [`LoadError`], the [`fts5`] builder, …), so `migrate` is the
+//! only dependency to add.
+#![forbid(unsafe_code)]
 
 #[cfg(feature = "runtime")]
 pub use migrate_runtime::*;

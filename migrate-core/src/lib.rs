@@ -6,6 +6,7 @@
 //! rules to a directory at run time. With the `sqlite` feature it also reads a connection's structural schema, which
 //! the macro (to embed schema hashes) and the runtime (to detect drift) must compute identically.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod args;
 #[cfg(feature = "sqlite")]

@@ -5,6 +5,7 @@
 //! rules of `migrate-core` (naming, pairing, directives, checksums, then running every script against an in-memory
 //! SQLite and proving the down scripts), and [`expand`] turns the result into a static table.
 #![cfg_attr(feature = "nightly", feature(proc_macro_tracked_path))]
+#![forbid(unsafe_code)]
 
 mod expand;
 mod parse;

@@ -1,11 +1,14 @@
 //! Backup speed against `cp` of the same file, in the same run (issue 4).
 //!
 //! ```text
-//! cargo bench -p migrate-runtime --bench backup                          # 64 MiB
-//! BACKUP_BENCH_MIB=1024 cargo bench -p migrate-runtime --bench backup    # 1 GiB (needs ~6 GiB free)
-//! BACKUP_BENCH_DIR=/path/on/the/disk/to/test ...                         # default: the system temp dir
-//! BACKUP_BENCH_ONLY=restore ...                                          # the restore rows only (or `backup`)
+//! cargo bench -p migrate-runtime --features bench-internals --bench backup   # 64 MiB
+//! BACKUP_BENCH_MIB=1024 cargo bench ...      # 1 GiB (needs ~6 GiB free)
+//! BACKUP_BENCH_DIR=/path/on/the/disk ...     # default: the system temp dir
+//! BACKUP_BENCH_ONLY=restore ...              # the restore rows only (or `backup`)
 //! ```
+//!
+//! The breakdown rows time single steps through `backup::bench`, which is behind the unstable `bench-internals`
+//! feature; the bench requires it (`required-features`), so it is not built without `--features bench-internals`.
 //!
 //! Every timed operation runs `BACKUP_BENCH_RUNS` times (default 3) with a warm page cache, each run right after a
 //! `cp` of the same file; the table shows the median and its ratio to the median of those `cp` runs. `sync` runs,
@@ -234,7 +237,7 @@ fn main() {
             let mut used = "";
             let snap = tmp.path().join("snapshot.db");
             let d = time_vs_cp(runs, &cp_once, &|| drop(std::fs::remove_file(&snap)), || {
-                used = backup::__snapshot_only(&conn, &snap, method, hash_and_fsync).unwrap();
+                used = backup::bench::snapshot_only(&conn, &snap, method, hash_and_fsync).unwrap();
             });
             rows.push((format!("{label} [{used}]"), d));
         }
@@ -351,7 +354,7 @@ fn main() {
                 let mut t = target.borrow_mut();
                 // invariant: `put_state` has just opened it.
                 let conn = t.as_mut().unwrap();
-                let (m, p) = backup::__copy_back_only(conn, &plain.path, method).unwrap();
+                let (m, p) = backup::bench::copy_back_only(conn, &plain.path, method).unwrap();
                 (used, pages) = (m.as_str(), p);
             });
             let written = match pages {

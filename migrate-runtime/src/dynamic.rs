@@ -1,13 +1,14 @@
 //! Sets built at run time (the CLI, tests): from loaded sources, from a compiled set, or from a directory.
 
 use crate::error::Error;
-use crate::table::{Code, CodeError, CodeFn, Migrations};
+use crate::table::{CodeError, CodeFn, Migrations, OwnedCode, OwnedRows, Rows};
 use migrate_core::Checksum;
 use migrate_core::MigrationSource;
 use migrate_core::compile::{CompileOptions, Compiled};
 use migrate_core::layout;
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The default set name.
 pub const DEFAULT_SET: &str = "default";
@@ -16,48 +17,47 @@ fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Err("this Rust-code migration has no function in a set loaded at run time (see Migrations::set_code)".into())
 }
 
-/// Builds the flat pieces of a [`Migrations`] table (see `table`'s module docs) from run-time data.
+/// Builds the flat pieces of a [`Migrations`] table (see `table`'s module docs) from run-time data, owned by the
+/// set it becomes.
 #[derive(Default)]
 struct Builder {
-    sql: Vec<&'static str>,
-    meta: Vec<u8>,
-    files: String,
-    code: Vec<Code>,
+    rows: OwnedRows,
 }
 
 impl Builder {
     fn push(&mut self, s: MigrationSource, up_sql: String, down_sql: Option<String>, schema_hash: Option<Checksum>) {
         let flags = layout::flags_of(&s, s.down.is_some(), schema_hash.is_some());
         let hash = schema_hash.unwrap_or_default();
+        let rows = &mut self.rows;
         layout::push(
-            &mut self.meta,
-            &mut self.files,
+            &mut rows.meta,
+            &mut rows.files,
             s.version,
             flags,
             &s.up.path,
             [&s.checksum, &s.chain, &hash],
         );
         if s.code {
-            self.code.push(Code {
+            rows.code.push(OwnedCode {
                 version: s.version,
-                name: leak(s.name),
-                up: unavailable,
                 down: s.down.as_ref().map(|_| unavailable as CodeFn),
+                name: s.name,
+                up: unavailable,
             });
-            self.sql.extend(["", ""]);
+            rows.sql.extend([String::new(), String::new()]);
         } else {
-            self.sql.push(leak(up_sql));
-            self.sql.push(down_sql.map_or("", leak));
+            rows.sql.push(up_sql);
+            rows.sql.push(down_sql.unwrap_or_default());
         }
     }
 
     fn build(self, set_name: &str, final_schema: Option<String>, sqlite_version: Option<String>) -> Migrations {
+        // Rows are pushed in version order (the callers sort), each with its file name range and, for a code row,
+        // its code entry, so the table invariant holds by construction.
+        debug_assert_eq!(crate::table::check_owned(&self.rows), Ok(()));
         Migrations {
             set: Cow::Owned(set_name.to_owned()),
-            sql: Box::leak(self.sql.into_boxed_slice()),
-            meta: Box::leak(self.meta.into_boxed_slice()),
-            files: leak(self.files),
-            code: Box::leak(self.code.into_boxed_slice()),
+            rows: Rows::Owned(Arc::new(self.rows)),
             final_schema: final_schema.map(Cow::Owned),
             sqlite_version: sqlite_version.map(Cow::Owned),
         }
@@ -81,7 +81,9 @@ impl Migrations {
     /// set.migrate(&mut conn).unwrap();
     /// assert!(set.status(&conn).unwrap().is_up_to_date());
     /// ```
-    pub fn from_sources(set_name: &str, sources: Vec<MigrationSource>) -> Migrations {
+    pub fn from_sources(set_name: &str, mut sources: Vec<MigrationSource>) -> Migrations {
+        // `load_files` returns them sorted; a hand-made list may not be, and lookup is a binary search.
+        sources.sort_by_key(|s| s.version);
         let mut b = Builder::default();
         for s in sources {
             let up = s.up.sql.clone();
@@ -93,7 +95,8 @@ impl Migrations {
 
     /// A set from a compiled set (what `embed_migrations!` embeds, built at run time): the expanded SQL, schema
     /// hashes and the final schema when the compile ran the SQL.
-    pub fn from_compiled(set_name: &str, compiled: Compiled) -> Migrations {
+    pub fn from_compiled(set_name: &str, mut compiled: Compiled) -> Migrations {
+        compiled.migrations.sort_by_key(|c| c.source.version);
         let mut b = Builder::default();
         for c in compiled.migrations {
             b.push(c.source, c.up_sql, c.down_sql, c.schema_hash);
@@ -122,24 +125,103 @@ impl Migrations {
         self
     }
 
-    /// Provides the functions of a Rust-code migration in a set built at run time. Returns `false` (and changes
-    /// nothing) when `version` is not a Rust-code migration of the set.
+    /// Provides the functions of a Rust-code migration. Returns `false` (and changes nothing) when `version` is not
+    /// a Rust-code migration of the set. Meant for sets built at run time, whose code migrations have no function
+    /// until given one; on a clone of an embedded set it works too, by first copying the table into the clone.
     pub fn set_code(&mut self, version: u64, up: CodeFn, down: Option<CodeFn>) -> bool {
-        let Ok(i) = self.code.binary_search_by_key(&version, |c| c.version) else {
+        let Some(i) = self.code_index(version) else {
             return false;
         };
-        // The code table is shared with clones of this set; replace it rather than write through it. One small
-        // slice per call, leaked like the rest of a run-time set.
-        let mut code = self.code.to_vec();
-        code[i].up = up;
-        code[i].down = down;
-        self.code = Box::leak(code.into_boxed_slice());
+        if let Rows::Static { sql, meta, files, code } = &self.rows {
+            let owned = OwnedRows {
+                sql: sql.iter().map(|s| (*s).to_owned()).collect(),
+                meta: meta.to_vec(),
+                files: (*files).to_owned(),
+                code: code
+                    .iter()
+                    .map(|c| OwnedCode {
+                        version: c.version,
+                        name: c.name.to_owned(),
+                        up: c.up,
+                        down: c.down,
+                    })
+                    .collect(),
+            };
+            self.rows = Rows::Owned(Arc::new(owned));
+        }
+        if let Rows::Owned(rows) = &mut self.rows {
+            // Shared with clones of this set: copied first if it is (the clones keep the old functions).
+            let code = &mut Arc::make_mut(rows).code[i];
+            code.up = up;
+            code.down = down;
+        }
         true
+    }
+
+    /// The position of `version`'s entry in the code table.
+    fn code_index(&self, version: u64) -> Option<usize> {
+        match &self.rows {
+            Rows::Static { code, .. } => code.binary_search_by_key(&version, |c| c.version).ok(),
+            Rows::Owned(rows) => rows.code.binary_search_by_key(&version, |c| c.version).ok(),
+        }
     }
 }
 
-/// Gives run-time data the `'static` lifetime of embedded data, so one table layout serves both. A set is built once per process (the CLI, or an app that
-/// loads a directory at startup), so what is leaked is bounded by the size of the migrations directory.
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::load::{Entry, SourceFile, load_files};
+
+    fn sources() -> Vec<MigrationSource> {
+        let file = |name: &str, sql: &str| SourceFile {
+            file_name: name.into(),
+            display: format!("migrations/{name}"),
+            contents: Entry::File(sql.as_bytes().to_vec()),
+        };
+        load_files(vec![
+            file("1_a.sql", "CREATE TABLE a(x);"),
+            file("2_b.sql", "CREATE TABLE b(x);"),
+        ])
+        .unwrap()
+    }
+
+    /// A hand-made list in the wrong order still makes a table the decoder and the binary search can trust.
+    #[test]
+    fn sources_out_of_order_are_sorted_into_a_valid_table() {
+        let mut reversed = sources();
+        reversed.reverse();
+        let set = Migrations::from_sources("default", reversed);
+        let Rows::Owned(rows) = &set.rows else {
+            panic!("a run-time set owns its rows")
+        };
+        assert_eq!(crate::table::check_owned(rows), Ok(()));
+        assert_eq!(set.iter().map(|m| m.version()).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(set.get(2).map(|m| m.name()), Some("b"));
+    }
+
+    /// Clones share the rows; `set_code` copies them first, so the clone keeps what it had.
+    #[test]
+    fn set_code_does_not_reach_into_clones() {
+        fn up(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
+            Ok(())
+        }
+        let mut with_code = sources();
+        let code = migrate_core::CodeMigration {
+            version: 3,
+            name: "c".into(),
+            path: "app::c".into(),
+            reversible: false,
+        };
+        migrate_core::load::add_code_migrations(&mut with_code, &[code]).unwrap();
+        let mut set = Migrations::from_sources("default", with_code);
+        let before = set.clone();
+        assert!(set.set_code(3, up, None) && !set.set_code(1, up, None));
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        let run = |s: &Migrations| match s.get(3).unwrap().up() {
+            crate::Up::Code(f) => f(&tx).is_ok(),
+            crate::Up::Sql(_) => panic!("a code migration"),
+        };
+        assert!(run(&set) && !run(&before));
+    }
 }

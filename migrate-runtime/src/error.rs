@@ -272,8 +272,12 @@ pub enum Error {
         at: Option<At>,
         /// The version.
         version: u64,
-        /// What differs, one item per line.
+        /// What differs, one item per line (the text of `schema_diff`, or why there is none).
         diff: String,
+        /// What differs, as data: the facts the embedded schema has and the live one lacks, and the reverse.
+        /// `None` when the build did not record the expected schema (only its hash), so only the hashes could be
+        /// compared.
+        schema_diff: Option<Box<migrate_core::schema::SchemaDiff>>,
     },
     /// `PRAGMA integrity_check` reported problems.
     #[error("integrity check failed: {}", messages.join("; "))]
@@ -315,8 +319,9 @@ pub enum Error {
     },
 }
 
-/// The class of an [`Error`], for matching without destructuring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+/// The class of an [`Error`], for matching without destructuring. Serializes as its stable name,
+/// [`ErrorKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// [`Error::InvalidTableName`].
@@ -363,6 +368,56 @@ pub enum ErrorKind {
     Compile,
     /// [`Error::Backup`].
     Backup,
+}
+
+impl ErrorKind {
+    /// The kind's stable name, in snake_case: what the CLI prints as the JSON `error.kind`, and what a log line or
+    /// a metric should carry. Stable: a name never changes once released (a new kind gets a new name), whatever
+    /// happens to the variant's Rust spelling or its `Debug` output.
+    ///
+    /// ```
+    /// use migrate_runtime::ErrorKind;
+    /// assert_eq!(ErrorKind::SchemaDrift.as_str(), "schema_drift");
+    /// assert_eq!(ErrorKind::Busy.to_string(), "busy");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidTableName => "invalid_table_name",
+            ErrorKind::Divergent => "divergent",
+            ErrorKind::Missing => "missing",
+            ErrorKind::DatabaseAhead => "database_ahead",
+            ErrorKind::OutOfOrder => "out_of_order",
+            ErrorKind::CorruptHistory => "corrupt_history",
+            ErrorKind::Irreversible => "irreversible",
+            ErrorKind::UnknownTarget => "unknown_target",
+            ErrorKind::MigrationFailed => "migration_failed",
+            ErrorKind::CodeFailed => "code_failed",
+            ErrorKind::ForeignKeyViolation => "foreign_key_violation",
+            ErrorKind::Busy => "busy",
+            ErrorKind::ReadOnly => "read_only",
+            ErrorKind::DiskFull => "disk_full",
+            ErrorKind::Database => "database",
+            ErrorKind::LockFile => "lock_file",
+            ErrorKind::HistoryNotEmpty => "history_not_empty",
+            ErrorKind::SchemaDrift => "schema_drift",
+            ErrorKind::Integrity => "integrity",
+            ErrorKind::Load => "load",
+            ErrorKind::Compile => "compile",
+            ErrorKind::Backup => "backup",
+        }
+    }
+}
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Error {
@@ -449,5 +504,30 @@ pub(crate) fn sqlite_code(e: &rusqlite::Error) -> Option<rusqlite::ErrorCode> {
     match e {
         rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    /// The names are a stable interface (the CLI's JSON `error.kind`, logs): changing one breaks scripts.
+    #[test]
+    fn kind_names_are_pinned() {
+        for (kind, name) in [
+            (ErrorKind::InvalidTableName, "invalid_table_name"),
+            (ErrorKind::Divergent, "divergent"),
+            (ErrorKind::DatabaseAhead, "database_ahead"),
+            (ErrorKind::OutOfOrder, "out_of_order"),
+            (ErrorKind::ForeignKeyViolation, "foreign_key_violation"),
+            (ErrorKind::ReadOnly, "read_only"),
+            (ErrorKind::SchemaDrift, "schema_drift"),
+            (ErrorKind::Load, "load"),
+            (ErrorKind::Backup, "backup"),
+        ] {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
     }
 }

@@ -49,6 +49,7 @@
 //! file beside the database (`<db>.migrate-lock`, an OS advisory lock) around migrations that run outside a
 //! transaction.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 // `Error` carries the migration (`At`) and SQLite's error inline so callers can match on fields. It is returned at
 // most once per run, never in a loop, so its size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
@@ -76,3 +77,12 @@ pub use plan::{Direction, Plan, Step, TxMode};
 pub use status::{Entry, State, Status};
 pub use table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
 pub use verify::Verification;
+
+// The rules' types that this crate's API takes or returns, so an application needs no direct dependency on
+// migrate-core (it would have to keep that version in step with this crate's). The modules are there for what the
+// named types lead to: building sources by hand (`load::load_files`), matching a compile error's parts, the FTS5
+// builder that `fts` maintains.
+pub use migrate_core::compile::{CompileError, CompileOptions, Compiled};
+pub use migrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
+pub use migrate_core::schema::SchemaDiff;
+pub use migrate_core::{compile, expand, fts5, load, name, schema};

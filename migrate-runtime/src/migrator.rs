@@ -593,7 +593,7 @@ impl<'m> Migrator<'m> {
     }
 
     /// Reads the whole history and decides what to do. Returns the actions and the current version.
-    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action>, u64), Error> {
+    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action<'m>>, u64), Error> {
         let rows = table.read_all(conn, self.migrations.set_name())?.unwrap_or_default();
         let c = status::classify(self.migrations, rows);
         let actions = self.decide(conn, table, &c, target)?;
@@ -605,9 +605,9 @@ impl<'m> Migrator<'m> {
         &self,
         conn: &Connection,
         table: &HistoryTable,
-        c: &Classified,
+        c: &Classified<'m>,
         target: u64,
-    ) -> Result<Vec<Action>, Error> {
+    ) -> Result<Vec<Action<'m>>, Error> {
         self.check_policy(c, true)?;
         let set = self.migrations.set_name();
         let rollback = c.current > target;
@@ -619,7 +619,7 @@ impl<'m> Migrator<'m> {
                 .map(|(m, _, _)| Action::Up(*m))
                 .collect());
         }
-        let mut downs: Vec<Action> = Vec::new();
+        let mut downs: Vec<Action<'m>> = Vec::new();
         for (m, row, _) in &c.embedded {
             if row.is_some() && m.version > target {
                 if !m.is_reversible() {
@@ -734,7 +734,7 @@ impl<'m> Migrator<'m> {
         conn: &mut Connection,
         table: &HistoryTable,
         target: u64,
-        mut actions: Vec<Action>,
+        mut actions: Vec<Action<'m>>,
         planned_at: i64,
     ) -> Result<Vec<crate::migrator::Applied>, Error> {
         let per_migration = self.mode == Mode::PerMigration;

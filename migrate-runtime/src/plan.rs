@@ -122,9 +122,9 @@ impl fmt::Display for Plan {
 }
 
 /// One step, as the executor sees it.
-pub(crate) enum Action {
-    Up(Migration),
-    Down(Migration),
+pub(crate) enum Action<'a> {
+    Up(Migration<'a>),
+    Down(Migration<'a>),
     /// A migration this binary does not embed, rolled back with the down SQL recorded in history.
     DownUnknown {
         at: At,
@@ -132,7 +132,7 @@ pub(crate) enum Action {
     },
 }
 
-impl Action {
+impl Action<'_> {
     pub fn no_transaction(&self) -> bool {
         match self {
             Action::Up(m) | Action::Down(m) => m.no_transaction(),

@@ -183,16 +183,16 @@ impl fmt::Display for Status {
 }
 
 /// The classified state the planner works from.
-pub(crate) struct Classified {
+pub(crate) struct Classified<'a> {
     /// For each embedded migration, its history row (if applied).
-    pub embedded: Vec<(Migration, Option<Row>, State)>,
+    pub embedded: Vec<(Migration<'a>, Option<Row>, State)>,
     /// History rows that are not embedded (missing or ahead).
     pub unknown: Vec<(Row, State)>,
     /// Newest applied version (0 if none).
     pub current: u64,
 }
 
-pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified {
+pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_> {
     let current = rows.last().map_or(0, |r| r.version);
     let latest = migrations.latest_version();
     let mut embedded = Vec::with_capacity(migrations.len());
@@ -238,7 +238,7 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified {
     }
 }
 
-impl Classified {
+impl Classified<'_> {
     pub fn to_status(
         &self,
         set: &str,

@@ -10,12 +10,23 @@
 //! - `files`: the file names, concatenated,
 //! - `code`: the few Rust-code migrations, by version.
 //!
-//! [`Migration`] is a `Copy` view decoded from these at fixed offsets: no heap allocation, no parsing, and lookup by
-//! version is a binary search over `meta`.
+//! A set built at run time (`dynamic.rs`) has the same four pieces, owned (`Vec`s and `String`s behind an `Arc`, so
+//! clones share them) and freed with the set.
+//!
+//! Both writers (the macro and `dynamic.rs`) build `meta` and `files` with `migrate_core::layout::push` from a
+//! loaded set, and add a `code` entry for each code row in version order, so every row decodes to what was
+//! written: `check` states that invariant, and tests hold the writers to it. It is not re-checked when a `static`
+//! is evaluated: at 2000 rows that const evaluation alone cost a quarter of the plain table's build time. Decoding
+//! is total regardless, so [`Migrations::iter`] yields every row and nothing panics, even for a table written by
+//! hand.
+//!
+//! [`Migration`] is a `Copy` view decoded from these at fixed offsets, borrowing the set: no heap allocation, no
+//! parsing, and lookup by version is a binary search over `meta`.
 
 use migrate_core::Checksum;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// The error a Rust-code migration returns.
 pub type CodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -41,48 +52,59 @@ pub struct Code {
     pub down: Option<CodeFn>,
 }
 
-/// One migration of a [`Migrations`] table: a small `Copy` view of the table's data.
+/// One migration of a [`Migrations`] table: a small `Copy` view that borrows the set's data.
+///
+/// For an embedded set (a `static`) the lifetime is `'static`; for a set built at run time it is the set's, which
+/// owns the data and frees it when dropped.
 #[derive(Clone, Copy)]
-pub struct Migration {
+pub struct Migration<'a> {
     pub(crate) version: u64,
     /// The up file as the build named it, or `rust:path::to::function` for a code migration.
-    file: &'static str,
+    file: &'a str,
     /// The up SQL (empty for a code migration).
-    up: &'static str,
+    up: &'a str,
     /// The down SQL (empty when there is none; [`flags::REVERSIBLE`] says whether there is one).
-    down: &'static str,
+    down: &'a str,
     /// checksum ‖ chain ‖ schema hash.
-    hashes: &'static [u8; 96],
+    hashes: &'a [u8; 96],
     flags: u8,
-    code: Option<&'static Code>,
+    code: Option<CodeRef<'a>>,
+}
+
+/// The Rust side of a code migration, wherever the set keeps it.
+#[derive(Clone, Copy)]
+struct CodeRef<'a> {
+    name: &'a str,
+    up: CodeFn,
+    down: Option<CodeFn>,
 }
 
 /// The up half of a migration.
 #[derive(Clone, Copy)]
-pub enum Up {
+pub enum Up<'a> {
     /// SQL to execute.
-    Sql(&'static str),
+    Sql(&'a str),
     /// A Rust function.
     Code(CodeFn),
 }
 
 /// The down half of a reversible migration.
 #[derive(Clone, Copy)]
-pub enum Down {
+pub enum Down<'a> {
     /// SQL to execute.
-    Sql(&'static str),
+    Sql(&'a str),
     /// A Rust function.
     Code(CodeFn),
 }
 
-impl Migration {
+impl<'a> Migration<'a> {
     /// The version number.
     pub fn version(&self) -> u64 {
         self.version
     }
 
     /// The name after the version (`add_users` for `0003_add_users.sql`).
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'a str {
         if let Some(code) = self.code {
             return code.name;
         }
@@ -95,7 +117,7 @@ impl Migration {
 
     /// The up file as the build named it (relative to the crate), or `rust:path::to::function` for a code
     /// migration.
-    pub fn up_file(&self) -> &'static str {
+    pub fn up_file(&self) -> &'a str {
         self.file
     }
 
@@ -109,7 +131,7 @@ impl Migration {
     }
 
     /// The up SQL, or `None` for a Rust-code migration.
-    pub fn up_sql(&self) -> Option<&'static str> {
+    pub fn up_sql(&self) -> Option<&'a str> {
         match self.code {
             Some(_) => None,
             None => Some(self.up),
@@ -117,7 +139,7 @@ impl Migration {
     }
 
     /// The up half.
-    pub fn up(&self) -> Up {
+    pub fn up(&self) -> Up<'a> {
         match self.code {
             Some(code) => Up::Code(code.up),
             None => Up::Sql(self.up),
@@ -125,7 +147,7 @@ impl Migration {
     }
 
     /// The down half, if the migration is reversible.
-    pub fn down(&self) -> Option<Down> {
+    pub fn down(&self) -> Option<Down<'a>> {
         match self.code {
             Some(code) => code.down.map(Down::Code),
             None if self.is_reversible() => Some(Down::Sql(self.down)),
@@ -134,7 +156,7 @@ impl Migration {
     }
 
     /// The down SQL, for reversible SQL migrations.
-    pub fn down_sql(&self) -> Option<&'static str> {
+    pub fn down_sql(&self) -> Option<&'a str> {
         match self.down()? {
             Down::Sql(s) => Some(s),
             Down::Code(_) => None,
@@ -184,7 +206,7 @@ impl Migration {
     }
 }
 
-impl fmt::Debug for Migration {
+impl fmt::Debug for Migration<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Migration")
             .field("version", &self.version)
@@ -203,19 +225,132 @@ impl fmt::Debug for Migration {
 /// A set of migrations in version order, with what the build learned about the schema they produce.
 ///
 /// Build one with `migrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
-/// [`Migrations::from_sources`] / [`Migrations::from_dir`].
+/// [`Migrations::from_sources`] / [`Migrations::from_dir`]. A set built at run time owns its data (shared by its
+/// clones) and frees it when the last clone is dropped.
 #[derive(Clone)]
 pub struct Migrations {
     pub(crate) set: Cow<'static, str>,
-    /// Up and down SQL of migration `i` at `2i`, `2i + 1`.
-    pub(crate) sql: &'static [&'static str],
-    /// [`STRIDE`] bytes per migration.
-    pub(crate) meta: &'static [u8],
-    pub(crate) files: &'static str,
-    /// The Rust-code migrations, in version order.
-    pub(crate) code: &'static [Code],
+    pub(crate) rows: Rows,
     pub(crate) final_schema: Option<Cow<'static, str>>,
     pub(crate) sqlite_version: Option<Cow<'static, str>>,
+}
+
+/// Where a set's rows live: the macro's four flat statics, or run-time data the set owns. Both have the same
+/// shape (see the module docs) and satisfy [`check`], so one decoder reads either.
+#[derive(Clone)]
+pub(crate) enum Rows {
+    Static {
+        /// Up and down SQL of migration `i` at `2i`, `2i + 1`.
+        sql: &'static [&'static str],
+        /// [`STRIDE`] bytes per migration.
+        meta: &'static [u8],
+        files: &'static str,
+        /// The Rust-code migrations, in version order.
+        code: &'static [Code],
+    },
+    /// Shared by clones, so cloning a set stays cheap; freed with the last clone.
+    Owned(Arc<OwnedRows>),
+}
+
+/// The rows of a set built at run time: the same pieces as [`Rows::Static`], owned.
+#[derive(Clone, Default)]
+pub(crate) struct OwnedRows {
+    pub(crate) sql: Vec<String>,
+    pub(crate) meta: Vec<u8>,
+    pub(crate) files: String,
+    pub(crate) code: Vec<OwnedCode>,
+}
+
+/// [`Code`] with an owned name.
+#[derive(Clone)]
+pub(crate) struct OwnedCode {
+    pub(crate) version: u64,
+    pub(crate) name: String,
+    pub(crate) up: CodeFn,
+    pub(crate) down: Option<CodeFn>,
+}
+
+/// What is wrong with a table's pieces (see [`check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TableError {
+    /// `meta` is not a whole number of rows, or `sql` does not hold two strings per row.
+    Lengths,
+    /// A row's file name range is outside `files` or not on character boundaries.
+    FileRange,
+    /// Versions decrease somewhere (lookup is a binary search).
+    Order,
+    /// A code row without its entry in `code`, or an entry in `code` without its row.
+    Code,
+}
+
+/// The function of a code row whose table lacks its entry (only a hand-made table can).
+fn no_code_entry(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
+    Err("the migration table has no function for this Rust-code migration".into())
+}
+
+/// The invariant the writers keep and the decoder relies on for correct rows: `meta` holds `sql_len / 2` rows,
+/// each row's file name is a valid range of `files`, versions never decrease (lookup is a binary search), and the
+/// code rows are, in order, exactly the entries of the code table (`code_versions`).
+pub(crate) fn check(
+    sql_len: usize,
+    meta: &[u8],
+    files: &str,
+    code_versions: impl IntoIterator<Item = u64>,
+) -> Result<(), TableError> {
+    if !meta.len().is_multiple_of(STRIDE) || !sql_len.is_multiple_of(2) || meta.len() / STRIDE != sql_len / 2 {
+        return Err(TableError::Lengths);
+    }
+    let mut prev = 0;
+    let mut code_rows = Vec::new();
+    for row in meta.chunks_exact(STRIDE) {
+        let version = read_u64(row, at::VERSION);
+        if version < prev {
+            return Err(TableError::Order);
+        }
+        prev = version;
+        let file_at = read_u32(row, at::FILE_AT) as usize;
+        let file_len = read_u32(row, at::FILE_LEN) as usize;
+        if file_at
+            .checked_add(file_len)
+            .and_then(|end| files.get(file_at..end))
+            .is_none()
+        {
+            return Err(TableError::FileRange);
+        }
+        if row[at::FLAGS] & flags::CODE != 0 {
+            code_rows.push(version);
+        }
+    }
+    if !code_rows.into_iter().eq(code_versions) {
+        return Err(TableError::Code);
+    }
+    Ok(())
+}
+
+/// [`check`] for a set built at run time.
+pub(crate) fn check_owned(rows: &OwnedRows) -> Result<(), TableError> {
+    check(
+        rows.sql.len(),
+        &rows.meta,
+        &rows.files,
+        rows.code.iter().map(|c| c.version),
+    )
+}
+
+/// Reads a little-endian u64 at `at`. Every caller passes an offset inside one whole row of `meta`.
+const fn read_u64(meta: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    let mut j = 0;
+    while j < 8 {
+        b[j] = meta[at + j];
+        j += 1;
+    }
+    u64::from_le_bytes(b)
+}
+
+/// Reads a little-endian u32 at `at` (see [`read_u64`]).
+const fn read_u32(meta: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([meta[at], meta[at + 1], meta[at + 2], meta[at + 3]])
 }
 
 impl Migrations {
@@ -232,13 +367,11 @@ impl Migrations {
         final_schema: Option<&'static str>,
         sqlite_version: Option<&'static str>,
     ) -> Migrations {
+        // The O(1) part of `check`, and the part the decoder's indexing relies on.
         assert!(sql.len().is_multiple_of(2) && meta.len() == sql.len() / 2 * STRIDE);
         Migrations {
             set: Cow::Borrowed(set),
-            sql,
-            meta,
-            files,
-            code,
+            rows: Rows::Static { sql, meta, files, code },
             final_schema: match final_schema {
                 Some(s) => Some(Cow::Borrowed(s)),
                 None => None,
@@ -276,7 +409,7 @@ impl Migrations {
 
     /// How many there are.
     pub fn len(&self) -> usize {
-        self.meta.len() / STRIDE
+        self.meta().len() / STRIDE
     }
 
     /// Whether there are none.
@@ -284,45 +417,93 @@ impl Migrations {
         self.len() == 0
     }
 
+    fn meta(&self) -> &[u8] {
+        match &self.rows {
+            Rows::Static { meta, .. } => meta,
+            Rows::Owned(o) => &o.meta,
+        }
+    }
+
     /// The migration at position `i` (0 is the oldest).
-    pub fn at(&self, i: usize) -> Option<Migration> {
-        let meta = self.meta.get(i * STRIDE..(i + 1) * STRIDE)?;
-        let flags = meta[at::FLAGS];
-        let file_at = usize::try_from(u32_at(meta, at::FILE_AT)?).ok()?;
-        let file_len = usize::try_from(u32_at(meta, at::FILE_LEN)?).ok()?;
-        let version = version_at(meta)?;
-        Some(Migration {
+    pub fn at(&self, i: usize) -> Option<Migration<'_>> {
+        (i < self.len()).then(|| self.row(i))
+    }
+
+    /// Decodes row `i < self.len()`. Total: the lengths (asserted when the table was made) put every index below in
+    /// bounds, and where [`check`] goes beyond them a hand-made bad table gets a fallback, not a panic.
+    fn row(&self, i: usize) -> Migration<'_> {
+        let (sql_up, sql_down, files, meta) = match &self.rows {
+            Rows::Static { sql, meta, files, .. } => (sql[2 * i], sql[2 * i + 1], *files, *meta),
+            Rows::Owned(o) => (
+                o.sql[2 * i].as_str(),
+                o.sql[2 * i + 1].as_str(),
+                o.files.as_str(),
+                &o.meta[..],
+            ),
+        };
+        let row = &meta[i * STRIDE..(i + 1) * STRIDE];
+        let version = read_u64(row, at::VERSION);
+        let flags = row[at::FLAGS];
+        let file_at = read_u32(row, at::FILE_AT) as usize;
+        let file_end = file_at + read_u32(row, at::FILE_LEN) as usize;
+        // invariant: `row` is STRIDE bytes, the last 96 of them (from `at::HASHES`) the three hashes.
+        let hashes: &[u8; 96] = row[at::HASHES..]
+            .try_into()
+            .expect("a row ends with 96 bytes of hashes");
+        Migration {
             version,
-            file: self.files.get(file_at..file_at + file_len)?,
-            up: self.sql.get(2 * i).copied()?,
-            down: self.sql.get(2 * i + 1).copied()?,
-            hashes: meta[at::HASHES..].try_into().ok()?,
+            // Valid in every table the writers make (`check`); a hand-made bad range reads as no name.
+            file: files.get(file_at..file_end).unwrap_or_default(),
+            up: sql_up,
+            down: sql_down,
+            hashes,
             flags,
-            code: if flags & flags::CODE != 0 {
-                let i = self.code.binary_search_by_key(&version, |c| c.version).ok()?;
-                Some(&self.code[i])
-            } else {
-                None
-            },
+            code: (flags & flags::CODE != 0).then(|| self.code(version)),
+        }
+    }
+
+    /// The code entry of a code row. The writers give every code row one (`check`); should a hand-made table lack
+    /// it, the row still comes out, as a code migration whose function fails when run.
+    fn code(&self, version: u64) -> CodeRef<'_> {
+        let found = match &self.rows {
+            Rows::Static { code, .. } => code
+                .binary_search_by_key(&version, |c| c.version)
+                .ok()
+                .map(|i| CodeRef {
+                    name: code[i].name,
+                    up: code[i].up,
+                    down: code[i].down,
+                }),
+            Rows::Owned(o) => o
+                .code
+                .binary_search_by_key(&version, |c| c.version)
+                .ok()
+                .map(|i| CodeRef {
+                    name: &o.code[i].name,
+                    up: o.code[i].up,
+                    down: o.code[i].down,
+                }),
+        };
+        found.unwrap_or(CodeRef {
+            name: "",
+            up: no_code_entry,
+            down: None,
         })
     }
 
-    fn version_at(&self, i: usize) -> u64 {
-        self.meta.get(i * STRIDE..).and_then(version_at).unwrap_or(u64::MAX)
-    }
-
     /// The migration with this version (binary search: versions are strictly increasing).
-    pub fn get(&self, version: u64) -> Option<Migration> {
+    pub fn get(&self, version: u64) -> Option<Migration<'_>> {
         let i = self.position(version)?;
-        self.at(i)
+        Some(self.row(i))
     }
 
     /// The position of `version` in the set.
     pub(crate) fn position(&self, version: u64) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
+        let meta = self.meta();
+        let (mut lo, mut hi) = (0, meta.len() / STRIDE);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.version_at(mid).cmp(&version) {
+            match read_u64(meta, mid * STRIDE + at::VERSION).cmp(&version) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some(mid),
@@ -332,7 +513,7 @@ impl Migrations {
     }
 
     /// The newest migration.
-    pub fn latest(&self) -> Option<Migration> {
+    pub fn latest(&self) -> Option<Migration<'_>> {
         self.at(self.len().checked_sub(1)?)
     }
 
@@ -352,16 +533,6 @@ impl Migrations {
     }
 }
 
-fn version_at(meta: &[u8]) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        meta.get(at::VERSION..at::VERSION + 8)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(meta: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(meta.get(at..at + 4)?.try_into().ok()?))
-}
-
 impl fmt::Debug for Migrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Migrations")
@@ -371,7 +542,8 @@ impl fmt::Debug for Migrations {
     }
 }
 
-/// Iterator over a set's migrations, oldest first. See [`Migrations::iter`].
+/// Iterator over a set's migrations, oldest first. See [`Migrations::iter`]. Yields every row (decoding a row
+/// cannot fail), so its length is exact.
 #[derive(Clone)]
 pub struct Iter<'a> {
     set: &'a Migrations,
@@ -379,41 +551,45 @@ pub struct Iter<'a> {
     back: usize,
 }
 
-impl Iterator for Iter<'_> {
-    type Item = Migration;
+impl<'a> Iterator for Iter<'a> {
+    type Item = Migration<'a>;
 
-    fn next(&mut self) -> Option<Migration> {
-        while self.front < self.back {
-            self.front += 1;
-            if let Some(m) = self.set.at(self.front - 1) {
-                return Some(m);
-            }
+    fn next(&mut self) -> Option<Migration<'a>> {
+        if self.front == self.back {
+            return None;
         }
-        None
+        self.front += 1;
+        Some(self.set.row(self.front - 1))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.back - self.front))
+        let n = self.back - self.front;
+        (n, Some(n))
     }
 }
 
 impl DoubleEndedIterator for Iter<'_> {
-    fn next_back(&mut self) -> Option<Migration> {
-        while self.front < self.back {
-            self.back -= 1;
-            if let Some(m) = self.set.at(self.back) {
-                return Some(m);
-            }
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front == self.back {
+            return None;
         }
-        None
+        self.back -= 1;
+        Some(self.set.row(self.back))
     }
 }
 
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::iter::FusedIterator for Iter<'_> {}
+
 impl<'a> IntoIterator for &'a Migrations {
-    type Item = Migration;
+    type Item = Migration<'a>;
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
 }
+
+#[cfg(test)]
+mod tests;

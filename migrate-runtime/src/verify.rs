@@ -95,17 +95,24 @@ impl Migrations {
     }
 
     fn drift(&self, live: &Schema, version: u64) -> Error {
-        let diff = match self.expected_schema(version) {
-            Some(expected) => live.diff(&expected).to_string(),
-            None => format!(
-                "the live schema hash is {}; the detailed difference cannot be computed",
-                live.hash()
+        let (diff, schema_diff) = match self.expected_schema(version) {
+            Some(expected) => {
+                let d = live.diff(&expected);
+                (d.to_string(), Some(Box::new(d)))
+            }
+            None => (
+                format!(
+                    "the live schema hash is {}; the detailed difference cannot be computed",
+                    live.hash()
+                ),
+                None,
             ),
         };
         Error::SchemaDrift {
             at: self.get(version).as_ref().map(At::of),
             version,
             diff,
+            schema_diff,
         }
     }
 }

@@ -409,9 +409,9 @@ fn wal_fully_checkpointed(src: &Path) -> bool {
 }
 
 /// The snapshot step alone, into `dst` (created or truncated): the copy, then optionally SHA-256 and fsync; no check,
-/// no manifest. For the benchmark's breakdown; not a stable API.
-#[doc(hidden)]
-pub fn __snapshot_only(
+/// no manifest. For the benchmark's breakdown (see [`super::bench`]); not a stable API.
+#[cfg(feature = "bench-internals")]
+pub fn snapshot_only(
     conn: &Connection,
     dst: &Path,
     method: SnapshotMethod,

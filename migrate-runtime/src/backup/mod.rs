@@ -43,14 +43,24 @@ mod manifest;
 mod restore;
 mod retention;
 
-pub use create::{__snapshot_only, create};
+pub use create::create;
 pub use error::{BackupError, BackupErrorKind};
 pub use manifest::{BackupInfo, Reason, inspect, list};
-pub use restore::{__copy_back_only, RestoreMethod, RestoreReport, restore, restore_info, verify};
+pub use restore::{RestoreMethod, RestoreReport, restore, restore_info, verify};
 pub(crate) use retention::discard;
 pub use retention::{Retention, apply_retention};
 
 use std::path::{Path, PathBuf};
+
+/// The steps of a backup and a restore, one at a time, for the backup benchmark's breakdown
+/// (`benches/backup.rs`). Behind the `bench-internals` feature, which is **not a stable API**: these functions
+/// skip the checks that make [`create`] and [`restore`] safe (no integrity check, no manifest, no pre-restore
+/// backup), and may change or go away in any release.
+#[cfg(feature = "bench-internals")]
+pub mod bench {
+    pub use super::create::snapshot_only;
+    pub use super::restore::copy_back_only;
+}
 
 /// Whether the migrator backs up a file database before changing it.
 ///

@@ -425,9 +425,9 @@ fn backup_api_into(conn: &mut Connection, src: &Path, db: Option<&Path>) -> Resu
 
 /// The copy-back step alone: writes the plain database file `src` into `conn`'s database with `method` (in place
 /// where possible for [`SnapshotMethod::Auto`]), without verification or a pre-restore backup. For the benchmark's
-/// breakdown; not a stable API. Returns the method and, in place, the pages written.
-#[doc(hidden)]
-pub fn __copy_back_only(
+/// breakdown (see [`super::bench`]); not a stable API. Returns the method and, in place, the pages written.
+#[cfg(feature = "bench-internals")]
+pub fn copy_back_only(
     conn: &mut Connection,
     src: &Path,
     method: SnapshotMethod,

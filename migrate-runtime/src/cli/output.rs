@@ -95,7 +95,7 @@ impl Problem {
 
     /// A runtime error, with the next step for the errors that have an obvious one.
     pub fn runtime(e: Error) -> Problem {
-        let kind = snake(&format!("{:?}", e.kind()));
+        let kind = e.kind().as_str().to_owned();
         let hint = match e.kind() {
             ErrorKind::Divergent => Some(
                 "restore the file as it was when applied (e.g. from version control) and put the change in a new \
