@@ -14,7 +14,9 @@
 //!   reverse order), then runs its own body, whose own directives expand like an up file's. The line of such a
 //!   generated chunk is the line of the directive in the *up* file.
 
-use crate::catalog::{AppliedError, Introspect, IntrospectError};
+// The introspection types live in `catalog` (the base module, so the generators need not import this one); they
+// stay reachable here, where they were before, and through the facades that re-export `expand`.
+pub use crate::catalog::{AppliedError, ColumnInfo, Dependent, Introspect, IntrospectError, ObjectKind, SchemaObject};
 use crate::directive::Directive;
 use crate::fts5::{Fts5Index, Kind};
 use crate::lex::{self, Keyword};

@@ -113,3 +113,23 @@ fn resync_names_the_real_columns_and_the_sync_check_is_clean() {
     assert!(report.in_sync(), "{report:?}");
     fts::integrity_check(&db, "docs_fts").unwrap();
 }
+
+#[test]
+fn introspection_is_reachable_through_the_runtime_and_typed() {
+    use migrate_runtime::expand::{Introspect, ObjectKind};
+    let mut db = Connection::open_in_memory().unwrap();
+    set().migrate(&mut db).unwrap();
+    let objects = db.schema_objects().unwrap();
+    let kind = |name: &str| objects.iter().find(|o| o.name == name).map(|o| o.kind);
+    assert_eq!(kind("docs"), Some(ObjectKind::Table));
+    assert_eq!(kind("docs_fts"), Some(ObjectKind::VirtualTable));
+    assert_eq!(kind("docs_fts_ai"), Some(ObjectKind::Trigger));
+    let triggers: Vec<String> = db
+        .table_dependents("docs")
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == ObjectKind::Trigger)
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(triggers, ["docs_fts_ai", "docs_fts_ad", "docs_fts_au"]);
+}
