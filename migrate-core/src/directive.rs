@@ -1,9 +1,11 @@
 //! `-- migrate:` directives: comment lines at the top of a migration file that change how it runs.
 //!
 //! Adding a directive means one variant of [`Directive`], one arm in [`parse_one`] and its name in [`KNOWN`]; the
-//! header scanning, argument splitting and error reporting are shared.
+//! header scanning (through [`crate::lex`]), argument splitting ([`crate::args`]) and error reporting are shared.
 
+pub use crate::args::{Arg, split_args};
 use crate::fts5::Fts5Index;
+use crate::lex::{self, TokenKind};
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
@@ -156,15 +158,19 @@ pub enum DirectiveErrorKind {
 pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
     let mut out = Directives::default();
     let mut in_header = true;
-    for (idx, raw) in script.lines().enumerate() {
-        let line = idx + 1;
-        let text = raw.trim();
-        let Some(comment) = text.strip_prefix("--") else {
-            if !text.is_empty() {
+    // Read through the lexer: a `-- migrate:` inside a string or a block comment is not a directive, and one after
+    // SQL on the same line is below the first statement.
+    for token in lex::tokens(script) {
+        match token.kind {
+            TokenKind::Whitespace | TokenKind::BlockComment => continue,
+            TokenKind::LineComment => {}
+            _ => {
                 in_header = false;
+                continue;
             }
-            continue;
-        };
+        }
+        let line = token.line;
+        let comment = token.text.strip_prefix("--").unwrap_or(token.text);
         let Some(body) = comment.trim_start().strip_prefix("migrate:") else {
             continue;
         };
@@ -241,65 +247,6 @@ fn parse_rebuild(args: &str) -> Result<Directive, String> {
         }
     }
     Ok(Directive::Rebuild { table, drop })
-}
-
-/// One argument of a directive: `value`, `key=value`, or either with a single-quoted value (`''` escapes a quote).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
-    /// The part before `=`, if any.
-    pub key: Option<String>,
-    /// The value, unquoted.
-    pub value: String,
-}
-
-/// Splits directive arguments on whitespace, honouring single quotes.
-///
-/// ```
-/// use migrate_core::directive::split_args;
-/// let a = split_args("idx content=docs tokenize='porter unicode61'").unwrap();
-/// assert_eq!(a[2].key.as_deref(), Some("tokenize"));
-/// assert_eq!(a[2].value, "porter unicode61");
-/// ```
-pub fn split_args(args: &str) -> Result<Vec<Arg>, String> {
-    let mut out = Vec::new();
-    let mut chars = args.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.peek().is_none() {
-            return Ok(out);
-        }
-        let mut key = None;
-        let mut value = String::new();
-        let mut quoted = false;
-        while let Some(&c) = chars.peek() {
-            if c.is_whitespace() {
-                break;
-            }
-            chars.next();
-            match c {
-                '=' if key.is_none() && !quoted => key = Some(std::mem::take(&mut value)),
-                '\'' => {
-                    quoted = true;
-                    loop {
-                        match chars.next() {
-                            Some('\'') if chars.peek() == Some(&'\'') => {
-                                chars.next();
-                                value.push('\'');
-                            }
-                            Some('\'') => break,
-                            Some(c) => value.push(c),
-                            None => return Err(format!("unterminated quote in `{args}`")),
-                        }
-                    }
-                }
-                c => value.push(c),
-            }
-        }
-        if key.as_deref() == Some("") {
-            return Err(format!("`={value}` has no key"));
-        }
-        out.push(Arg { key, value });
-    }
 }
 
 #[cfg(test)]
@@ -421,16 +368,24 @@ mod tests {
     }
 
     #[test]
-    fn args() {
-        let a = split_args(" a  b=c d='e f' g='it''s' ").unwrap();
-        let pairs: Vec<(Option<&str>, &str)> = a.iter().map(|a| (a.key.as_deref(), a.value.as_str())).collect();
-        assert_eq!(
-            pairs,
-            [(None, "a"), (Some("b"), "c"), (Some("d"), "e f"), (Some("g"), "it's")]
+    fn the_header_is_read_as_sql() {
+        // A block comment is a comment: directives may follow it.
+        let d = parse("/* why this runs outside a transaction */\n-- migrate:no-transaction\nVACUUM;").unwrap();
+        assert_eq!(d.list, vec![(2, Directive::NoTransaction)]);
+        // Inside a string or a block comment it is text, not a directive.
+        assert!(parse("SELECT '\n-- migrate:no-transaction\n';").unwrap().is_empty());
+        assert!(
+            parse("/*\n-- migrate:no-transaction\n*/\nSELECT 1;")
+                .unwrap()
+                .is_empty()
         );
-        assert_eq!(split_args("").unwrap(), vec![]);
-        assert!(split_args("x='open").is_err());
-        assert!(split_args("=v").is_err());
-        assert_eq!(split_args("k=a=b").unwrap()[0].value, "a=b");
+        // After SQL on the same line it would be ignored, so it is an error like one on a later line.
+        assert_eq!(
+            parse("SELECT 1; -- migrate:no-transaction\n").unwrap_err(),
+            DirectiveError {
+                line: 1,
+                kind: DirectiveErrorKind::AfterStatements
+            }
+        );
     }
 }

@@ -14,57 +14,15 @@
 //!   reverse order), then runs its own body, whose own directives expand like an up file's. The line of such a
 //!   generated chunk is the line of the directive in the *up* file.
 
+// The introspection types live in `catalog` (the base module, so the generators need not import this one); they
+// stay reachable here, where they were before, and through the facades that re-export `expand`.
+pub use crate::catalog::{AppliedError, ColumnInfo, Dependent, Introspect, IntrospectError, ObjectKind, SchemaObject};
 use crate::directive::Directive;
-use crate::fts5::Fts5Index;
-use crate::load::Script;
-
-/// A column as `PRAGMA table_info` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// Column name.
-    pub name: String,
-    /// Declared type, as written (may be empty).
-    pub decl_type: String,
-    /// NOT NULL.
-    pub not_null: bool,
-    /// Position in the primary key (0 when not part of it).
-    pub pk: u32,
-}
-
-/// Read access to the schema at the point a migration runs.
-pub trait Introspect {
-    /// The columns of `table`, or `None` when there is no such table.
-    fn table_columns(&self, table: &str) -> Result<Option<Vec<ColumnInfo>>, String>;
-    /// The indexes and triggers attached to `table`: `(type, name, sql)` from `sqlite_schema`, auto-indexes excluded.
-    fn table_dependents(&self, table: &str) -> Result<Vec<(String, String, String)>, String>;
-
-    /// Every entry of `sqlite_schema`, in creation (rowid) order. Schema sources that cannot list it keep the
-    /// default, which makes the directives that need it (`rebuild`, `fts5-resync`) an error.
-    fn schema_objects(&self) -> Result<Vec<SchemaObject>, String> {
-        Err("this schema source cannot list schema objects".into())
-    }
-
-    /// Runs `sql` in a savepoint, calls `inspect` with the schema as `sql` left it, then rolls the savepoint back so
-    /// nothing changes. The outer error is a failure of the mechanism itself; the inner one is `sql` failing (then
-    /// `inspect` is not called).
-    fn with_applied(&self, sql: &str, inspect: &mut dyn FnMut(&dyn Introspect)) -> Result<Result<(), String>, String> {
-        let _ = (sql, inspect);
-        Err("this schema source cannot apply SQL".into())
-    }
-}
-
-/// One row of `sqlite_schema`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaObject {
-    /// `table`, `index`, `view` or `trigger`.
-    pub kind: String,
-    /// Its name.
-    pub name: String,
-    /// The table it belongs to (itself for tables and views).
-    pub table: String,
-    /// The statement that created it; `None` for automatic indexes.
-    pub sql: Option<String>,
-}
+use crate::fts5::{Fts5Index, Kind};
+use crate::lex::{self, Keyword};
+use crate::rebuild::{Rebuild, RebuildError};
+use crate::script::Script;
+use crate::split;
 
 /// A directive whose SQL could not be generated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,81 +132,179 @@ fn generated_header(line: usize, d: &Directive) -> String {
 
 /// Runs `f` against the schema as `sql` leaves it (or as it is, when `sql` is empty). `Ok(None)` when `sql` fails:
 /// the build reports that failure where it runs the script, with the script's own line numbers.
-fn at<R>(db: &dyn Introspect, sql: &str, f: impl FnOnce(&dyn Introspect) -> R) -> Result<Option<R>, String> {
-    if !crate::split::has_statements(sql) {
+fn at<R>(db: &dyn Introspect, sql: &str, f: impl FnOnce(&dyn Introspect) -> R) -> Result<Option<R>, IntrospectError> {
+    if !split::has_statements(sql) {
         return Ok(Some(f(db)));
     }
     let mut f = Some(f);
     let mut out = None;
-    let applied = db.with_applied(sql, &mut |after| out = f.take().map(|f| f(after)))?;
-    Ok(applied.ok().and(out))
+    match db.with_applied(sql, &mut |after| out = f.take().map(|f| f(after))) {
+        Ok(()) => Ok(out),
+        Err(AppliedError::Sql(_)) => Ok(None),
+        Err(AppliedError::Mechanism(e)) => Err(e),
+    }
 }
 
 fn expand_script(script: &Script, db: Option<&dyn Introspect>, prelude: Vec<Chunk>) -> Result<Vec<Chunk>, ExpandError> {
-    let directives = &script.directives;
-    let rebuild = directives.list.iter().find_map(|(line, d)| match d {
-        Directive::Rebuild { table, drop } => Some((*line, table, drop)),
-        _ => None,
-    });
     let mut chunks = prelude;
-    match rebuild {
-        Some((line, table, drop)) => {
-            if directives.no_transaction() {
-                return Err(err(
-                    script,
-                    line,
-                    "`rebuild` must run in a transaction (foreign_key_check before commit); remove `no-transaction`"
-                        .into(),
-                ));
-            }
-            let Some(db) = db else {
-                return Err(err(
-                    script,
-                    line,
-                    "`rebuild` needs the build to execute SQL: it reads the old table's columns, indexes and \
-                     triggers from the schema. Turn SQL validation back on for this crate"
-                        .into(),
-                ));
-            };
-            let before = join(&chunks);
-            let body = at(db, &before, |db| {
-                crate::rebuild::expand_body(script, line, table, drop, db)
-            })
-            .map_err(|e| err(script, line, format!("cannot read the schema: {e}")))?
-            .ok_or_else(|| err(script, line, "the SQL generated before the rebuild fails".into()))??;
-            chunks.extend(body);
-        }
-        None => chunks.push(Chunk {
+    let body = match RebuildDirective::of(script) {
+        Some(rebuild) => rebuild.chunks(script, db, &chunks)?,
+        None => vec![Chunk {
             sql: script.sql.clone(),
             line: 1,
             generated: false,
-        }),
-    }
-    let fts: Vec<(usize, &Directive)> = directives
+        }],
+    };
+    chunks.extend(body);
+    let fts: Vec<(usize, &Directive)> = script
+        .directives
         .list
         .iter()
         .filter(|(_, d)| matches!(d, Directive::Fts5(_) | Directive::Fts5Resync { .. }))
         .map(|(l, d)| (*l, d))
         .collect();
-    if fts.is_empty() {
-        return Ok(chunks);
+    if !fts.is_empty() {
+        let generated = fts_chunks(script, &fts, db, &chunks)?;
+        chunks.extend(generated);
     }
-    let generated = match db {
-        None => generate_fts(script, &fts, None)?,
-        Some(db) => {
-            let body = join(&chunks);
-            // invariant: `fts` is not empty (returned above), so `fts[0]` exists.
-            let checked = at(db, &body, |after| generate_fts(script, &fts, Some(after)))
-                .map_err(|e| err(script, fts[0].0, format!("cannot read the schema: {e}")))?;
-            match checked {
-                Some(result) => result?,
-                // The body fails: generate without checks and let the build report the body's error.
-                None => generate_fts(script, &fts, None)?,
-            }
-        }
-    };
-    chunks.extend(generated);
     Ok(chunks)
+}
+
+/// The `-- migrate:rebuild` directive of a script.
+struct RebuildDirective<'a> {
+    line: usize,
+    table: &'a str,
+    drop: &'a [String],
+}
+
+impl<'a> RebuildDirective<'a> {
+    fn of(script: &'a Script) -> Option<Self> {
+        script.directives.list.iter().find_map(|(line, d)| match d {
+            Directive::Rebuild { table, drop } => Some(RebuildDirective {
+                line: *line,
+                table,
+                drop,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The body of a rebuild file, run against the schema as `before` (the chunks ahead of the body) leaves it.
+    fn chunks(
+        &self,
+        script: &Script,
+        db: Option<&dyn Introspect>,
+        before: &[Chunk],
+    ) -> Result<Vec<Chunk>, ExpandError> {
+        let line = self.line;
+        if script.directives.no_transaction() {
+            return Err(err(
+                script,
+                line,
+                "`rebuild` must run in a transaction (foreign_key_check before commit); remove `no-transaction`".into(),
+            ));
+        }
+        let Some(db) = db else {
+            return Err(err(
+                script,
+                line,
+                "`rebuild` needs the build to execute SQL: it reads the old table's columns, indexes and triggers \
+                 from the schema. Turn SQL validation back on for this crate"
+                    .into(),
+            ));
+        };
+        at(db, &join(before), |db| self.body(script, db))
+            .map_err(|e| err(script, line, format!("cannot read the schema: {e}")))?
+            .ok_or_else(|| err(script, line, "the SQL generated before the rebuild fails".into()))?
+    }
+
+    /// Expands the body of a `-- migrate:rebuild` file: the SQL before the new `CREATE TABLE`, the rebuild, then the
+    /// statements after the optional mapping `SELECT` (see [`crate::rebuild`]).
+    fn body(&self, script: &Script, db: &dyn Introspect) -> Result<Vec<Chunk>, ExpandError> {
+        let (line, table) = (self.line, self.table);
+        let stmts = split::statements(&script.sql);
+        let Some(create) = stmts.first() else {
+            return Err(err(
+                script,
+                line,
+                format!("`rebuild {table}` needs the new `CREATE TABLE {table} (…)` in the file"),
+            ));
+        };
+        let mapping = stmts.get(1).filter(|s| is_query(s.sql));
+        let mut rebuild = Rebuild::new(table, create.sql).drop(self.drop.iter().cloned());
+        if let Some(m) = mapping {
+            rebuild = rebuild.mapping(m.sql);
+        }
+        let plan = rebuild.plan(db).map_err(|e| match e {
+            RebuildError::Create(_) => err(script, create.line, e.to_string()),
+            e => err(script, line, e.to_string()),
+        })?;
+        let mut chunks = Vec::new();
+        let head = &script.sql[..create.offset];
+        if !head.trim().is_empty() {
+            chunks.push(Chunk {
+                sql: head.to_owned(),
+                line: 1,
+                generated: false,
+            });
+        }
+        // The rewritten CREATE keeps the line of the statement it came from, so an error in it points there.
+        chunks.push(Chunk {
+            sql: plan.create,
+            line: create.line,
+            generated: true,
+        });
+        chunks.push(Chunk {
+            sql: plan.copy,
+            line: mapping.map_or(line, |m| m.line),
+            generated: true,
+        });
+        chunks.push(Chunk {
+            sql: plan.swap,
+            line,
+            generated: true,
+        });
+        let last = mapping.unwrap_or(create);
+        let rest_at = last.offset + last.sql.len();
+        let rest = &script.sql[rest_at..];
+        if split::has_statements(rest) {
+            chunks.push(Chunk {
+                sql: rest.to_owned(),
+                line: split::line_of(&script.sql, rest_at),
+                generated: false,
+            });
+        }
+        Ok(chunks)
+    }
+}
+
+/// Whether a statement is a query (`SELECT`, `WITH …`, `VALUES`): the rebuild's optional mapping.
+fn is_query(sql: &str) -> bool {
+    lex::significant(sql)
+        .next()
+        .and_then(|t| t.keyword())
+        .is_some_and(|k| matches!(k, Keyword::Select | Keyword::With | Keyword::Values))
+}
+
+/// The SQL of the FTS5 directives, checked against the schema as `body` leaves it when there is a schema.
+fn fts_chunks(
+    script: &Script,
+    fts: &[(usize, &Directive)],
+    db: Option<&dyn Introspect>,
+    body: &[Chunk],
+) -> Result<Vec<Chunk>, ExpandError> {
+    let Some(db) = db else {
+        return generate_fts(script, fts, None);
+    };
+    let checked = at(db, &join(body), |after| generate_fts(script, fts, Some(after))).map_err(|e| {
+        let line = fts.first().map_or(1, |(l, _)| *l);
+        err(script, line, format!("cannot read the schema: {e}"))
+    })?;
+    match checked {
+        Some(result) => result,
+        // The body fails: generate without checks and let the build report the body's error.
+        None => generate_fts(script, fts, None),
+    }
 }
 
 fn generate_fts(
@@ -257,46 +313,41 @@ fn generate_fts(
     db: Option<&dyn Introspect>,
 ) -> Result<Vec<Chunk>, ExpandError> {
     let mut out = Vec::new();
-    for (line, d) in fts {
-        let line = *line;
+    for &(line, d) in fts {
         let sql = match d {
-            Directive::Fts5(idx) => {
-                if let Some(db) = db {
-                    idx.check(db).map_err(|e| err(script, line, e.to_string()))?;
-                }
-                idx.up_sql()
-            }
-            Directive::Fts5Resync { index } => {
-                let Some(db) = db else {
-                    return Err(err(
-                        script,
-                        line,
-                        format!(
-                            "`fts5-resync {index}` needs the build to execute SQL: it reads the index's declaration \
-                             from the schema. Turn SQL validation back on for this crate"
-                        ),
-                    ));
-                };
-                let idx = existing_index(db, index).map_err(|m| err(script, line, m))?;
-                idx.check(db).map_err(|e| {
-                    err(
-                        script,
-                        line,
-                        format!("{e}; if the content table's columns changed, drop the index and declare it again"),
-                    )
-                })?;
-                idx.resync_sql()
-            }
+            Directive::Fts5(idx) => fts5_sql(idx, db),
+            Directive::Fts5Resync { index } => resync_sql(index, db),
             _ => continue,
         };
-        let sql = sql.map_err(|e| err(script, line, e.to_string()))?;
         out.push(Chunk {
-            sql: generated_header(line, d) + &sql,
+            sql: generated_header(line, d) + &sql.map_err(|m| err(script, line, m))?,
             line,
             generated: true,
         });
     }
     Ok(out)
+}
+
+/// `-- migrate:fts5`: the index, its triggers and its first fill, checked against `db` when there is one.
+fn fts5_sql(idx: &Fts5Index, db: Option<&dyn Introspect>) -> Result<String, String> {
+    if let Some(db) = db {
+        idx.check(db).map_err(|e| e.to_string())?;
+    }
+    idx.up_sql().map_err(|e| e.to_string())
+}
+
+/// `-- migrate:fts5-resync`: the index's declaration is read from the schema, so there must be one.
+fn resync_sql(index: &str, db: Option<&dyn Introspect>) -> Result<String, String> {
+    let Some(db) = db else {
+        return Err(format!(
+            "`fts5-resync {index}` needs the build to execute SQL: it reads the index's declaration from the schema. \
+             Turn SQL validation back on for this crate"
+        ));
+    };
+    let idx = existing_index(db, index)?;
+    idx.check(db)
+        .map_err(|e| format!("{e}; if the content table's columns changed, drop the index and declare it again"))?;
+    idx.resync_sql().map_err(|e| e.to_string())
 }
 
 fn existing_index(db: &dyn Introspect, index: &str) -> Result<Fts5Index, String> {
@@ -305,133 +356,18 @@ fn existing_index(db: &dyn Introspect, index: &str) -> Result<Fts5Index, String>
         .map_err(|e| format!("cannot read the schema: {e}"))?;
     let obj = objects
         .iter()
-        .find(|o| o.kind == "table" && o.name.eq_ignore_ascii_case(index))
+        .find(|o| o.kind.is_table() && o.name.eq_ignore_ascii_case(index))
         .ok_or_else(|| format!("`fts5-resync`: there is no index `{index}` at this point"))?;
     let idx = obj
         .sql
         .as_deref()
         .and_then(Fts5Index::from_create_sql)
         .ok_or_else(|| format!("`fts5-resync`: `{index}` is not an FTS5 table"))?;
-    if idx.kind() != crate::fts5::Kind::External {
+    if idx.kind() != Kind::External {
         return Err(format!(
             "`fts5-resync`: `{index}` is not an external-content index (content=<table>), so it has no sync triggers \
              to recreate from its declaration"
         ));
     }
     Ok(idx)
-}
-
-#[cfg(feature = "sqlite")]
-impl Introspect for rusqlite::Connection {
-    fn table_columns(&self, table: &str) -> Result<Option<Vec<ColumnInfo>>, String> {
-        let mut stmt = self
-            .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")
-            .map_err(|e| e.to_string())?;
-        let cols = stmt
-            .query_map([table], |r| {
-                Ok(ColumnInfo {
-                    name: r.get(0)?,
-                    decl_type: r.get(1)?,
-                    not_null: r.get(2)?,
-                    pk: r.get(3)?,
-                })
-            })
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| e.to_string())?;
-        Ok(if cols.is_empty() { None } else { Some(cols) })
-    }
-
-    fn table_dependents(&self, table: &str) -> Result<Vec<(String, String, String)>, String> {
-        let mut stmt = self
-            .prepare(
-                "SELECT type, name, sql FROM sqlite_schema \
-                 WHERE tbl_name = ?1 AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
-            )
-            .map_err(|e| e.to_string())?;
-        stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| e.to_string())
-    }
-
-    fn schema_objects(&self) -> Result<Vec<SchemaObject>, String> {
-        let mut stmt = self
-            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
-            .map_err(|e| e.to_string())?;
-        stmt.query_map([], |r| {
-            Ok(SchemaObject {
-                kind: r.get(0)?,
-                name: r.get(1)?,
-                table: r.get(2)?,
-                sql: r.get(3)?,
-            })
-        })
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| e.to_string())
-    }
-
-    fn with_applied(&self, sql: &str, inspect: &mut dyn FnMut(&dyn Introspect)) -> Result<Result<(), String>, String> {
-        // A trial run is about the schema: foreign key enforcement would make e.g. a rebuild's DROP TABLE fail (the
-        // runtime runs it with enforcement off). The pragma only takes effect outside a transaction.
-        let fk_was_on = self.is_autocommit()
-            && self
-                .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, bool>(0))
-                .map_err(|e| e.to_string())?;
-        if fk_was_on {
-            self.execute_batch("PRAGMA foreign_keys = OFF")
-                .map_err(|e| e.to_string())?;
-        }
-        // A savepoint nests inside whatever transaction the caller holds and opens one when there is none.
-        let result = self
-            .execute_batch("SAVEPOINT migrate_expand")
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                let applied = self.execute_batch(sql).map_err(|e| e.to_string());
-                if applied.is_ok() {
-                    inspect(self);
-                }
-                self.execute_batch("ROLLBACK TO migrate_expand; RELEASE migrate_expand")
-                    .map_err(|e| format!("cannot undo the trial run: {e}"))?;
-                Ok(applied)
-            });
-        if fk_was_on {
-            self.execute_batch("PRAGMA foreign_keys = ON")
-                .map_err(|e| e.to_string())?;
-        }
-        result
-    }
-}
-
-#[cfg(all(test, feature = "sqlite"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn introspects_a_connection() {
-        let db = rusqlite::Connection::open_in_memory().unwrap();
-        db.execute_batch(
-            "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-             CREATE INDEX t_name ON t(name);
-             CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN SELECT 1; END;",
-        )
-        .unwrap();
-        let cols = db.table_columns("t").unwrap().unwrap();
-        assert_eq!(
-            cols[0],
-            ColumnInfo {
-                name: "id".into(),
-                decl_type: "INTEGER".into(),
-                not_null: false,
-                pk: 1
-            }
-        );
-        assert!(cols[1].not_null);
-        assert_eq!(db.table_columns("missing").unwrap(), None);
-        let deps: Vec<String> = db
-            .table_dependents("t")
-            .unwrap()
-            .into_iter()
-            .map(|(_, n, _)| n)
-            .collect();
-        assert_eq!(deps, ["t_name", "t_ai"]);
-    }
 }

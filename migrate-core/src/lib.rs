@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod args;
 #[cfg(feature = "sqlite")]
 pub mod cache;
 pub mod catalog;
@@ -27,6 +28,7 @@ pub mod rebuild;
 pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;
+pub mod script;
 pub mod split;
 pub mod sql;
 

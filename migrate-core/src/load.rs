@@ -4,9 +4,10 @@
 //! `include_dir::Dir`; all get the same [`LoadError`]s, which the macro turns into compile errors.
 
 use crate::checksum::{self, Checksum};
-use crate::directive::{self, DirectiveError, Directives};
+use crate::directive::{self, DirectiveError};
 use crate::name::{self, Classified, FileKind, FileName, NameError};
 use crate::safety::{self, Refusal};
+pub use crate::script::Script;
 use crate::split;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,17 +67,6 @@ pub enum Entry {
     File(Vec<u8>),
     /// A subdirectory: migrations sit directly in the directory, so a visible one is an error.
     Dir,
-}
-
-/// One script (up or down) as it will run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Script {
-    /// The file, as [`SourceFile::display`] named it.
-    pub path: String,
-    /// The normalized text (no BOM, LF line ends).
-    pub sql: String,
-    /// The `-- migrate:` directives at its top.
-    pub directives: Directives,
 }
 
 /// One migration: its version, its up script, its optional down script and its hashes.
@@ -142,7 +132,7 @@ pub fn add_code_migrations(set: &mut Vec<MigrationSource>, code: &[CodeMigration
         let script = |path: &str| Script {
             path: path.to_owned(),
             sql: String::new(),
-            directives: Directives::default(),
+            directives: directive::Directives::default(),
         };
         set.push(MigrationSource {
             version: c.version,

@@ -41,10 +41,12 @@
 //! keys off, dropping the old table does not cascade to child rows, which keep pointing at the same keys.
 //!
 //! Rowids that are not an INTEGER PRIMARY KEY are not carried over (give the table one if anything keys on them).
+//!
+//! This module generates the SQL from a [`Rebuild`] and the schema ([`Introspect`]); how a migration file's body
+//! maps onto one (its first statement, the optional mapping, the rest) is [`crate::expand`]'s business.
 
-use crate::expand::{Chunk, ExpandError, Introspect, SchemaObject};
-use crate::load::Script;
-use crate::split;
+use crate::catalog::{AppliedError, ColumnInfo, Introspect, IntrospectError, ObjectKind, SchemaObject};
+use crate::lex::{self, Keyword, Token};
 use crate::sql::{ident_tokens, quote_ident as qi};
 
 /// A table rebuild that cannot be generated.
@@ -61,7 +63,7 @@ pub enum RebuildError {
     Create(String),
     /// The schema could not be read.
     #[error("cannot read the schema: {0}")]
-    Introspect(String),
+    Introspect(#[from] IntrospectError),
 }
 
 /// A table rebuild: the table, its new `CREATE TABLE`, and optionally a mapping `SELECT`.
@@ -93,8 +95,8 @@ pub struct RebuildPlan {
     pub copy: String,
     /// Drops the dependents that must go, the old table, renames the new one, recreates the dependents.
     pub swap: String,
-    /// Dependents not recreated (listed in `drop=`), as `(type, name)`.
-    pub not_recreated: Vec<(String, String)>,
+    /// Dependents not recreated (listed in `drop=`).
+    pub not_recreated: Vec<SchemaObject>,
 }
 
 impl RebuildPlan {
@@ -139,98 +141,111 @@ impl Rebuild {
         let tmp = temp_name(table);
         let create = rename_create(&self.create, table, &tmp)?;
         let old_cols = db
-            .table_columns(table)
-            .map_err(RebuildError::Introspect)?
+            .table_columns(table)?
             .ok_or_else(|| RebuildError::Schema(format!("there is no table `{table}` to rebuild at this point")))?;
-        let objects = db.schema_objects().map_err(RebuildError::Introspect)?;
+        let objects = db.schema_objects()?;
         if objects.iter().any(|o| o.name.eq_ignore_ascii_case(&tmp)) {
             return Err(RebuildError::Schema(format!(
                 "`{tmp}`, the rebuild's temporary name, is already taken"
             )));
         }
-        let mut new_cols = None;
-        db.with_applied(&create, &mut |after| new_cols = Some(after.table_columns(&tmp)))
-            .map_err(RebuildError::Introspect)?
-            .map_err(RebuildError::Create)?;
-        let new_cols = match new_cols {
-            Some(Ok(Some(cols))) => cols,
-            Some(Err(e)) => return Err(RebuildError::Introspect(e)),
-            _ => {
-                return Err(RebuildError::Create(format!("it does not create `{table}`")));
-            }
-        };
-        let has = |cols: &[crate::expand::ColumnInfo], n: &str| cols.iter().any(|c| c.name.eq_ignore_ascii_case(n));
+        let new_cols = new_columns(db, &create, table, &tmp)?;
+        let copy = self.copy_sql(&tmp, &old_cols, &new_cols)?;
+        let deps = dependents(&objects, table);
+        self.check_drop_list(&deps)?;
         let removed: Vec<&str> = old_cols
             .iter()
-            .filter(|c| !has(&new_cols, &c.name))
+            .filter(|c| !has_column(&new_cols, &c.name))
             .map(|c| c.name.as_str())
             .collect();
+        let (swap, not_recreated) = self.swap_sql(&tmp, &deps, &removed)?;
+        Ok(RebuildPlan {
+            create: format!("{create};\n"),
+            copy,
+            swap,
+            not_recreated,
+        })
+    }
 
+    /// Step 2: fill the new table from the mapping, or from the columns both tables have.
+    fn copy_sql(&self, tmp: &str, old_cols: &[ColumnInfo], new_cols: &[ColumnInfo]) -> Result<String, RebuildError> {
         let new_names: Vec<String> = new_cols.iter().map(|c| qi(&c.name)).collect();
-        let copy = match &self.mapping {
-            Some(select) => format!(
+        if let Some(select) = &self.mapping {
+            return Ok(format!(
                 "INSERT INTO {} ({}) {};\n",
-                qi(&tmp),
+                qi(tmp),
                 new_names.join(", "),
-                select.trim().trim_end_matches(';').trim_end()
-            ),
-            None => {
-                let common: Vec<String> = new_cols
-                    .iter()
-                    .filter(|c| has(&old_cols, &c.name))
-                    .map(|c| qi(&c.name))
-                    .collect();
-                if common.is_empty() {
-                    return Err(RebuildError::Spec(format!(
-                        "the old and new `{table}` have no column in common; give a mapping SELECT after the CREATE \
-                         TABLE"
-                    )));
-                }
-                let common = common.join(", ");
-                format!(
-                    "INSERT INTO {} ({common}) SELECT {common} FROM {};\n",
-                    qi(&tmp),
-                    qi(table)
-                )
-            }
-        };
+                statement_body(select)
+            ));
+        }
+        let common: Vec<String> = new_cols
+            .iter()
+            .filter(|c| has_column(old_cols, &c.name))
+            .map(|c| qi(&c.name))
+            .collect();
+        if common.is_empty() {
+            return Err(RebuildError::Spec(format!(
+                "the old and new `{}` have no column in common; give a mapping SELECT after the CREATE TABLE",
+                self.table
+            )));
+        }
+        let common = common.join(", ");
+        Ok(format!(
+            "INSERT INTO {} ({common}) SELECT {common} FROM {};\n",
+            qi(tmp),
+            qi(&self.table)
+        ))
+    }
 
-        let deps = dependents(&objects, table);
-        if let Some(unknown) = self
+    /// Every name in `drop=` must be a dependent: a typo would otherwise recreate what the file means to replace.
+    fn check_drop_list(&self, deps: &[(&SchemaObject, bool)]) -> Result<(), RebuildError> {
+        match self
             .drop
             .iter()
             .find(|n| !deps.iter().any(|(o, _)| o.name.eq_ignore_ascii_case(n)))
         {
-            return Err(RebuildError::Spec(format!(
-                "drop=`{unknown}` is not an index, trigger or view that depends on `{table}`"
-            )));
+            Some(unknown) => Err(RebuildError::Spec(format!(
+                "drop=`{unknown}` is not an index, trigger or view that depends on `{}`",
+                self.table
+            ))),
+            None => Ok(()),
         }
-        let mut blocked = Vec::new();
+    }
+
+    fn is_dropped(&self, o: &SchemaObject) -> bool {
+        self.drop.iter().any(|n| n.eq_ignore_ascii_case(&o.name))
+    }
+
+    /// Steps 3 to 6: drop what must go, swap the tables, recreate the dependents that do not use a `removed` column
+    /// and are not in `drop=`. Also returns the ones not recreated.
+    fn swap_sql(
+        &self,
+        tmp: &str,
+        deps: &[(&SchemaObject, bool)],
+        removed: &[&str],
+    ) -> Result<(String, Vec<SchemaObject>), RebuildError> {
+        let table = &self.table;
         let mut swap = String::new();
         for (o, _) in deps.iter().filter(|(_, explicit)| *explicit) {
-            let kind = if o.kind == "view" { "VIEW" } else { "TRIGGER" };
+            let kind = if o.kind == ObjectKind::View { "VIEW" } else { "TRIGGER" };
             swap.push_str(&format!("DROP {kind} {};\n", qi(&o.name)));
         }
         swap.push_str(&format!("DROP TABLE {};\n", qi(table)));
-        swap.push_str(&format!("ALTER TABLE {} RENAME TO {};\n", qi(&tmp), qi(table)));
+        swap.push_str(&format!("ALTER TABLE {} RENAME TO {};\n", qi(tmp), qi(table)));
+        let mut blocked = Vec::new();
         let mut not_recreated = Vec::new();
-        for (o, _) in &deps {
+        for (o, _) in deps {
+            if self.is_dropped(o) {
+                not_recreated.push((*o).clone());
+                continue;
+            }
             let sql = o.sql.as_deref().unwrap_or_default();
-            if self.drop.iter().any(|n| n.eq_ignore_ascii_case(&o.name)) {
-                not_recreated.push((o.kind.clone(), o.name.clone()));
-                continue;
-            }
-            let tokens = ident_tokens(sql);
-            let uses: Vec<&str> = removed
-                .iter()
-                .copied()
-                .filter(|r| tokens.iter().any(|t| t.eq_ignore_ascii_case(r)))
-                .collect();
+            let uses = uses_columns(sql, removed);
             if !uses.is_empty() {
-                blocked.push(format!("{} `{}` (uses {})", o.kind, o.name, uses.join(", ")));
+                blocked.push(format!("{} `{}` (uses {})", o.kind.keyword(), o.name, uses.join(", ")));
                 continue;
             }
-            swap.push_str(sql.trim_end().trim_end_matches(';'));
+            swap.push_str(statement_body(sql));
             swap.push_str(";\n");
         }
         if !blocked.is_empty() {
@@ -241,15 +256,43 @@ impl Rebuild {
                 blocked.join(", ")
             )));
         }
-        for (kind, name) in &not_recreated {
-            swap.push_str(&format!("-- not recreated (drop=): {kind} {}\n", qi(name)));
+        for o in &not_recreated {
+            swap.push_str(&format!(
+                "-- not recreated (drop=): {} {}\n",
+                o.kind.keyword(),
+                qi(&o.name)
+            ));
         }
-        Ok(RebuildPlan {
-            create: format!("{create};\n"),
-            copy,
-            swap,
-            not_recreated,
-        })
+        Ok((swap, not_recreated))
+    }
+}
+
+fn has_column(cols: &[ColumnInfo], name: &str) -> bool {
+    cols.iter().any(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+/// The `removed` columns `sql` mentions by name.
+fn uses_columns<'r>(sql: &str, removed: &[&'r str]) -> Vec<&'r str> {
+    let tokens = ident_tokens(sql);
+    removed
+        .iter()
+        .copied()
+        .filter(|r| tokens.iter().any(|t| t.eq_ignore_ascii_case(r)))
+        .collect()
+}
+
+/// Step 1, tried: the new table's columns, read from the schema after `create` (already renamed to `tmp`) ran.
+fn new_columns(db: &dyn Introspect, create: &str, table: &str, tmp: &str) -> Result<Vec<ColumnInfo>, RebuildError> {
+    let mut new_cols = None;
+    db.with_applied(create, &mut |after| new_cols = Some(after.table_columns(tmp)))
+        .map_err(|e| match e {
+            AppliedError::Mechanism(e) => RebuildError::Introspect(e),
+            AppliedError::Sql(message) => RebuildError::Create(message),
+        })?;
+    match new_cols {
+        Some(Ok(Some(cols))) => Ok(cols),
+        Some(Err(e)) => Err(RebuildError::Introspect(e)),
+        _ => Err(RebuildError::Create(format!("it does not create `{table}`"))),
     }
 }
 
@@ -258,7 +301,9 @@ impl Rebuild {
 /// table (its own indexes and triggers).
 fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaObject, bool)> {
     let own = |o: &SchemaObject| {
-        (o.kind == "index" || o.kind == "trigger") && o.table.eq_ignore_ascii_case(table) && o.sql.is_some()
+        matches!(o.kind, ObjectKind::Index | ObjectKind::Trigger)
+            && o.table.eq_ignore_ascii_case(table)
+            && o.sql.is_some()
     };
     let mut names = vec![table.to_lowercase()];
     let mut explicit: Vec<&SchemaObject> = Vec::new();
@@ -266,7 +311,7 @@ fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaOb
     loop {
         let before = explicit.len();
         for o in objects {
-            let candidate = o.kind == "view" || (o.kind == "trigger" && !own(o));
+            let candidate = o.kind == ObjectKind::View || (o.kind == ObjectKind::Trigger && !own(o));
             if !candidate || explicit.iter().any(|e| std::ptr::eq(*e, o)) {
                 continue;
             }
@@ -275,7 +320,7 @@ fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaOb
                 .as_deref()
                 .is_some_and(|sql| ident_tokens(sql).iter().any(|t| names.contains(&t.to_lowercase())));
             if mentions {
-                if o.kind == "view" {
+                if o.kind == ObjectKind::View {
                     names.push(o.name.to_lowercase());
                 }
                 explicit.push(o);
@@ -299,168 +344,61 @@ fn dependents<'a>(objects: &'a [SchemaObject], table: &str) -> Vec<(&'a SchemaOb
         .collect()
 }
 
-/// A token of a CREATE TABLE header, with its byte span.
-fn header_tokens(sql: &str, limit: usize) -> Vec<(usize, usize, String, bool)> {
-    let bytes = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() && out.len() < limit {
-        let b = bytes[i];
-        if b.is_ascii_whitespace() {
-            i += 1;
-        } else if sql[i..].starts_with("--") {
-            i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
-        } else if sql[i..].starts_with("/*") {
-            i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
-        } else if matches!(b, b'"' | b'`' | b'[') {
-            let close = if b == b'[' { b']' } else { b };
-            let mut j = i + 1;
-            let mut text = Vec::new();
-            while j < bytes.len() {
-                if bytes[j] == close {
-                    if close != b']' && bytes.get(j + 1) == Some(&close) {
-                        text.push(close);
-                        j += 2;
-                        continue;
-                    }
-                    j += 1;
-                    break;
-                }
-                text.push(bytes[j]);
-                j += 1;
-            }
-            out.push((i, j, String::from_utf8_lossy(&text).into_owned(), true));
-            i = j;
-        } else if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
-            let len = bytes[i..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'$' || **c >= 0x80)
-                .count();
-            out.push((i, i + len, sql[i..i + len].to_owned(), false));
-            i += len;
-        } else {
-            out.push((i, i + 1, sql[i..i + 1].to_owned(), false));
-            i += 1;
-        }
+/// `sql` from its first token to its last one that is not a `;`: a statement that more SQL can be built around.
+/// Trimming text instead would keep a trailing `-- comment`, which swallows the `;` put after it.
+fn statement_body(sql: &str) -> &str {
+    statement_span(sql).map_or("", |(start, end)| &sql[start..end])
+}
+
+/// The byte range [`statement_body`] returns.
+fn statement_span(sql: &str) -> Option<(usize, usize)> {
+    let mut span: Option<(usize, usize)> = None;
+    for t in lex::significant(sql).filter(|t| !t.is_op(";")) {
+        let end = t.offset + t.text.len();
+        span = Some(span.map_or((t.offset, end), |(start, _)| (start, end)));
     }
-    out
+    span
 }
 
 /// `create` with its table name replaced by `tmp`, after checking it is `CREATE TABLE <table>`.
 fn rename_create(create: &str, table: &str, tmp: &str) -> Result<String, RebuildError> {
-    let toks = header_tokens(create, 8);
-    let kw = |i: usize, w: &str| toks.get(i).is_some_and(|(_, _, t, q)| !q && t.eq_ignore_ascii_case(w));
+    let toks: Vec<Token<'_>> = lex::significant(create).take(5).collect();
+    let kw = |i: usize, k: Keyword| toks.get(i).is_some_and(|t| t.is_keyword(k));
     let spec = |m: String| Err(RebuildError::Spec(m));
-    if !kw(0, "CREATE") {
-        return spec(format!(
-            "a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"
-        ));
+    let not_create_table = || format!("a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`");
+    if !kw(0, Keyword::Create) {
+        return spec(not_create_table());
     }
-    if kw(1, "TEMP") || kw(1, "TEMPORARY") {
+    if kw(1, Keyword::Temp) || kw(1, Keyword::Temporary) {
         return spec("a rebuild cannot create a TEMP table".into());
     }
-    if !kw(1, "TABLE") {
-        return spec(format!(
-            "a rebuild of `{table}` starts with the new `CREATE TABLE {table} (…)`"
-        ));
+    if !kw(1, Keyword::Table) {
+        return spec(not_create_table());
     }
-    if kw(2, "IF") {
+    if kw(2, Keyword::If) {
         return spec("a rebuild's CREATE TABLE cannot say IF NOT EXISTS: the table exists".into());
     }
-    let (start, mut end, mut name) = match toks.get(2) {
-        Some((s, e, n, _)) => (*s, *e, n.clone()),
-        None => return spec("CREATE TABLE without a table name".into()),
-    };
-    if toks.get(3).is_some_and(|(_, _, t, q)| !q && t == ".") {
-        match toks.get(4) {
-            Some((_, e, n, _)) => {
-                end = *e;
-                name = n.clone();
-            }
+    // `[schema.]name`: the whole of it is replaced, the name is the last part.
+    let (first, name) = match (toks.get(2), toks.get(3).filter(|t| t.is_op("."))) {
+        (Some(first), None) => (first, first),
+        (Some(first), Some(_)) => match toks.get(4) {
+            Some(name) => (first, name),
             None => return spec("CREATE TABLE without a table name".into()),
-        }
+        },
+        (None, _) => return spec("CREATE TABLE without a table name".into()),
+    };
+    let written = name.name().unwrap_or(std::borrow::Cow::Borrowed(name.text));
+    if !written.eq_ignore_ascii_case(table) {
+        return spec(format!("`rebuild {table}` but the CREATE TABLE is for `{written}`"));
     }
-    if !name.eq_ignore_ascii_case(table) {
-        return spec(format!("`rebuild {table}` but the CREATE TABLE is for `{name}`"));
-    }
+    let name_end = name.offset + name.text.len();
+    let body_end = statement_span(create).map_or(name_end, |(_, end)| end);
     Ok(format!(
         "{}{}{}",
-        &create[..start],
+        &create[..first.offset],
         qi(tmp),
-        create[end..].trim_end().trim_end_matches(';')
+        &create[name_end..body_end.max(name_end)]
     ))
-}
-
-/// Expands the body of a `-- migrate:rebuild` file: see the module documentation.
-pub(crate) fn expand_body(
-    script: &Script,
-    line: usize,
-    table: &str,
-    drop: &[String],
-    db: &dyn Introspect,
-) -> Result<Vec<Chunk>, ExpandError> {
-    let err = |line: usize, message: String| ExpandError {
-        file: script.path.clone(),
-        line,
-        message,
-    };
-    let stmts = split::statements(&script.sql);
-    let Some(create) = stmts.first() else {
-        return Err(err(
-            line,
-            format!("`rebuild {table}` needs the new `CREATE TABLE {table} (…)` in the file"),
-        ));
-    };
-    let mapping = stmts.get(1).filter(|s| {
-        let first = ident_tokens(s.sql).into_iter().next().unwrap_or_default();
-        ["SELECT", "WITH", "VALUES"]
-            .iter()
-            .any(|k| first.eq_ignore_ascii_case(k))
-    });
-    let mut rebuild = Rebuild::new(table, create.sql).drop(drop.iter().cloned());
-    if let Some(m) = mapping {
-        rebuild = rebuild.mapping(m.sql);
-    }
-    let plan = rebuild.plan(db).map_err(|e| match e {
-        RebuildError::Create(_) => err(create.line, e.to_string()),
-        e => err(line, e.to_string()),
-    })?;
-    let mut chunks = Vec::new();
-    let head = &script.sql[..create.offset];
-    if !head.trim().is_empty() {
-        chunks.push(Chunk {
-            sql: head.to_owned(),
-            line: 1,
-            generated: false,
-        });
-    }
-    // The rewritten CREATE keeps the line of the statement it came from, so an error in it points there.
-    chunks.push(Chunk {
-        sql: plan.create,
-        line: create.line,
-        generated: true,
-    });
-    chunks.push(Chunk {
-        sql: plan.copy,
-        line: mapping.map_or(line, |m| m.line),
-        generated: true,
-    });
-    chunks.push(Chunk {
-        sql: plan.swap,
-        line,
-        generated: true,
-    });
-    let last = mapping.unwrap_or(create);
-    let rest_at = last.offset + last.sql.len();
-    let rest = &script.sql[rest_at..];
-    if split::has_statements(rest) {
-        chunks.push(Chunk {
-            sql: rest.to_owned(),
-            line: split::line_of(&script.sql, rest_at),
-            generated: false,
-        });
-    }
-    Ok(chunks)
 }
 
 #[cfg(test)]
@@ -498,5 +436,37 @@ mod tests {
             rename_create("CREATE TABLE ünï(x)", "ünï", "_tmp").unwrap(),
             "CREATE TABLE \"_tmp\"(x)"
         );
+    }
+
+    #[test]
+    fn a_trailing_comment_cannot_swallow_the_semicolon() {
+        assert_eq!(
+            rename_create("CREATE TABLE t(x) -- the new t\n;", "t", "_tmp").unwrap(),
+            "CREATE TABLE \"_tmp\"(x)"
+        );
+        assert_eq!(
+            statement_body("  SELECT a FROM t /* why */ ; -- done\n"),
+            "SELECT a FROM t"
+        );
+        assert_eq!(
+            statement_body("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;"),
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END"
+        );
+        assert_eq!(statement_body("-- only a comment"), "");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_mapping_that_ends_in_a_comment_still_runs() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t VALUES (1, 'x');")
+            .unwrap();
+        let plan = Rebuild::new("t", "CREATE TABLE t(id INTEGER PRIMARY KEY, b TEXT) -- renamed a to b")
+            .mapping("SELECT id, upper(a) FROM t -- shout")
+            .plan(&db)
+            .unwrap();
+        db.execute_batch(&format!("BEGIN; {} COMMIT;", plan.sql())).unwrap();
+        let b: String = db.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(b, "X");
     }
 }

@@ -15,7 +15,8 @@
 //! ```
 
 use migrate_core::fts5::{Fts5Index, Kind};
-use migrate_core::sql::{ident_tokens, quote_ident};
+use migrate_core::lex::{self, Keyword, Token};
+use migrate_core::sql::quote_ident;
 use rusqlite::{Connection, ErrorCode};
 
 /// What went wrong with an FTS5 maintenance command.
@@ -200,25 +201,11 @@ pub fn sync_check(conn: &Connection, index: &str) -> Result<SyncReport, FtsError
         .query_map([table], |r| r.get(0))
         .and_then(|rows| rows.collect())
         .map_err(sqlite_err(&idx, "sync-check"))?;
-    let mut followed = Vec::new();
-    for sql in triggers.into_iter().flatten() {
-        let tokens = ident_tokens(&sql);
-        if !tokens.iter().any(|t| t.eq_ignore_ascii_case(idx.name())) {
-            continue;
-        }
-        // The event is the last INSERT/DELETE/UPDATE keyword before the first ON (`… AFTER UPDATE OF a ON t`).
-        let on = tokens
-            .iter()
-            .position(|t| t.eq_ignore_ascii_case("ON"))
-            .unwrap_or(tokens.len());
-        if let Some(event) = tokens[..on].iter().rev().find_map(|t| {
-            ["INSERT", "DELETE", "UPDATE"]
-                .into_iter()
-                .find(|e| t.eq_ignore_ascii_case(e))
-        }) {
-            followed.push(event);
-        }
-    }
+    let followed: Vec<&'static str> = triggers
+        .iter()
+        .flatten()
+        .filter_map(|sql| followed_event(sql, idx.name()))
+        .collect();
     let unsynced_events = ["INSERT", "DELETE", "UPDATE"]
         .into_iter()
         .filter(|e| !followed.contains(e))
@@ -228,4 +215,52 @@ pub fn sync_check(conn: &Connection, index: &str) -> Result<SyncReport, FtsError
         message,
         unsynced_events,
     })
+}
+
+/// The write a trigger follows (`INSERT`, `DELETE`, `UPDATE`) when its SQL mentions `index`, read through the lexer
+/// so quoted names, strings and comments are not mistaken for keywords: the last of those keywords before the
+/// first `ON` (`… AFTER UPDATE OF a ON t`).
+fn followed_event(sql: &str, index: &str) -> Option<&'static str> {
+    let toks: Vec<Token<'_>> = lex::significant(sql).collect();
+    let mentions = toks
+        .iter()
+        .any(|t| t.ident().is_some_and(|n| n.eq_ignore_ascii_case(index)));
+    if !mentions {
+        return None;
+    }
+    let on = toks
+        .iter()
+        .position(|t| t.is_keyword(Keyword::On))
+        .unwrap_or(toks.len());
+    toks[..on].iter().rev().find_map(|t| match t.keyword() {
+        Some(Keyword::Insert) => Some("INSERT"),
+        Some(Keyword::Delete) => Some("DELETE"),
+        Some(Keyword::Update) => Some("UPDATE"),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_is_read_from_keywords_only() {
+        let ev = |sql: &str| followed_event(sql, "f");
+        assert_eq!(
+            ev("CREATE TRIGGER t_au AFTER UPDATE OF a ON t BEGIN INSERT INTO f VALUES (1); END"),
+            Some("UPDATE")
+        );
+        assert_eq!(ev("CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN SELECT 1; END"), None);
+        // A trigger named like an event, and a comment naming one, do not change which event it follows.
+        assert_eq!(
+            ev("CREATE TRIGGER \"update\" AFTER /* not UPDATE */ DELETE ON t BEGIN DELETE FROM f; END"),
+            Some("DELETE")
+        );
+        // A quoted "on" is a name, not the end of the event clause.
+        assert_eq!(
+            ev("CREATE TRIGGER \"on\" AFTER INSERT ON t BEGIN INSERT INTO f VALUES (1); END"),
+            Some("INSERT")
+        );
+    }
 }
