@@ -28,6 +28,7 @@ use crate::schema::{Schema, SchemaDiff};
 use std::fmt;
 use tracked::Tracked;
 
+mod run;
 mod tracked;
 
 /// What [`compile`] does besides expanding.

@@ -1,16 +1,11 @@
 //! The in-memory database `compile` runs migrations in, whose structural schema hash is kept up to date
 //! incrementally as statements run (see the parent module's "Cost" section).
 
-use super::{CompileError, CompiledMigration, Direction, shorten, sqlite_message};
 use crate::checksum::Checksum;
-use crate::expand::Chunk;
 use crate::lex::Keyword;
-use crate::load::MigrationSource;
 use crate::schema::{self, HashSum, Object, ObjectKind, Row, Schema};
-use crate::split;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization, TransactionOperation};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -152,9 +147,9 @@ pub(super) struct Tracked {
     sum: HashSum,
     /// The bound on one statement's VM steps (0: none) and the steps the running statement has taken.
     pub(super) max_steps: u64,
-    steps: Arc<AtomicU64>,
+    pub(super) steps: Arc<AtomicU64>,
     /// The running script's ATTACH statements were pointed at in-memory databases.
-    attached_in_memory: bool,
+    pub(super) attached_in_memory: bool,
     /// While a down is being proven inside a transaction that is then rolled back: how to undo the cache changes.
     journal: Option<Vec<Undo>>,
 }
@@ -166,9 +161,9 @@ enum Undo {
 }
 
 /// What [`Tracked::note`] saw of a batch of statements.
-struct Batch {
+pub(super) struct Batch {
     /// A statement was seen whose effect on the schema cannot be bounded (rename, `VACUUM`).
-    rescan: bool,
+    pub(super) rescan: bool,
 }
 
 impl Tracked {
@@ -239,13 +234,13 @@ impl Tracked {
 
     /// Starts a batch of statements whose schema changes [`Tracked::sync`] takes in afterwards. Describing once
     /// per migration rather than per statement matters: every DDL statement invalidates every prepared statement.
-    fn begin(&mut self) -> Batch {
+    pub(super) fn begin(&mut self) -> Batch {
         self.take_log();
         Batch { rescan: false }
     }
 
     /// Notes a statement of the batch before it runs.
-    fn note(batch: &mut Batch, sql: &str) {
+    pub(super) fn note(batch: &mut Batch, sql: &str) {
         let first = crate::lex::significant(sql).next().and_then(|t| t.keyword());
         if first == Some(Keyword::Vacuum) {
             batch.rescan = true;
@@ -256,7 +251,7 @@ impl Tracked {
     }
 
     /// Brings the cache up to date with what the batch's statements did.
-    fn sync(&mut self, batch: Batch) -> rusqlite::Result<()> {
+    pub(super) fn sync(&mut self, batch: Batch) -> rusqlite::Result<()> {
         let actions = self.take_log();
         if batch.rescan || actions.rescan || (actions.schema_write && !actions.ddl) {
             return self.rescan();
@@ -300,198 +295,8 @@ impl Tracked {
         self.scan_new(after)
     }
 
-    /// Runs one migration's chunks as the runtime would: in a transaction unless `no-transaction`, with foreign key
-    /// enforcement off around it for `foreign-keys=off`.
-    pub(super) fn run_migration(
-        &mut self,
-        m: &MigrationSource,
-        chunks: &[Chunk],
-        dir: Direction,
-    ) -> Result<(), CompileError> {
-        let in_tx = !m.up.directives.no_transaction();
-        let mut batch = self.begin();
-        self.start(m, dir, in_tx)?;
-        self.run_statements(m, chunks, dir, &mut batch)?;
-        self.check_foreign_keys(m, dir)?;
-        if in_tx {
-            self.exec(m, dir, "COMMIT")?;
-        }
-        self.finish(m, dir)?;
-        self.sync(batch).map_err(|e| db_error(m, dir, &e))
-    }
-
-    /// Proves `m`'s down on its own, right after its up: runs it in a transaction (as the runtime would), compares
-    /// the schema hash with `before` (the hash after the previous version), then rolls the transaction back and
-    /// the cache with it, so the forward pass continues from the schema the up left. A `no-transaction` migration
-    /// cannot be rolled back: its down is committed, compared, and its up run again (it must give the same hash).
-    pub(super) fn prove_down(
-        &mut self,
-        m: &MigrationSource,
-        up: &[Chunk],
-        down: &[Chunk],
-        before: Checksum,
-        older: &[CompiledMigration],
-    ) -> Result<(), CompileError> {
-        let after_up = self.hash();
-        let Some(down_script) = &m.down else {
-            return Ok(());
-        };
-        if m.up.directives.no_transaction() {
-            self.run_migration(m, down, Direction::Down)?;
-            if self.hash() != before {
-                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
-            }
-            self.run_migration(m, up, Direction::Up)?;
-            if self.hash() != after_up {
-                return Err(CompileError::Database {
-                    file: m.up.path.clone(),
-                    message: "running the up again after its down gives a different schema than the first time".into(),
-                });
-            }
-            return Ok(());
-        }
-        self.journal = Some(Vec::new());
-        let mut batch = self.begin();
-        let proven = (|| -> Result<(), CompileError> {
-            self.start(m, Direction::Down, true)?;
-            self.run_statements(m, down, Direction::Down, &mut batch)?;
-            self.check_foreign_keys(m, Direction::Down)?;
-            self.sync(std::mem::replace(&mut batch, Batch { rescan: false }))
-                .map_err(|e| db_error(m, Direction::Down, &e))?;
-            if self.hash() != before {
-                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
-            }
-            Ok(())
-        })();
-        // Whatever happened, put the database and the cache back to the schema after the up.
-        let rolled_back = self.conn.execute_batch("ROLLBACK");
-        let finished = self.finish(m, Direction::Down);
-        let journal = self.journal.take().unwrap_or_default();
-        self.revert(journal);
-        self.take_log();
-        proven?;
-        rolled_back.map_err(|e| db_error(m, Direction::Down, &e))?;
-        finished?;
-        if self.hash() != after_up {
-            // The undo journal and the database disagree: trust the database.
-            self.rescan().map_err(|e| db_error(m, Direction::Down, &e))?;
-        }
-        Ok(())
-    }
-
-    fn exec(&self, m: &MigrationSource, dir: Direction, sql: &str) -> Result<(), CompileError> {
-        self.conn.execute_batch(sql).map_err(|e| db_error(m, dir, &e))
-    }
-
-    /// Turns foreign keys off for `foreign-keys=off` (outside the transaction, where the pragma works) and opens
-    /// the transaction.
-    fn start(&self, m: &MigrationSource, dir: Direction, in_tx: bool) -> Result<(), CompileError> {
-        if m.up.directives.foreign_keys_off() {
-            self.exec(m, dir, "PRAGMA foreign_keys = OFF")?;
-        }
-        if in_tx {
-            self.exec(m, dir, "BEGIN")?;
-        }
-        Ok(())
-    }
-
-    /// Turns foreign keys back on after a `foreign-keys=off` migration.
-    fn finish(&self, m: &MigrationSource, dir: Direction) -> Result<(), CompileError> {
-        if m.up.directives.foreign_keys_off() {
-            self.exec(m, dir, "PRAGMA foreign_keys = ON")?;
-        }
-        Ok(())
-    }
-
-    /// `PRAGMA foreign_key_check` before the commit of a `foreign-keys=off` migration, as the runtime does.
-    fn check_foreign_keys(&self, m: &MigrationSource, dir: Direction) -> Result<(), CompileError> {
-        if !m.up.directives.foreign_keys_off() {
-            return Ok(());
-        }
-        let violations = self.foreign_key_violations().map_err(|e| db_error(m, dir, &e))?;
-        if violations.is_empty() {
-            return Ok(());
-        }
-        Err(CompileError::ForeignKeyViolation {
-            file: script_of(m, dir).path.clone(),
-            violations,
-            sqlite_version: rusqlite::version().to_owned(),
-        })
-    }
-
-    /// Executes the chunks statement by statement, so an error names the statement's line.
-    fn run_statements(
-        &mut self,
-        m: &MigrationSource,
-        chunks: &[Chunk],
-        dir: Direction,
-        batch: &mut Batch,
-    ) -> Result<(), CompileError> {
-        let script = script_of(m, dir);
-        // Down scripts start with what the up file's fts5 directives generate (see `expand`); those chunks' lines
-        // are lines of the up file.
-        let prelude = match dir {
-            Direction::Up => 0,
-            Direction::Down => {
-                m.up.directives
-                    .list
-                    .iter()
-                    .filter(|(_, d)| matches!(d, crate::directive::Directive::Fts5(_)))
-                    .count()
-            }
-        };
-        self.attached_in_memory = false;
-        for (i, chunk) in chunks.iter().enumerate() {
-            let file = if i < prelude { &m.up.path } else { &script.path };
-            for st in split::statements(&chunk.sql) {
-                Self::note(batch, st.sql);
-                let Some(sql) = confined(st.sql) else {
-                    // `VACUUM INTO` writes a file and changes nothing in this database's schema.
-                    continue;
-                };
-                self.attached_in_memory |= sql != st.sql;
-                self.steps.store(0, Ordering::Relaxed);
-                self.conn.execute_batch(&sql).map_err(|e| CompileError::Statement {
-                    file: file.clone(),
-                    line: if chunk.generated {
-                        chunk.line
-                    } else {
-                        chunk.line + st.line - 1
-                    },
-                    generated: chunk.generated,
-                    direction: dir,
-                    statement: shorten(st.sql),
-                    message: self.explain(&e, st.sql, &sql),
-                    sqlite_version: rusqlite::version().to_owned(),
-                })?;
-            }
-        }
-        Ok(())
-    }
-
-    /// SQLite's message for a statement that failed during validation, saying what the validation itself changed
-    /// about it: the step bound that stopped it, or the in-memory database an ATTACH was given.
-    fn explain(&self, e: &rusqlite::Error, original: &str, ran: &str) -> String {
-        let interrupted = e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted);
-        if interrupted && self.max_steps > 0 && self.steps.load(Ordering::Relaxed) >= self.max_steps {
-            return format!(
-                "did not finish within {} SQLite steps during validation (an unbounded recursive CTE or a very \
-                 long loop?); if it is meant to do that much work, raise the bound with `validation_steps = N` in \
-                 embed_migrations! (or `--validation-steps N` on the command line; 0 removes it)",
-                self.max_steps
-            );
-        }
-        let message = sqlite_message(e, ran);
-        if self.attached_in_memory || ran != original {
-            return format!(
-                "{message} (during validation, ATTACH opens an empty in-memory database instead of the file it names)"
-            );
-        }
-        message
-    }
-
     /// `PRAGMA foreign_key_check`, one description per violating row (at most 10).
-    fn foreign_key_violations(&self) -> rusqlite::Result<Vec<String>> {
+    pub(super) fn foreign_key_violations(&self) -> rusqlite::Result<Vec<String>> {
         let mut st = self.conn.prepare("PRAGMA main.foreign_key_check")?;
         let rows = st.query_map([], |r| {
             let table: String = r.get(0)?;
@@ -551,6 +356,19 @@ impl Tracked {
                 self.children.remove(&tbl);
             }
         }
+    }
+
+    /// Starts recording cache changes, to undo with [`Tracked::undo_journal`] when the database rolls back.
+    pub(super) fn start_journal(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Undoes every cache change since [`Tracked::start_journal`] and stops recording; what the authorizer logged
+    /// meanwhile is dropped with it.
+    pub(super) fn undo_journal(&mut self) {
+        let journal = self.journal.take().unwrap_or_default();
+        self.revert(journal);
+        self.take_log();
     }
 
     /// Undoes the cache changes recorded since `journal` was started, newest first.
@@ -696,26 +514,11 @@ impl Tracked {
     #[cfg(test)]
     pub(super) fn execute(&mut self, sql: &str) -> rusqlite::Result<()> {
         let mut batch = self.begin();
-        for st in split::statements(sql) {
+        for st in crate::split::statements(sql) {
             Self::note(&mut batch, st.sql);
             self.conn.execute_batch(st.sql)?;
         }
         self.sync(batch)
-    }
-}
-
-/// The script a direction runs.
-fn script_of(m: &MigrationSource, dir: Direction) -> &crate::load::Script {
-    match dir {
-        Direction::Up => &m.up,
-        Direction::Down => m.down.as_ref().unwrap_or(&m.up),
-    }
-}
-
-fn db_error(m: &MigrationSource, dir: Direction, e: &rusqlite::Error) -> CompileError {
-    CompileError::Database {
-        file: script_of(m, dir).path.clone(),
-        message: e.to_string(),
     }
 }
 
@@ -724,38 +527,4 @@ const STEP_GRANULE: u64 = 1000;
 
 fn is_memory_name(filename: &str) -> bool {
     filename.is_empty() || filename == ":memory:"
-}
-
-/// The statement as validation runs it, so it touches nothing outside memory: an `ATTACH`'s file expression becomes
-/// `':memory:'`, and a `VACUUM … INTO` is not run (`None`).
-fn confined(sql: &str) -> Option<Cow<'_, str>> {
-    let toks: Vec<_> = crate::lex::significant(sql).collect();
-    let kw = |i: usize| toks.get(i).and_then(|t| t.keyword());
-    match kw(0) {
-        Some(Keyword::Vacuum) if toks.iter().any(|t| t.is_keyword(Keyword::Into)) => None,
-        Some(Keyword::Attach) => {
-            // ATTACH [DATABASE] expr AS name: the expression ends at the first AS outside parentheses.
-            let start = 1 + usize::from(kw(1) == Some(Keyword::Database));
-            let mut depth = 0usize;
-            let end = toks.iter().enumerate().skip(start).find_map(|(i, t)| {
-                if t.is_op("(") {
-                    depth += 1;
-                } else if t.is_op(")") {
-                    depth = depth.saturating_sub(1);
-                } else if depth == 0 && t.is_keyword(Keyword::As) {
-                    return Some(i);
-                }
-                None
-            });
-            match (toks.get(start), end.and_then(|e| toks.get(e))) {
-                (Some(first), Some(as_kw)) if first.offset < as_kw.offset => Some(Cow::Owned(format!(
-                    "{}':memory:' {}",
-                    &sql[..first.offset],
-                    &sql[as_kw.offset..]
-                ))),
-                _ => Some(Cow::Borrowed(sql)),
-            }
-        }
-        _ => Some(Cow::Borrowed(sql)),
-    }
 }

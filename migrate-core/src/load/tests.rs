@@ -1,7 +1,6 @@
 use super::*;
 use crate::directive::DirectiveErrorKind;
 use crate::name::NameError;
-use std::path::Path;
 
 fn f(n: &str, sql: &str) -> SourceFile {
     SourceFile {
@@ -156,7 +155,8 @@ fn include_dir_follows_the_same_rules() {
     let set = load_files(read_include_dir(&GOOD)).unwrap();
     assert_eq!(set.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(set[0].up.path, "0001_create_todos.up.sql");
-    let on_disk = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo/migrations")).unwrap();
+    let on_disk =
+        load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/todo/migrations")).unwrap();
     assert_eq!(set.last().unwrap().chain, on_disk.last().unwrap().chain);
 
     static BAD: include_dir::Dir<'_> =
