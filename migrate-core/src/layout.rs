@@ -17,6 +17,10 @@
 use crate::Checksum;
 use crate::load::MigrationSource;
 
+/// The set name of a table built without one (`embed_migrations!` without `set = …`, `Migrations::from_dir`,
+/// `Migrations::empty`): the key of its rows in the history table, so every writer must spell it the same.
+pub const DEFAULT_SET: &str = "default";
+
 /// Bytes of `meta` per migration.
 pub const STRIDE: usize = 8 + 1 + 4 + 4 + 3 * 32;
 

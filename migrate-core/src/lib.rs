@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;
+pub mod direction;
 pub mod directive;
 pub mod expand;
 pub mod fts5;

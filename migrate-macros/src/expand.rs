@@ -113,7 +113,10 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         );
     }
 
-    let set_name = args.set.as_ref().map_or_else(|| "default".to_owned(), |s| s.value());
+    let set_name = args
+        .set
+        .as_ref()
+        .map_or_else(|| layout::DEFAULT_SET.to_owned(), |s| s.value());
     let table = format!(
         "const _: &[&[u8]] = &[{tracked}];\n\
          static __MIGRATE_SQL: [&str; {n2}] = [{sql}];\n\

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The default set name.
-pub const DEFAULT_SET: &str = "default";
+/// The default set name (defined once in migrate-core, shared with the macro).
+pub use migrate_core::layout::DEFAULT_SET;
 
 fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Err("this Rust-code migration has no function in a set loaded at run time (see Migrations::set_code)".into())

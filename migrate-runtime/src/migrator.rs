@@ -75,6 +75,7 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Applied {
     /// Up or down.
+    #[serde(serialize_with = "plan::ser_direction")]
     pub direction: Direction,
     /// Version.
     pub version: u64,

@@ -4,23 +4,13 @@ use crate::error::At;
 use crate::table::{Down, Migration};
 use std::fmt;
 
-/// Up (apply) or down (roll back).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Apply the up script.
-    Up,
-    /// Run the down script and remove the history row.
-    Down,
-}
+/// Up (apply) or down (roll back): the one enum of the build and the runtime, re-exported here so
+/// `migrate_runtime::Direction` and `migrate_runtime::plan::Direction` keep working.
+pub use migrate_core::direction::Direction;
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        })
-    }
+/// Serializes a [`Direction`] as `"up"` / `"down"` (migrate-core has no serde dependency).
+pub(crate) fn ser_direction<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(d.as_str())
 }
 
 /// How a step is wrapped in a transaction.
@@ -50,6 +40,7 @@ impl fmt::Display for TxMode {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Step {
     /// Up or down.
+    #[serde(serialize_with = "ser_direction")]
     pub direction: Direction,
     /// The migration's version.
     pub version: u64,

@@ -390,7 +390,7 @@ impl Migrations {
     /// assert!(NONE.is_empty() && NONE.latest().is_none());
     /// ```
     pub const fn empty() -> Migrations {
-        Migrations::__embedded("default", &[], &[], "", &[], None, None)
+        Migrations::__embedded(migrate_core::layout::DEFAULT_SET, &[], &[], "", &[], None, None)
     }
 
     /// The set name that keys this set's rows in the history table (default `default`).

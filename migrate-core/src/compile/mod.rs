@@ -25,7 +25,6 @@ use crate::checksum::Checksum;
 use crate::expand::{self, ExpandError};
 use crate::load::MigrationSource;
 use crate::schema::{Schema, SchemaDiff};
-use std::fmt;
 use tracked::Tracked;
 
 mod run;
@@ -83,14 +82,9 @@ pub struct CompiledMigration {
     pub schema_hash: Option<Checksum>,
 }
 
-/// Which script of a migration a failing statement belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// The up script.
-    Up,
-    /// The down script.
-    Down,
-}
+/// Which script of a migration a failing statement belongs to (defined in [`crate::direction`], shared with the
+/// runtime).
+pub use crate::direction::Direction;
 
 /// Why a set of migrations does not compile. Every variant names the file(s); `Display` is the compile error the
 /// user sees.
@@ -341,15 +335,6 @@ fn check_against_replay<'a>(
         diff: Box::new(diff),
         sqlite_version: rusqlite::version().to_owned(),
     })
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        })
-    }
 }
 
 #[cfg(test)]
