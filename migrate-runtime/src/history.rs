@@ -24,7 +24,9 @@
 //! ```
 
 use crate::error::{At, Error};
+use crate::table::Migration;
 use migrate_core::Checksum;
+use migrate_core::direction::Direction;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -83,6 +85,33 @@ impl Row {
     }
 }
 
+/// How a history row came to be: its `kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A SQL migration that ran.
+    Sql,
+    /// A Rust-code migration that ran.
+    Code,
+    /// Recorded by `baseline` without running.
+    Baseline,
+}
+
+impl Kind {
+    /// The text stored in the `kind` column. Stable: databases in the field hold these values.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sql => "sql",
+            Kind::Code => "code",
+            Kind::Baseline => "baseline",
+        }
+    }
+
+    /// What running `m` records.
+    pub fn ran(m: &Migration) -> Kind {
+        if m.is_code() { Kind::Code } else { Kind::Sql }
+    }
+}
+
 /// A history row to write.
 pub(crate) struct NewRow<'a> {
     pub version: u64,
@@ -92,8 +121,36 @@ pub(crate) struct NewRow<'a> {
     pub chain: Checksum,
     pub applied_at: String,
     pub duration_us: u64,
-    pub kind: &'a str,
+    pub kind: Kind,
     pub down_sql: Option<&'a str>,
+}
+
+impl<'a> NewRow<'a> {
+    /// The row of an embedded migration, as `kind` records it (the up file, checksum, chain and down SQL are the
+    /// embedded ones).
+    pub fn of(m: &Migration<'a>, kind: Kind, applied_at: String, duration_us: u64) -> NewRow<'a> {
+        NewRow {
+            version: m.version,
+            name: m.name(),
+            file: m.up_file(),
+            checksum: m.checksum(),
+            chain: m.chain(),
+            applied_at,
+            duration_us,
+            kind,
+            down_sql: m.down_sql(),
+        }
+    }
+}
+
+impl NewRow<'_> {
+    fn at(&self) -> At {
+        At {
+            version: self.version,
+            name: self.name.to_owned(),
+            file: self.file.to_owned(),
+        }
+    }
 }
 
 /// A recorded failure.
@@ -294,22 +351,15 @@ impl HistoryTable {
         ))
     }
 
-    /// Inserts the rows of a unit with one statement, prepared once and stepped per row. Called after the unit's
+    /// Inserts rows with one statement, prepared once and stepped per row. The executor calls it after a unit's
     /// migrations: every schema change expires prepared statements, so interleaving the inserts with the DDL would
-    /// re-prepare the statement once per migration.
-    pub fn insert_many(&self, conn: &Connection, set: &str, rows: &[NewRow<'_>]) -> Result<(), Error> {
+    /// re-prepare the statement once per migration. The only place that writes history rows.
+    pub fn insert(&self, conn: &Connection, set: &str, rows: &[NewRow<'_>]) -> Result<(), Error> {
         let Some(first) = rows.first() else {
             return Ok(());
         };
-        let err = |r: &NewRow<'_>, e| {
-            let at = At {
-                version: r.version,
-                name: r.name.to_owned(),
-                file: r.file.to_owned(),
-            };
-            Error::db(format!("writing history table {}", self.name), Some(at), e)
-        };
-        let mut stmt = conn.prepare(self.insert_sql()).map_err(|e| err(first, e))?;
+        let err = |r: &NewRow<'_>, e| Error::db(format!("writing history table {}", self.name), Some(r.at()), e);
+        let mut stmt = conn.prepare_cached(self.insert_sql()).map_err(|e| err(first, e))?;
         for r in rows {
             let version = sql_int(r.version).map_err(|e| err(r, e))?;
             stmt.execute(rusqlite::params![
@@ -321,7 +371,7 @@ impl HistoryTable {
                 r.chain.to_hex(),
                 r.applied_at,
                 i64::try_from(r.duration_us).unwrap_or(i64::MAX),
-                r.kind,
+                r.kind.as_str(),
                 r.down_sql,
             ])
             .map_err(|e| err(r, e))?;
@@ -336,47 +386,6 @@ impl HistoryTable {
                  down_sql) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 self.q()
             )
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub fn insert(
-        &self,
-        conn: &Connection,
-        set: &str,
-        at: (u64, &str, &str),
-        checksum: &Checksum,
-        chain: &Checksum,
-        applied_at: &str,
-        duration_us: u64,
-        kind: &str,
-        down_sql: Option<&str>,
-    ) -> Result<(), Error> {
-        let sql = self.insert_sql();
-        let (version, name, file) = at;
-        let mut stmt = conn
-            .prepare_cached(sql)
-            .map_err(|e| Error::db(format!("writing history table {}", self.name), None, e))?;
-        stmt.execute(params![
-            set,
-            sql_int(version).map_err(|e| Error::db("writing history table", None, e))?,
-            name,
-            file,
-            checksum.to_hex(),
-            chain.to_hex(),
-            applied_at,
-            i64::try_from(duration_us).unwrap_or(i64::MAX),
-            kind,
-            down_sql
-        ])
-        .map(drop)
-        .map_err(|e| {
-            let at = At {
-                version,
-                name: name.to_owned(),
-                file: file.to_owned(),
-            };
-            Error::db(format!("writing history table {}", self.name), Some(at), e)
         })
     }
 
@@ -395,7 +404,7 @@ impl HistoryTable {
         conn: &Connection,
         set: &str,
         at: &At,
-        down: bool,
+        direction: Direction,
         error: &str,
     ) -> rusqlite::Result<()> {
         if !conn.is_autocommit() {
@@ -415,7 +424,7 @@ impl HistoryTable {
                     sql_int(at.version)?,
                     at.name,
                     at.file,
-                    if down { "down" } else { "up" },
+                    direction.as_str(),
                     error,
                     now()
                 ],
@@ -432,28 +441,54 @@ impl HistoryTable {
 
     /// The newest recorded failure of this set, if the failures table exists.
     pub fn last_failure(&self, conn: &Connection, set: &str) -> Result<Option<Failure>, Error> {
+        Ok(self.read_failures(conn, set, true)?.pop())
+    }
+
+    /// Every recorded failure of this set, oldest first; empty if the failures table does not exist.
+    pub fn failures(&self, conn: &Connection, set: &str) -> Result<Vec<Failure>, Error> {
+        self.read_failures(conn, set, false)
+    }
+
+    fn read_failures(&self, conn: &Connection, set: &str, newest_only: bool) -> Result<Vec<Failure>, Error> {
         if !table_exists(conn, &format!("{}_failures", self.name))? {
-            return Ok(None);
+            return Ok(Vec::new());
         }
+        let ctx = |e| Error::db(format!("reading {}_failures", self.name), None, e);
+        let order = if newest_only {
+            "ORDER BY rowid DESC LIMIT 1"
+        } else {
+            "ORDER BY rowid"
+        };
         let sql = format!(
-            "SELECT version, name, file, direction, error, failed_at FROM {} WHERE set_name = ?1 \
-             ORDER BY rowid DESC LIMIT 1",
+            "SELECT version, name, file, direction, error, failed_at FROM {} WHERE set_name = ?1 {order}",
             self.failures_q()
         );
-        conn.query_row(&sql, [set], |r| {
-            Ok(Failure {
-                migration: At {
-                    version: r.get::<_, i64>(0)?.max(0) as u64,
-                    name: r.get(1)?,
-                    file: r.get(2)?,
-                },
-                direction: r.get(3)?,
-                error: r.get(4)?,
-                failed_at: r.get(5)?,
+        let mut stmt = conn.prepare(&sql).map_err(ctx)?;
+        let rows = stmt
+            .query_map([set], |r| {
+                Ok(Failure {
+                    migration: At {
+                        version: r.get::<_, i64>(0)?.max(0) as u64,
+                        name: r.get(1)?,
+                        file: r.get(2)?,
+                    },
+                    direction: r.get(3)?,
+                    error: r.get(4)?,
+                    failed_at: r.get(5)?,
+                })
             })
-        })
-        .optional()
-        .map_err(|e| Error::db(format!("reading {}_failures", self.name), None, e))
+            .map_err(ctx)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(ctx)
+    }
+
+    /// The newest version recorded for this set, read leniently (`max(version)`, no row decoded): backups and
+    /// restores name the version they were taken at even when the history could not be classified. `None` when
+    /// there is no table or no row.
+    pub fn max_version(&self, conn: &Connection, set: &str) -> Result<Option<u64>, Error> {
+        let sql = format!("SELECT max(version) FROM {} WHERE set_name = ?1", self.q());
+        conn.query_row(&sql, [set], |r| r.get::<_, Option<i64>>(0))
+            .map(|v| v.and_then(|v| u64::try_from(v).ok()))
+            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))
     }
 }
 

@@ -1,7 +1,11 @@
 //! What a run will do: the steps, in order, with how each is wrapped in transactions.
 
-use crate::error::At;
-use crate::table::{Down, Migration};
+use crate::error::{At, Error};
+use crate::history::HistoryTable;
+use crate::migrator::{Policy, Target};
+use crate::status::{Classified, State};
+use crate::table::{Down, Migration, Migrations};
+use rusqlite::Connection;
 use std::fmt;
 
 /// Up (apply) or down (roll back): the one enum of the build and the runtime, re-exported here so
@@ -228,4 +232,107 @@ pub(crate) fn public_plan(actions: &[Action], per_migration: bool, with_sql: boo
         pos = end;
     }
     Plan { steps }
+}
+
+/// The planning rules of one run: what the caller asked for and allows.
+pub(crate) struct Planner<'a> {
+    pub migrations: &'a Migrations,
+    pub policy: Policy,
+    /// The target as requested (`Latest` or an explicit version), which the policy checks look at.
+    pub target: Target,
+}
+
+impl<'a> Planner<'a> {
+    /// The policy checks, then the steps to reach `target`.
+    pub fn decide(
+        &self,
+        conn: &Connection,
+        table: &HistoryTable,
+        c: &Classified<'a>,
+        target: u64,
+    ) -> Result<Vec<Action<'a>>, Error> {
+        self.check_policy(c, true)?;
+        let set = self.migrations.set_name();
+        let rollback = c.current > target;
+        if !rollback {
+            return Ok(c
+                .embedded
+                .iter()
+                .filter(|(m, row, _)| row.is_none() && m.version <= target)
+                .map(|(m, _, _)| Action::Up(*m))
+                .collect());
+        }
+        let mut downs: Vec<Action<'a>> = Vec::new();
+        for (m, row, _) in &c.embedded {
+            if row.is_some() && m.version > target {
+                if !m.is_reversible() {
+                    return Err(Error::Irreversible {
+                        at: At::of(m),
+                        unknown: false,
+                    });
+                }
+                downs.push(Action::Down(*m));
+            }
+        }
+        for (r, _) in &c.unknown {
+            if r.version > target {
+                let sql = if self.policy.allow_unknown_rollback {
+                    table.down_sql(conn, set, r.version)?
+                } else {
+                    None
+                };
+                match sql {
+                    Some(sql) => downs.push(Action::DownUnknown { at: r.at(), sql }),
+                    None => {
+                        return Err(Error::Irreversible {
+                            at: r.at(),
+                            unknown: true,
+                        });
+                    }
+                }
+            }
+        }
+        downs.sort_by_key(|a| std::cmp::Reverse(a.version()));
+        Ok(downs)
+    }
+
+    /// Divergent, missing, ahead and out-of-order are errors unless the policy allows them. `for_run` relaxes
+    /// "ahead" when the caller asked to roll unknown migrations back to an explicit version.
+    pub fn check_policy(&self, c: &Classified<'_>, for_run: bool) -> Result<(), Error> {
+        for (m, row, state) in &c.embedded {
+            if *state == State::Divergent {
+                // invariant: a divergent entry always has its history row.
+                let applied = row.as_ref().map(|r| r.checksum).unwrap_or_default();
+                return Err(Error::Divergent {
+                    at: At::of(m),
+                    applied,
+                    embedded: m.checksum(),
+                });
+            }
+        }
+        let rolling_back_unknown =
+            for_run && self.policy.allow_unknown_rollback && matches!(self.target, Target::Version(_));
+        if let Some((r, _)) = c.unknown.iter().rev().find(|(_, s)| *s == State::Ahead)
+            && !rolling_back_unknown
+        {
+            return Err(Error::DatabaseAhead {
+                at: r.at(),
+                latest: self.migrations.latest_version(),
+            });
+        }
+        if let Some((r, _)) = c.unknown.iter().find(|(_, s)| *s == State::Missing)
+            && !self.policy.allow_missing
+        {
+            return Err(Error::Missing { at: r.at() });
+        }
+        if let Some((m, _, _)) = c.embedded.iter().find(|(_, _, s)| *s == State::OutOfOrder)
+            && !self.policy.allow_out_of_order
+        {
+            return Err(Error::OutOfOrder {
+                at: At::of(m),
+                newest_applied: c.current,
+            });
+        }
+        Ok(())
+    }
 }

@@ -1,7 +1,7 @@
 //! The full comparison of the embedded migrations with the history: every migration gets a [`State`].
 
 use crate::error::At;
-use crate::history::{Failure, Row};
+use crate::history::{Failure, Kind, Row};
 use crate::table::{Migration, Migrations};
 use migrate_core::Checksum;
 use std::fmt;
@@ -206,7 +206,7 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_
             Some(r) => {
                 let state = if r.checksum != m.checksum() {
                     State::Divergent
-                } else if r.kind == "baseline" {
+                } else if r.kind == Kind::Baseline.as_str() {
                     State::Baseline
                 } else {
                     State::Applied

@@ -1,7 +1,7 @@
 //! `verify` (history, schema drift and integrity, read-only) and `baseline` (adopting an existing database).
 
 use crate::error::{At, Error};
-use crate::history::{self, HistoryTable};
+use crate::history::{self, HistoryTable, Kind, NewRow};
 use crate::migrator::Migrator;
 use crate::status::Status;
 use crate::table::Migrations;
@@ -184,19 +184,12 @@ impl Migrator<'_> {
         // The history is empty here, so `user_version` is free unless the application uses it.
         let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?;
         let now = history::now();
-        for mig in m.iter().take_while(|x| x.version() <= version) {
-            table.insert(
-                &tx,
-                set,
-                (mig.version(), mig.name(), mig.up_file()),
-                &mig.checksum(),
-                &mig.chain(),
-                &now,
-                0,
-                "baseline",
-                mig.down_sql(),
-            )?;
-        }
+        let rows: Vec<_> = m
+            .iter()
+            .take_while(|x| x.version() <= version)
+            .map(|mig| NewRow::of(&mig, Kind::Baseline, now.clone(), 0))
+            .collect();
+        table.insert(&tx, set, &rows)?;
         if stamp {
             crate::stamp::write(&tx, &table, set)?;
         }
