@@ -26,6 +26,8 @@ pub mod load;
 pub mod name;
 pub mod normalize;
 pub mod rebuild;
+#[cfg(feature = "sqlite")]
+pub mod replay;
 pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;

@@ -1,12 +1,13 @@
 //! `verify` (history, schema drift and integrity, read-only) and `baseline` (adopting an existing database).
 
 use crate::error::{At, Error};
-use crate::history::{self, HistoryTable, Kind, NewRow};
+use crate::history::{self, Kind, NewRow};
 use crate::migrator::Migrator;
 use crate::status::Status;
 use crate::table::Migrations;
 use migrate_core::Checksum;
-use migrate_core::schema::Schema;
+use migrate_core::replay::{self, ReplayError, ReplayStep};
+use migrate_core::schema::{Schema, SchemaTextError};
 use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
 
@@ -69,21 +70,21 @@ impl Migrations {
     }
 
     /// The expected structural schema after `version`: the embedded final schema for the newest version, otherwise
-    /// the SQL replayed in an in-memory database (Rust-code migrations are assumed not to change the schema, as the
-    /// build assumes). `None` when it cannot be computed.
-    fn expected_schema(&self, version: u64) -> Option<Schema> {
+    /// the embedded up SQL replayed in memory the way the build ran it (`migrate_core::replay`; Rust-code migrations
+    /// are assumed not to change the schema, as the build assumes). The one place the runtime and the CLI get it.
+    pub(crate) fn expected_schema(&self, version: u64) -> Result<Schema, ExpectedSchemaError> {
         if version == self.latest_version()
             && let Some(text) = self.final_schema()
         {
-            return Schema::from_text(text).ok();
+            return Ok(Schema::from_text(text)?);
         }
-        let mem = Connection::open_in_memory().ok()?;
-        for m in self.iter().take_while(|m| m.version() <= version) {
-            if let Some(sql) = m.up_sql() {
-                mem.execute_batch(sql).ok()?;
-            }
-        }
-        Schema::read(&mem).ok()
+        let steps = self.iter().take_while(|m| m.version() <= version).map(|m| ReplayStep {
+            file: m.up_file(),
+            up_sql: m.up_sql(),
+            no_transaction: m.no_transaction(),
+            foreign_keys_off: m.foreign_keys_off(),
+        });
+        Ok(replay::schema_after(steps)?)
     }
 
     /// The embedded schema hash after `version` (the empty schema's for 0).
@@ -96,11 +97,11 @@ impl Migrations {
 
     fn drift(&self, live: &Schema, version: u64) -> Error {
         let (diff, schema_diff) = match self.expected_schema(version) {
-            Some(expected) => {
+            Ok(expected) => {
                 let d = live.diff(&expected);
                 (d.to_string(), Some(Box::new(d)))
             }
-            None => (
+            Err(_) => (
                 format!(
                     "the live schema hash is {}; the detailed difference cannot be computed",
                     live.hash()
@@ -125,7 +126,7 @@ impl Migrator<'_> {
     pub fn verify(&self, conn: &Connection) -> Result<Verification, Error> {
         let (status, version) = self.checked_status(conn)?;
         let table = self.table()?;
-        let live = read_schema(conn, &table)?;
+        let live = live_schema(conn, &table.name)?;
         let m = self.migrations();
         let schema_checked = match m.expected_hash(version) {
             Some(expected) if expected == live.hash() => true,
@@ -175,7 +176,7 @@ impl Migrator<'_> {
             });
         }
         if let Some(expected) = m.expected_hash(version) {
-            let live = read_schema(&tx, &table)?;
+            let live = live_schema(&tx, &table.name)?;
             if live.hash() != expected {
                 return Err(m.drift(&live, version));
             }
@@ -198,7 +199,20 @@ impl Migrator<'_> {
     }
 }
 
-fn read_schema(conn: &Connection, table: &HistoryTable) -> Result<Schema, Error> {
-    let failures = format!("{}_failures", table.name);
-    Schema::read_ignoring(conn, &[&table.name, &failures]).map_err(|e| Error::db("reading the live schema", None, e))
+/// The live structural schema, leaving out the history table and its failures table (the one place that knows
+/// which tables are the migrator's own).
+pub(crate) fn live_schema(conn: &Connection, history_table: &str) -> Result<Schema, Error> {
+    let failures = format!("{history_table}_failures");
+    Schema::read_ignoring(conn, &[history_table, &failures]).map_err(|e| Error::db("reading the live schema", None, e))
+}
+
+/// Why [`Migrations::expected_schema`] could not compute a schema.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExpectedSchemaError {
+    /// The embedded final schema text does not parse.
+    #[error("{0}")]
+    Text(#[from] SchemaTextError),
+    /// Replaying the up scripts failed.
+    #[error("{0}")]
+    Replay(#[from] ReplayError),
 }
