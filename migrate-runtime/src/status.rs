@@ -148,29 +148,7 @@ impl fmt::Display for Status {
             "set `{}` (history table {}): database at version {}, binary at {}",
             self.set_name, self.history_table, self.current_version, self.latest_version
         )?;
-        let w = self
-            .entries
-            .iter()
-            .map(|e| e.version.to_string().len())
-            .max()
-            .unwrap_or(1)
-            .max(7);
-        writeln!(
-            f,
-            "  {:>w$}  {:<12}  {:<25}  name (file)",
-            "version", "state", "applied at"
-        )?;
-        for e in &self.entries {
-            writeln!(
-                f,
-                "  {:>w$}  {:<12}  {:<25}  {} ({})",
-                e.version,
-                e.state.label(),
-                e.applied_at.as_deref().unwrap_or("-"),
-                e.name,
-                e.file
-            )?;
-        }
+        self.write_table(f, &TableOptions::PLAIN)?;
         if let Some(fail) = &self.last_failure {
             writeln!(
                 f,
@@ -180,6 +158,106 @@ impl fmt::Display for Status {
         }
         Ok(())
     }
+}
+
+/// Where the CLI puts colour into the status table; every method returns its text unchanged by default.
+pub(crate) trait Paint {
+    /// The heading line.
+    fn heading(&self, text: String) -> String {
+        text
+    }
+    /// A state cell, already padded.
+    fn state(&self, _state: State, text: String) -> String {
+        text
+    }
+    /// The `(file)` after the name.
+    fn file(&self, text: String) -> String {
+        text
+    }
+}
+
+/// Paints nothing.
+pub(crate) struct Plain;
+
+impl Paint for Plain {}
+
+/// How [`Status::write_table`] draws the table: the columns beyond version, state, applied at and migration, and
+/// the colour. The table logic exists once; [`Status`]'s `Display` and the CLI differ only in these.
+pub(crate) struct TableOptions<'a> {
+    pub paint: &'a dyn Paint,
+    /// Add a "took" column with the duration.
+    pub took: bool,
+    /// Width of the "applied at" column; `None` fits the widest value.
+    pub applied_width: Option<usize>,
+    /// Heading of the last column.
+    pub last_heading: &'a str,
+}
+
+impl TableOptions<'static> {
+    /// What `Display` prints.
+    pub const PLAIN: TableOptions<'static> = TableOptions {
+        paint: &Plain,
+        took: false,
+        applied_width: Some(25),
+        last_heading: "name (file)",
+    };
+}
+
+impl Status {
+    /// The table of entries: a heading line, then one line per entry, each indented by two spaces.
+    pub(crate) fn write_table(&self, out: &mut impl fmt::Write, opts: &TableOptions<'_>) -> fmt::Result {
+        let w = self
+            .entries
+            .iter()
+            .map(|e| e.version.to_string().len())
+            .max()
+            .unwrap_or(1)
+            .max(7);
+        let aw = opts.applied_width.unwrap_or_else(|| applied_width(self.entries.iter()));
+        let took = |text: &str| {
+            if opts.took {
+                format!("  {text:>9}")
+            } else {
+                String::new()
+            }
+        };
+        let heading = format!(
+            "{:>w$}  {:<12}  {:<aw$}{}  {}",
+            "version",
+            "state",
+            "applied at",
+            took("took"),
+            opts.last_heading
+        );
+        writeln!(out, "  {}", opts.paint.heading(heading))?;
+        for e in &self.entries {
+            writeln!(
+                out,
+                "  {:>w$}  {}  {:<aw$}{}  {} {}",
+                e.version,
+                opts.paint.state(e.state, format!("{:<12}", e.state.label())),
+                e.applied_at.as_deref().unwrap_or("-"),
+                took(&e.duration_us.map(ms).unwrap_or_else(|| "-".into())),
+                e.name,
+                opts.paint.file(format!("({})", e.file)),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The width of an "applied at" column that fits every entry's time and the heading.
+pub(crate) fn applied_width<'a>(entries: impl Iterator<Item = &'a Entry>) -> usize {
+    entries
+        .filter_map(|e| e.applied_at.as_ref().map(String::len))
+        .max()
+        .unwrap_or(0)
+        .max("applied at".len())
+}
+
+/// A duration in microseconds as milliseconds with one decimal (`12.3 ms`).
+pub(crate) fn ms(us: u64) -> String {
+    format!("{:.1} ms", us as f64 / 1000.0)
 }
 
 /// The classified state the planner works from.

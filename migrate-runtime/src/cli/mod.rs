@@ -103,9 +103,14 @@
 //! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`. `error.migration` is present
 //! when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
+mod apply;
+mod backups;
 mod commands;
+mod fts;
+mod inspect;
 mod new;
 mod output;
+mod schema;
 
 use crate::table::Migrations;
 use clap::{Args, Parser, Subcommand};
