@@ -45,6 +45,24 @@ pub fn create(
     version_before: u64,
     target_version: u64,
 ) -> Result<Option<BackupInfo>, BackupError> {
+    let Some(src) = source_to_back_up(conn)? else {
+        return Ok(None);
+    };
+    let staging = Staging::new(&src, opts)?;
+    let copy = copy_and_check(conn, &src, &staging, opts)?;
+    let stored = staging.into_stored();
+    let labels = Labels {
+        reason,
+        version_before,
+        target_version,
+    };
+    let info = persist(stored, src, copy, opts, labels)?;
+    Ok(Some(info))
+}
+
+/// The database file to back up, or `None` when there is nothing to protect (in-memory, temporary, no tables).
+/// Refuses a file an interrupted in-place restore left half-written: a backup of it would be no backup.
+fn source_to_back_up(conn: &Connection) -> Result<Option<PathBuf>, BackupError> {
     let Some(src) = db_file(conn) else {
         return Ok(None);
     };
@@ -61,28 +79,84 @@ pub fn create(
             |r| r.get(0),
         )
         .map_err(|e| BackupError::sqlite("read the schema of", &src, e))?;
-    if !has_tables {
-        return Ok(None);
-    }
-    let dir = opts.dir_for(&src);
-    fs::create_dir_all(&dir).map_err(|e| BackupError::io("create directory", &dir, e))?;
-    let stem = src
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "db".into());
+    Ok(has_tables.then_some(src))
+}
 
-    let plain = temp_in(&dir, &stem)?;
-    let zst = if opts.compress {
-        Some(temp_in(&dir, &stem)?)
-    } else {
-        None
-    };
-    // Three passes over the copy: the hash (of the plain file, or the compression, which hashes its output), the
-    // integrity check, and for a plain backup the copy itself. The plain hash follows the copy as it is written; the
-    // check starts when the copy is complete and runs beside the rest of the hash (or the compression).
-    let (snap, integrity, (sha256, size)) = std::thread::scope(|s| {
+/// The temporary files a backup is written into, in the backup directory (dropped, i.e. deleted, on any error).
+struct Staging {
+    dir: PathBuf,
+    /// The database file's stem: the prefix of the backup's id.
+    stem: String,
+    /// The plain snapshot (the one checked for integrity).
+    plain: NamedTempFile,
+    /// The compressed copy, when compressing.
+    zst: Option<NamedTempFile>,
+}
+
+impl Staging {
+    fn new(src: &Path, opts: &BackupOptions) -> Result<Staging, BackupError> {
+        let dir = opts.dir_for(src);
+        fs::create_dir_all(&dir).map_err(|e| BackupError::io("create directory", &dir, e))?;
+        let stem = src
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "db".into());
+        let plain = temp_in(&dir, &stem)?;
+        let zst = if opts.compress {
+            Some(temp_in(&dir, &stem)?)
+        } else {
+            None
+        };
+        Ok(Staging { dir, stem, plain, zst })
+    }
+
+    /// The file that becomes the backup: the compressed copy if there is one (the plain one is deleted).
+    fn into_stored(self) -> Stored {
+        let file = match self.zst {
+            Some(z) => {
+                drop(self.plain);
+                z
+            }
+            None => self.plain,
+        };
+        Stored {
+            dir: self.dir,
+            stem: self.stem,
+            file,
+        }
+    }
+}
+
+/// The finished temporary file, ready to be renamed into place.
+struct Stored {
+    dir: PathBuf,
+    stem: String,
+    file: NamedTempFile,
+}
+
+/// What the copy produced: the snapshot's method and size, the integrity check's verdict, the stored file's SHA-256
+/// and size.
+struct Checked {
+    snap: Snapshot,
+    integrity: String,
+    sha256: Checksum,
+    size: u64,
+}
+
+/// Snapshot, hash (or compress), fsync and integrity-check, overlapped.
+///
+/// Three passes over the copy: the hash (of the plain file, or the compression, which hashes its output), the
+/// integrity check, and for a plain backup the copy itself. The plain hash follows the copy as it is written; the
+/// check starts when the copy is complete and runs beside the rest of the hash (or the compression).
+fn copy_and_check(
+    conn: &Connection,
+    src: &Path,
+    staging: &Staging,
+    opts: &BackupOptions,
+) -> Result<Checked, BackupError> {
+    std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::channel();
-        let (plain, zst) = (&plain, zst.as_ref());
+        let (plain, zst) = (&staging.plain, staging.zst.as_ref());
         let hash_plain = move |rx: Option<std::sync::mpsc::Receiver<Copied>>| {
             let d = match rx {
                 Some(rx) => hash_following(plain.path(), &rx)?,
@@ -96,7 +170,7 @@ pub fn create(
         };
         let following = zst.is_none().then(|| s.spawn(move || hash_plain(Some(rx))));
         let (snap, synced) = with_early_sync(plain.as_file(), || {
-            snapshot(conn, &src, plain.path(), opts.method, following.as_ref().map(|_| &tx))
+            snapshot(conn, src, plain.path(), opts.method, following.as_ref().map(|_| &tx))
         });
         let snap = snap.and_then(|s| {
             synced
@@ -124,31 +198,52 @@ pub fn create(
         // A full disk while compressing is the clearer report; otherwise the integrity failure comes first.
         match (integrity, digest) {
             (_, Err(e @ BackupError::DiskFull { .. })) | (Err(e), _) | (Ok(_), Err(e)) => Err(e),
-            (Ok(i), Ok(d)) => Ok((snap, i, d)),
+            (Ok(integrity), Ok((sha256, size))) => Ok(Checked {
+                snap,
+                integrity,
+                sha256,
+                size,
+            }),
         }
-    })?;
-    let stored = match zst {
-        Some(z) => {
-            drop(plain);
-            z
-        }
-        None => plain,
-    };
+    })
+}
 
+/// What the caller says about the backup, recorded in its manifest.
+struct Labels {
+    reason: Reason,
+    version_before: u64,
+    target_version: u64,
+}
+
+/// Renames the copy into place under a fresh id and writes its manifest; a backup without a manifest is removed
+/// again, since list, restore and retention would never see it.
+fn persist(
+    stored: Stored,
+    source: PathBuf,
+    copy: Checked,
+    opts: &BackupOptions,
+    labels: Labels,
+) -> Result<BackupInfo, BackupError> {
+    let Stored { dir, stem, file } = stored;
+    let Labels {
+        reason,
+        version_before,
+        target_version,
+    } = labels;
     let (created_at, file_time) = manifest::timestamps(jiff::Timestamp::now());
-    let (id, path) = persist_unique(stored, &dir, &stem, &file_time, version_before, opts.compress)?;
+    let (id, path) = persist_unique(file, &dir, &stem, &file_time, version_before, opts.compress)?;
     let info = BackupInfo {
         format: FORMAT,
         file: manifest::file_name(&id, opts.compress),
         id,
-        source: src,
+        source,
         created_at,
         version_before,
         target_version,
         reason,
-        size,
-        db_size: snap.db_size,
-        sha256: sha256.to_hex(),
+        size: copy.size,
+        db_size: copy.snap.db_size,
+        sha256: copy.sha256.to_hex(),
         compressed: opts.compress,
         sqlite_version: rusqlite::version().to_owned(),
         check: if opts.quick_check {
@@ -157,17 +252,16 @@ pub fn create(
             "integrity_check"
         }
         .to_owned(),
-        integrity,
-        method: snap.method.to_owned(),
+        integrity: copy.integrity,
+        method: copy.snap.method.to_owned(),
         path,
     };
     if let Err(e) = manifest::write_manifest(&dir, &info).and_then(|()| sync_dir(&dir)) {
-        // A backup without a manifest would be invisible to list/restore and never pruned: remove it.
         let _ = fs::remove_file(&info.path);
         let _ = fs::remove_file(info.manifest_path());
         return Err(e);
     }
-    Ok(Some(info))
+    Ok(info)
 }
 
 /// A temporary file in the backup directory (same filesystem, so the final rename is atomic). Dropped on error,
