@@ -199,7 +199,7 @@ impl HistoryTable {
     }
 
     fn failures_q(&self) -> String {
-        quote(&format!("{}_failures", self.name))
+        quote(&failures_name(&self.name))
     }
 
     /// Whether the history table exists, from `sqlite_schema` (a read; never creates anything).
@@ -450,7 +450,7 @@ impl HistoryTable {
     }
 
     fn read_failures(&self, conn: &Connection, set: &str, newest_only: bool) -> Result<Vec<Failure>, Error> {
-        if !table_exists(conn, &format!("{}_failures", self.name))? {
+        if !table_exists(conn, &failures_name(&self.name))? {
             return Ok(Vec::new());
         }
         let ctx = |e| Error::db(format!("reading {}_failures", self.name), None, e);
@@ -502,6 +502,11 @@ impl Default for HistoryTable {
     }
 }
 
+/// The failures table beside history table `history`: `<history>_failures`.
+pub(crate) fn failures_name(history: &str) -> String {
+    format!("{history}_failures")
+}
+
 pub(crate) fn table_exists(conn: &Connection, name: &str) -> Result<bool, Error> {
     conn.prepare_cached("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")
         .and_then(|mut s| s.exists([name]))
@@ -517,4 +522,112 @@ pub(crate) fn now() -> String {
 /// than wrapping into a negative number.
 pub(crate) fn sql_int(v: u64) -> Result<i64, rusqlite::Error> {
     i64::try_from(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Migrations;
+    use migrate_core::compile::{CompileOptions, compile};
+    use migrate_core::load::{Entry, SourceFile, load_files};
+
+    fn set() -> Migrations {
+        let file = |n: &str, sql: &str| SourceFile {
+            file_name: n.into(),
+            display: format!("migrations/{n}"),
+            contents: Entry::File(sql.as_bytes().to_vec()),
+        };
+        let sources = load_files(vec![
+            file("0001_a.sql", "CREATE TABLE a (x);"),
+            file("0002_b.sql", "CREATE TABLE b (x);"),
+        ])
+        .unwrap();
+        Migrations::from_compiled("s", compile(sources, &CompileOptions::default()).unwrap())
+    }
+
+    #[test]
+    fn kinds_keep_the_strings_databases_hold() {
+        let kinds = [Kind::Sql, Kind::Code, Kind::Baseline].map(Kind::as_str);
+        assert_eq!(kinds, ["sql", "code", "baseline"]);
+    }
+
+    #[test]
+    fn one_insert_writes_every_column_of_every_row() {
+        let m = set();
+        let conn = Connection::open_in_memory().unwrap();
+        let table = HistoryTable::default();
+        table.create(&conn).unwrap();
+        let rows: Vec<_> = m
+            .iter()
+            .map(|x| NewRow::of(&x, Kind::Baseline, "t".into(), 7))
+            .collect();
+        table.insert(&conn, "s", &rows).unwrap();
+        let read = table.read_all(&conn, "s").unwrap().unwrap();
+        let got: Vec<_> = read
+            .iter()
+            .map(|r| (r.version, r.file.as_str(), r.kind.as_str(), r.duration_us))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "migrations/0001_a.sql", "baseline", 7),
+                (2, "migrations/0002_b.sql", "baseline", 7)
+            ]
+        );
+        assert_eq!(read[1].checksum, m.get(2).unwrap().checksum());
+        match table.newest(&conn, "s").unwrap() {
+            Newest::Row(2, chain) => assert_eq!(chain, m.get(2).unwrap().chain()),
+            _ => panic!("newest row is version 2"),
+        }
+        // A primary-key clash names the migration.
+        let err = table.insert(&conn, "s", &rows[1..]).unwrap_err();
+        assert_eq!(err.migration().map(|a| a.version), Some(2));
+    }
+
+    #[test]
+    fn failures_are_listed_oldest_first_and_the_newest_is_the_last_failure() {
+        let conn = Connection::open_in_memory().unwrap();
+        let table = HistoryTable::new("hist").unwrap();
+        assert!(table.failures(&conn, "s").unwrap().is_empty());
+        assert_eq!(table.last_failure(&conn, "s").unwrap(), None);
+        let at = |v: u64| At {
+            version: v,
+            name: format!("m{v}"),
+            file: format!("m/{v}.sql"),
+        };
+        table
+            .record_failure(&conn, "s", &at(3), Direction::Up, "first")
+            .unwrap();
+        table
+            .record_failure(&conn, "other", &at(9), Direction::Up, "not ours")
+            .unwrap();
+        table
+            .record_failure(&conn, "s", &at(2), Direction::Down, "second")
+            .unwrap();
+        let all = table.failures(&conn, "s").unwrap();
+        let got: Vec<_> = all
+            .iter()
+            .map(|f| (f.migration.version, f.direction.as_str(), f.error.as_str()))
+            .collect();
+        assert_eq!(got, [(3, "up", "first"), (2, "down", "second")]);
+        assert_eq!(table.last_failure(&conn, "s").unwrap().as_ref(), all.last());
+    }
+
+    #[test]
+    fn max_version_reads_rows_the_full_read_calls_corrupt() {
+        let conn = Connection::open_in_memory().unwrap();
+        let table = HistoryTable::default();
+        assert!(
+            table.max_version(&conn, "s").is_err(),
+            "no table: an error the CLI maps to 0"
+        );
+        table.create(&conn).unwrap();
+        assert_eq!(table.max_version(&conn, "s").unwrap(), None);
+        conn.execute_batch(
+            "INSERT INTO _migrations VALUES ('s', 4, 'x', 'f', 'garbage', 'garbage', 't', 0, 'sql', NULL)",
+        )
+        .unwrap();
+        assert!(table.read_all(&conn, "s").is_err());
+        assert_eq!(table.max_version(&conn, "s").unwrap(), Some(4));
+    }
 }

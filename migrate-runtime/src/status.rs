@@ -361,3 +361,62 @@ impl Classified<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status() -> Status {
+        let entry = |version: u64, state: State, applied_at: Option<&str>, duration_us: Option<u64>| Entry {
+            version,
+            name: format!("m{version}"),
+            file: format!("migrations/{version}_m.sql"),
+            state,
+            checksum: None,
+            applied_checksum: None,
+            applied_at: applied_at.map(str::to_owned),
+            duration_us,
+        };
+        Status {
+            set_name: "default".into(),
+            history_table: "_migrations".into(),
+            history_exists: true,
+            current_version: 1,
+            latest_version: 2,
+            entries: vec![
+                entry(1, State::Applied, Some("2026-01-01T00:00:00.123456Z"), Some(1234)),
+                entry(2, State::Pending, None, None),
+            ],
+            last_failure: None,
+        }
+    }
+
+    #[test]
+    fn display_is_the_plain_table() {
+        assert_eq!(
+            status().to_string(),
+            "set `default` (history table _migrations): database at version 1, binary at 2\n\
+             \x20 version  state         applied at                 name (file)\n\
+             \x20       1  applied       2026-01-01T00:00:00.123456Z  m1 (migrations/1_m.sql)\n\
+             \x20       2  pending       -                          m2 (migrations/2_m.sql)\n"
+        );
+    }
+
+    #[test]
+    fn the_cli_form_adds_the_took_column_and_fits_the_time() {
+        let mut s = String::new();
+        let opts = TableOptions {
+            paint: &Plain,
+            took: true,
+            applied_width: None,
+            last_heading: "migration",
+        };
+        status().write_table(&mut s, &opts).unwrap();
+        assert_eq!(
+            s,
+            "  version  state         applied at                        took  migration\n\
+             \x20       1  applied       2026-01-01T00:00:00.123456Z     1.2 ms  m1 (migrations/1_m.sql)\n\
+             \x20       2  pending       -                                    -  m2 (migrations/2_m.sql)\n"
+        );
+    }
+}

@@ -202,7 +202,7 @@ impl Migrator<'_> {
 /// The live structural schema, leaving out the history table and its failures table (the one place that knows
 /// which tables are the migrator's own).
 pub(crate) fn live_schema(conn: &Connection, history_table: &str) -> Result<Schema, Error> {
-    let failures = format!("{history_table}_failures");
+    let failures = history::failures_name(history_table);
     Schema::read_ignoring(conn, &[history_table, &failures]).map_err(|e| Error::db("reading the live schema", None, e))
 }
 
