@@ -105,7 +105,7 @@ fn run_step(conn: &Connection, step: &ReplayStep<'_>) -> Result<(), ReplayError>
 mod tests {
     use super::*;
     use crate::compile::{CompileOptions, compile};
-    use crate::load::{Entry, SourceFile, load_files};
+    use crate::load::load_in_memory;
 
     /// A set exercising what changes how a migration runs: a generated table rebuild (foreign keys off, with a child
     /// table and data), an FTS5 index with its triggers, a no-transaction migration and a rename.
@@ -129,15 +129,7 @@ mod tests {
     ];
 
     fn compiled() -> crate::compile::Compiled {
-        let files = SET
-            .iter()
-            .map(|(n, sql)| SourceFile {
-                file_name: (*n).into(),
-                display: format!("migrations/{n}"),
-                contents: Entry::File(sql.as_bytes().to_vec()),
-            })
-            .collect();
-        compile(load_files(files).unwrap(), &CompileOptions::default()).unwrap()
+        compile(load_in_memory("migrations", SET).unwrap(), &CompileOptions::default()).unwrap()
     }
 
     #[test]

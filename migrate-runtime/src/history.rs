@@ -529,19 +529,14 @@ mod tests {
     use super::*;
     use crate::table::Migrations;
     use migrate_core::compile::{CompileOptions, compile};
-    use migrate_core::load::{Entry, SourceFile, load_files};
+    use migrate_core::load::load_in_memory;
 
     fn set() -> Migrations {
-        let file = |n: &str, sql: &str| SourceFile {
-            file_name: n.into(),
-            display: format!("migrations/{n}"),
-            contents: Entry::File(sql.as_bytes().to_vec()),
-        };
-        let sources = load_files(vec![
-            file("0001_a.sql", "CREATE TABLE a (x);"),
-            file("0002_b.sql", "CREATE TABLE b (x);"),
-        ])
-        .unwrap();
+        let files = [
+            ("0001_a.sql", "CREATE TABLE a (x);"),
+            ("0002_b.sql", "CREATE TABLE b (x);"),
+        ];
+        let sources = load_in_memory("migrations", &files).unwrap();
         Migrations::from_compiled("s", compile(sources, &CompileOptions::default()).unwrap())
     }
 
