@@ -445,6 +445,7 @@ impl HistoryTable {
     }
 
     /// Every recorded failure of this set, oldest first; empty if the failures table does not exist.
+    #[cfg(any(feature = "cli", test))] // the CLI's `history` lists them all
     pub fn failures(&self, conn: &Connection, set: &str) -> Result<Vec<Failure>, Error> {
         self.read_failures(conn, set, false)
     }
@@ -484,6 +485,7 @@ impl HistoryTable {
     /// The newest version recorded for this set, read leniently (`max(version)`, no row decoded): backups and
     /// restores name the version they were taken at even when the history could not be classified. `None` when
     /// there is no table or no row.
+    #[cfg(any(feature = "cli", test))] // the CLI's `backup` and `restore`
     pub fn max_version(&self, conn: &Connection, set: &str) -> Result<Option<u64>, Error> {
         let sql = format!("SELECT max(version) FROM {} WHERE set_name = ?1", self.q());
         conn.query_row(&sql, [set], |r| r.get::<_, Option<i64>>(0))
