@@ -11,6 +11,7 @@ use std::fmt;
 /// assert_eq!(Direction::Up.to_string(), "up");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "lowercase"))]
 pub enum Direction {
     /// The up script.
     Up,

@@ -12,11 +12,6 @@ use std::fmt;
 /// `migrate_runtime::Direction` and `migrate_runtime::plan::Direction` keep working.
 pub use migrate_core::direction::Direction;
 
-/// Serializes a [`Direction`] as `"up"` / `"down"` (migrate-core has no serde dependency).
-pub(crate) fn ser_direction<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(d.as_str())
-}
-
 /// How a step is wrapped in a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -44,7 +39,6 @@ impl fmt::Display for TxMode {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Step {
     /// Up or down.
-    #[serde(serialize_with = "ser_direction")]
     pub direction: Direction,
     /// The migration's version.
     pub version: u64,
@@ -334,5 +328,19 @@ impl<'a> Planner<'a> {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direction_serializes_as_before_the_merge() {
+        // The runtime's own enum derived `Serialize` (lowercase); the shared one keeps that, so JSON reports and
+        // applications serializing `migrate_runtime::Direction` see no change.
+        assert_eq!(serde_json::to_value(Direction::Up).unwrap(), "up");
+        assert_eq!(serde_json::to_value(Direction::Down).unwrap(), "down");
+        assert_eq!(Direction::Down.to_string(), Direction::Down.as_str());
     }
 }

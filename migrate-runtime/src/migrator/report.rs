@@ -2,7 +2,7 @@
 //! data, no database access.
 
 use crate::backup::BackupInfo;
-use crate::plan::{self, Direction, Plan};
+use crate::plan::{Direction, Plan};
 use crate::table::Migrations;
 use std::fmt;
 
@@ -45,7 +45,6 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Applied {
     /// Up or down.
-    #[serde(serialize_with = "plan::ser_direction")]
     pub direction: Direction,
     /// Version.
     pub version: u64,
