@@ -27,6 +27,7 @@ use crate::load::MigrationSource;
 use crate::schema::{Schema, SchemaDiff};
 use tracked::Tracked;
 
+pub mod replay;
 mod run;
 mod tracked;
 
