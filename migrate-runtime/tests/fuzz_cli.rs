@@ -37,7 +37,7 @@ fn token() -> impl Strategy<Value = String> {
             "--reversible", "--timestamp", "--help", "--version", "--",
             // values
             "app.db", "other.db", "migrations", "nope", "bk", "", "0", "1", "2", "3", "-1", "18446744073709551615",
-            "18446744073709551616", "9223372036854775807", "é_hist", "日本", "sqlite_x", "_migrations", "posts_fts",
+            "18446744073709551616", "9223372036854775807", "é_hist", "日本", "日本語", "abcdefé", "sqlite_x", "_migrations", "posts_fts",
             "add_users", "Bad-Name", "--set=", "--db=app.db", "--to=1", "--validation-steps=0",
         ])
         .prop_map(str::to_owned),
