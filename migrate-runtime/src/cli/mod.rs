@@ -102,6 +102,7 @@
 //! `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`, `schema_drift`,
 //! …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error (`fts_no_such_index`), or one
 //! of the CLI's own: `usage`, `database_not_found`, `bad_directory`, `database` (cannot open or read it),
+//! `hot_journal` (a killed writer's rollback journal, which a read-only command cannot roll back),
 //! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`, `bad_version` (`new`
 //! after the largest version). `error.migration` is present when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
