@@ -206,12 +206,13 @@ impl<'a> Iterator for Tokens<'a> {
             column: self.column,
             terminated,
         };
-        for c in text.chars() {
-            if c == '\n' {
-                self.line += 1;
-                self.column = 1;
-            } else {
-                self.column += 1;
+        // `rfind` and `chars().count()` are std's optimized routines: this runs inside the proc macro, which is
+        // built without optimizations, once per token of every migration file.
+        match text.rfind('\n') {
+            None => self.column += text.chars().count(),
+            Some(last) => {
+                self.line += text.matches('\n').count();
+                self.column = 1 + text[last + 1..].chars().count();
             }
         }
         self.pos = end;
@@ -344,7 +345,7 @@ macro_rules! keywords {
         }
 
         impl Keyword {
-            /// Every keyword, in alphabetical order.
+            /// Every keyword, sorted by [`Keyword::as_str`] (byte order).
             pub const ALL: &'static [Keyword] = &[$(Keyword::$variant,)*];
 
             /// The keyword in upper case.
@@ -367,10 +368,12 @@ macro_rules! keywords {
                 for (u, b) in upper.iter_mut().zip(word.bytes()) {
                     *u = b.to_ascii_uppercase();
                 }
-                match &*upper {
-                    $(x if x == $text.as_bytes() => Some(Keyword::$variant),)*
-                    _ => None,
-                }
+                // A binary search over the sorted list: this runs for every word of every migration inside the
+                // unoptimized proc macro, where a 147-arm string match is a linear scan.
+                Keyword::ALL
+                    .binary_search_by(|k| k.as_str().as_bytes().cmp(upper))
+                    .ok()
+                    .map(|i| Keyword::ALL[i])
             }
         }
     };
@@ -506,6 +509,10 @@ mod tests {
     #[test]
     fn keywords() {
         assert_eq!(Keyword::ALL.len(), 147);
+        assert!(
+            Keyword::ALL.windows(2).all(|w| w[0].as_str() < w[1].as_str()),
+            "sorted, for from_word's binary search"
+        );
         for kw in Keyword::ALL {
             assert_eq!(Keyword::from_word(kw.as_str()), Some(*kw));
             assert_eq!(Keyword::from_word(&kw.as_str().to_ascii_lowercase()), Some(*kw));
