@@ -17,7 +17,10 @@ static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/to
 async fn run(path: &std::path::Path) -> Result<(String, i64), Box<dyn Error + Send + Sync>> {
     let conn = tokio_rusqlite::Connection::open(path).await?;
     // The one place the schema changes: before any request can reach the connection.
-    let report = conn.call(|c| MIGRATIONS.migrate(c).map(|r| r.to_string())).await?;
+    // Boxed: `migrate::Error` is large, and `call` moves the result across a channel.
+    let report = conn
+        .call(|c| MIGRATIONS.migrate(c).map(|r| r.to_string()).map_err(Box::new))
+        .await?;
     println!("{}: {report}", path.display());
 
     // Serving: every later call sees the current schema.

@@ -21,7 +21,7 @@ async fn open_pool(path: &std::path::Path) -> Result<(Pool, String), BoxError> {
     let conn = pool.get().await?;
     // `interact` errors when the closure panicked or was aborted; the migration's own error is the inner Result.
     let report = conn
-        .interact(|c| MIGRATIONS.migrate(c).map(|r| r.to_string()))
+        .interact(|c| MIGRATIONS.migrate(c).map(|r| r.to_string()).map_err(BoxError::from))
         .await
         .map_err(|e| e.to_string())??;
     Ok((pool, report))
