@@ -3,7 +3,7 @@
 //! any file is written, and plain backups work as before. With the default features it checks that compression is
 //! available (the round trips themselves are in `backup_roundtrip.rs`).
 
-use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, Reason};
+use migrate_runtime::backup::{self, BackupOptions, Reason};
 use rusqlite::Connection;
 
 fn file_db(dir: &std::path::Path) -> Connection {
@@ -41,7 +41,7 @@ fn compressed_backup_is_refused_without_the_compression_feature() {
     let tmp = tempfile::tempdir().unwrap();
     let conn = file_db(tmp.path());
     let err = backup::create(&conn, &opts(tmp.path(), true), Reason::Manual, 0, 1).unwrap_err();
-    assert_eq!(err.kind(), BackupErrorKind::Io);
+    assert_eq!(err.kind(), backup::BackupErrorKind::Io);
     match &err {
         backup::BackupError::Io { source, .. } => assert_eq!(source.kind(), std::io::ErrorKind::Unsupported),
         other => panic!("expected an Io error, got {other:?}"),
