@@ -1,9 +1,9 @@
 //! The `embed_migrations!` proc macro. Use it through the `migrate` facade (`migrate::embed_migrations!`), which
 //! passes `$crate` in so the generated code resolves even when the application depends only on `migrate`.
 //!
-//! The macro is deliberately thin: [`parse`] reads the arguments, [`validate`] reads the directory and applies the
+//! The macro is deliberately thin: `parse` reads the arguments, `validate` reads the directory and applies the
 //! rules of `migrate-core` (naming, pairing, directives, checksums, then running every script against an in-memory
-//! SQLite and proving the down scripts), and [`expand`] turns the result into a static table.
+//! SQLite and proving the down scripts), and `expand` turns the result into a static table.
 #![cfg_attr(feature = "nightly", feature(proc_macro_tracked_path))]
 #![forbid(unsafe_code)]
 

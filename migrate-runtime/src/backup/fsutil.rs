@@ -6,7 +6,9 @@ use migrate_core::Checksum;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Read, Write};
+#[cfg(feature = "compression")]
+use std::io::Write;
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -126,12 +128,14 @@ fn read_at(mut f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 
 /// A writer that hashes and counts what passes through it (the compressed stream, so the manifest hash is that of
 /// the file on disk without reading it back).
+#[cfg(feature = "compression")]
 pub(crate) struct HashingWriter<W> {
     pub(crate) inner: W,
     hasher: Sha256,
     pub(crate) len: u64,
 }
 
+#[cfg(feature = "compression")]
 impl<W: Write> HashingWriter<W> {
     pub(crate) fn new(inner: W) -> Self {
         HashingWriter {
@@ -146,6 +150,7 @@ impl<W: Write> HashingWriter<W> {
     }
 }
 
+#[cfg(feature = "compression")]
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;

@@ -11,7 +11,9 @@ use super::{BackupError, BackupOptions, SnapshotMethod};
 use rusqlite::Connection;
 use rusqlite::backup::Backup;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io;
+#[cfg(feature = "compression")]
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 use tempfile::NamedTempFile;
 
@@ -149,6 +151,16 @@ fn verified_plain(info: &BackupInfo, quick: bool) -> Result<Plain, BackupError> 
     })
 }
 
+#[cfg(not(feature = "compression"))]
+fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
+    Err(BackupError::io(
+        "decompress",
+        &info.path,
+        super::create::compression_unavailable(),
+    ))
+}
+
+#[cfg(feature = "compression")]
 fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
     let dir = info.path.parent().unwrap_or_else(|| Path::new("."));
     // Locked while in use, so a later backup removes it only once a killed restore left it.
@@ -173,6 +185,7 @@ fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
     }
 }
 
+#[cfg(feature = "compression")]
 fn is_write_side(e: &io::Error) -> bool {
     matches!(
         e.kind(),
