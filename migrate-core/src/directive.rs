@@ -164,10 +164,17 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
         match token.kind {
             TokenKind::Whitespace | TokenKind::BlockComment => continue,
             TokenKind::LineComment => {}
-            _ => {
+            _ if in_header => {
                 in_header = false;
+                // Below the header only a misplaced directive matters; a file whose remaining text never says
+                // `migrate:` has none, and the rest of it need not be read (this runs for every file in the
+                // unoptimized proc macro).
+                if !script[token.offset..].contains("migrate:") {
+                    break;
+                }
                 continue;
             }
+            _ => continue,
         }
         let line = token.line;
         let comment = token.text.strip_prefix("--").unwrap_or(token.text);

@@ -8,7 +8,7 @@
 //! at load time, with the same message naming file and line. Every rule reads SQL through [`crate::lex`] and
 //! [`crate::split`], so a keyword inside a string, a quoted name or a comment never counts.
 
-use crate::lex::{self, Keyword, Token};
+use crate::lex::{Keyword, Token};
 use crate::split;
 use std::fmt;
 
@@ -113,8 +113,7 @@ pub fn nul_position(text: &str) -> Option<(usize, usize)> {
 pub fn check(sql: &str, in_transaction: bool) -> Result<(), Refused> {
     // Open savepoints: (name lower-cased, as written, line).
     let mut savepoints: Vec<(String, String, usize)> = Vec::new();
-    for st in split::statements(sql) {
-        let toks: Vec<Token<'_>> = lex::significant(st.sql).filter(|t| !t.is_op(";")).collect();
+    for (st, toks) in split::statements_with_tokens(sql) {
         let refuse = |refusal| Err(Refused { line: st.line, refusal });
         if let Some(table) = writes_runner_table(&toks) {
             return refuse(Refusal::RunnerTable { table });

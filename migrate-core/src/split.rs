@@ -95,6 +95,41 @@ fn step(state: State, tok: Tok) -> State {
 /// ```
 pub fn statements(script: &str) -> Vec<Statement<'_>> {
     let mut out = Vec::new();
+    walk(script, |event| {
+        if let Event::End(st) = event {
+            out.push(st);
+        }
+    });
+    out
+}
+
+/// [`statements`], each with its significant tokens (no whitespace, comments or `;`), read in the same single pass
+/// over the script.
+///
+/// ```
+/// use migrate_core::split::statements_with_tokens;
+/// let s = statements_with_tokens("BEGIN; -- x\nSELECT 'a;b';");
+/// assert_eq!(s.len(), 2);
+/// assert_eq!(s[1].1.iter().map(|t| t.text).collect::<Vec<_>>(), ["SELECT", "'a;b'"]);
+/// ```
+pub fn statements_with_tokens(script: &str) -> Vec<(Statement<'_>, Vec<Token<'_>>)> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    walk(script, |event| match event {
+        Event::Token(t) => current.push(t),
+        Event::End(st) => out.push((st, std::mem::take(&mut current))),
+    });
+    out
+}
+
+enum Event<'a> {
+    /// A significant token other than `;`, of the statement being read.
+    Token(Token<'a>),
+    /// A statement ended (after its tokens).
+    End(Statement<'a>),
+}
+
+fn walk<'a>(script: &'a str, mut on: impl FnMut(Event<'a>)) {
     let mut state = State::Idle;
     let mut start: Option<(usize, usize)> = None;
     for t in lex::tokens(script) {
@@ -107,25 +142,25 @@ pub fn statements(script: &str) -> Vec<Statement<'_>> {
             start = Some((t.offset, t.line));
         }
         state = step(state, tok);
-        if tok == Tok::Semi
-            && state == State::Idle
+        if tok != Tok::Semi {
+            on(Event::Token(t));
+        } else if state == State::Idle
             && let Some((s, line)) = start.take()
         {
-            out.push(Statement {
+            on(Event::End(Statement {
                 sql: &script[s..t.offset + t.text.len()],
                 line,
                 offset: s,
-            });
+            }));
         }
     }
     if let Some((s, line)) = start {
-        out.push(Statement {
+        on(Event::End(Statement {
             sql: script[s..].trim_end(),
             line,
             offset: s,
-        });
+        }));
     }
-    out
 }
 
 /// Whether a script holds at least one statement (not just whitespace, comments and empty `;`). Stops at the

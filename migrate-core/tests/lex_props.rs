@@ -62,6 +62,14 @@ proptest! {
             last = s.offset + s.sql.len();
         }
         prop_assert_eq!(split::has_statements(&input), !statements.is_empty());
+        let with_tokens = split::statements_with_tokens(&input);
+        prop_assert_eq!(with_tokens.iter().map(|(s, _)| *s).collect::<Vec<_>>(), statements);
+        for (s, toks) in &with_tokens {
+            for t in toks {
+                // A statement's tokens start inside it (its text is trimmed at the end, an unterminated token not).
+                prop_assert!(t.offset >= s.offset && t.offset < s.offset + s.sql.len().max(1));
+            }
+        }
         let _ = sql::ident_tokens(&input);
     }
 }
