@@ -84,7 +84,7 @@ fn step(state: State, tok: Tok) -> State {
 }
 
 /// Splits `script` into statements. Text after the last `;` that is not only whitespace or comments is returned as a
-/// final statement without a `;`.
+/// final statement without a `;`, up to its last token (trailing comments are not part of it).
 ///
 /// ```
 /// use migrate_core::split::statements;
@@ -132,10 +132,13 @@ enum Event<'a> {
 fn walk<'a>(script: &'a str, mut on: impl FnMut(Event<'a>)) {
     let mut state = State::Idle;
     let mut start: Option<(usize, usize)> = None;
+    // End of the last significant token: a statement without a `;` ends there, not at trailing comments.
+    let mut last_end = 0;
     for t in lex::tokens(script) {
         if t.is_trivia() {
             continue;
         }
+        last_end = t.offset + t.text.len();
         let tok = Tok::of(&t);
         // A lone `;` between statements is an empty statement, which SQLite skips too.
         if start.is_none() && !(tok == Tok::Semi && state == State::Idle) {
@@ -156,7 +159,7 @@ fn walk<'a>(script: &'a str, mut on: impl FnMut(Event<'a>)) {
     }
     if let Some((s, line)) = start {
         on(Event::End(Statement {
-            sql: script[s..].trim_end(),
+            sql: &script[s..last_end],
             line,
             offset: s,
         }));
