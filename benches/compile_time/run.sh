@@ -4,6 +4,7 @@
 #
 #   benches/compile_time/run.sh            # N=2000, debug and release, 5 rebuilds each (median reported)
 #   N=500 RUNS=1 PROFILES=dev benches/compile_time/run.sh
+#   MEASURE=cpu benches/compile_time/run.sh   # CPU seconds instead of wall time (for a machine that is not quiet)
 #
 # Each variant is a separate crate in one scratch workspace (shared target dir, dependencies built once). What is
 # timed is `cargo build` after touching the crate's main.rs: the crate itself recompiles, the macro reruns, the
@@ -80,8 +81,15 @@ for config in default optimized; do
     for _ in $(seq "$RUNS"); do
       for v in plain unchecked full cached; do
         touch "$v/src/main.rs"
-        s=$(date +%s.%N); cargo build --quiet --offline --profile "$profile" -p "$v" >&2; e=$(date +%s.%N)
-        samples[$v]="${samples[$v]:-} $(echo "$e - $s" | bc)"
+        if [ "${MEASURE:-wall}" = cpu ]; then
+          # CPU seconds (user + system) of cargo and everything it ran: steadier than wall time when other work
+          # shares the machine.
+          cpu=$( { /usr/bin/time -f '%U %S' cargo build --quiet --offline --profile "$profile" -p "$v" 2>&1 >/dev/null; } | tail -n 1)
+          samples[$v]="${samples[$v]:-} $(echo "$cpu" | awk '{print $1 + $2}')"
+        else
+          s=$(date +%s.%N); cargo build --quiet --offline --profile "$profile" -p "$v" >&2; e=$(date +%s.%N)
+          samples[$v]="${samples[$v]:-} $(echo "$e - $s" | bc)"
+        fi
       done
     done
     declare -A t=()

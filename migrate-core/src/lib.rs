@@ -15,6 +15,8 @@ pub mod catalog;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;
+#[cfg(feature = "sqlite")]
+pub use compile::replay;
 pub mod direction;
 pub mod directive;
 pub mod expand;
@@ -26,8 +28,6 @@ pub mod load;
 pub mod name;
 pub mod normalize;
 pub mod rebuild;
-#[cfg(feature = "sqlite")]
-pub mod replay;
 pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;

@@ -5,7 +5,7 @@
 use migrate_core::checksum;
 use migrate_core::directive;
 use migrate_core::expand::{self, expand_down, expand_up, join};
-use migrate_core::load::{self, Entry, Script, SourceFile};
+use migrate_core::load::{self, Script, SourceFile};
 use rusqlite::Connection;
 
 fn script(path: &str, sql: &str) -> Script {
@@ -328,11 +328,7 @@ fn contentless_delete_index_synced_from_a_table() {
 }
 
 fn file(name: &str, sql: &str) -> SourceFile {
-    SourceFile {
-        file_name: name.into(),
-        display: format!("m/{name}"),
-        contents: Entry::File(sql.as_bytes().to_vec()),
-    }
+    SourceFile::in_memory("m", name, sql)
 }
 
 #[test]

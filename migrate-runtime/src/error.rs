@@ -86,7 +86,7 @@ fn opt_at(at: &Option<At>) -> String {
 ///     Err(e) => panic!("cannot migrate: {e}"),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configured history table name is not a plain identifier.
@@ -477,6 +477,15 @@ impl serde::Serialize for ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The readable message and the kind, not the variant's fields: `fn main() -> Result<(), Box<dyn Error>>` prints
+/// the error it returns with `Debug`, and that is where an application's users read it. The fields stay available
+/// by matching on the variant.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self} [{}]", self.kind())
     }
 }
 

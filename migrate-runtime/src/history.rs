@@ -52,7 +52,8 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     let mut chars = name.chars();
     let ok_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let reserved = name.len() >= 7 && name[..7].eq_ignore_ascii_case("sqlite_");
+    // `get`, not indexing: byte 7 may fall inside a non-ASCII character (such a name is refused just below).
+    let reserved = name.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("sqlite_"));
     // The failures table appends `_failures`; keep both within a sane length.
     if ok_first && ok_rest && !reserved && name.len() <= 64 {
         Ok(())
@@ -540,6 +541,18 @@ mod tests {
         ];
         let sources = load_in_memory("migrations", &files).unwrap();
         Migrations::from_compiled("s", compile(sources, &CompileOptions::default()).unwrap())
+    }
+
+    #[test]
+    fn non_ascii_names_are_refused_without_panicking() {
+        // Byte 7 falls inside a character in each of these; slicing there used to panic.
+        for name in ["é_hist", "日本", "日本語", "sqlite_é", "abcdefé", "ab日本"] {
+            let err = validate_name(name).unwrap_err();
+            assert!(matches!(err, Error::InvalidTableName { .. }), "{name}: {err:?}");
+        }
+        assert!(validate_name("sqlite_x").is_err());
+        assert!(validate_name("SQLITE_x").is_err());
+        assert!(validate_name("_hist").is_ok());
     }
 
     #[test]

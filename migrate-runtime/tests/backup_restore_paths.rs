@@ -427,9 +427,11 @@ fn a_restore_killed_at_any_moment_leaves_old_new_or_a_reported_half_that_the_nex
                 // Anywhere in the whole restore.
                 std::thread::sleep(Duration::from_micros(rng.below(full.as_micros() as u64)));
             } else {
-                // Inside the copy: the marker gets its content just before the first page is overwritten.
+                // Inside the copy: the marker names the backup just before the first page is overwritten (a WAL
+                // database's marker records only its mode before that).
                 let start = Instant::now();
-                while std::fs::metadata(&marker).map(|m| m.len()).unwrap_or(0) == 0 && start.elapsed() < full * 3 {
+                let names_backup = || std::fs::read_to_string(&marker).is_ok_and(|t| t.contains(s.backup.id.as_str()));
+                while !names_backup() && start.elapsed() < full * 3 {
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 std::thread::sleep(Duration::from_micros(rng.below(20_000)));
@@ -480,6 +482,9 @@ fn a_restore_killed_at_any_moment_leaves_old_new_or_a_reported_half_that_the_nex
             }
             assert_eq!(integrity(&conn), "ok");
             drop(conn);
+            // Whenever the child was killed, the journal mode is the database's own once a restore has finished.
+            let mode = journal_mode(&Connection::open(&db).unwrap());
+            assert_eq!(mode, if wal { "wal" } else { "delete" }, "run {i}");
             std::fs::remove_dir_all(&root).unwrap();
         }
     }

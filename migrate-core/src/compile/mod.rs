@@ -22,11 +22,12 @@
 //! intended signal to express schema changes in SQL.
 
 use crate::checksum::Checksum;
-use crate::expand::{self, ExpandError};
+use crate::expand::{self, Chunk, ExpandError};
 use crate::load::MigrationSource;
 use crate::schema::{Schema, SchemaDiff};
 use tracked::Tracked;
 
+pub mod replay;
 mod run;
 mod tracked;
 
@@ -262,9 +263,13 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
         file: first_file.to_owned(),
         message: e,
     })?;
+    let empty_hash = db.hash();
     let mut migrations: Vec<CompiledMigration> = Vec::with_capacity(set.len());
-    let mut hash = db.hash();
-    for source in set {
+    // The expanded down chunks, for the down proof.
+    let mut downs: Vec<Option<Vec<Chunk>>> = Vec::with_capacity(set.len());
+    let mut hash = empty_hash;
+    let mut set = set.into_iter().peekable();
+    while let Some(source) = set.next() {
         if source.code {
             migrations.push(CompiledMigration {
                 source,
@@ -272,29 +277,39 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
                 down_sql: None,
                 schema_hash: Some(hash),
             });
-            continue;
+            downs.push(None);
+        } else {
+            let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
+            db.run_migration(&source, &chunks, Direction::Up)?;
+            hash = db.hash();
+            // The down runs against the schema this up leaves, which is also the schema it is expanded against.
+            let down = expand::expand_down(&source.up, source.down.as_ref(), Some(&db.conn))?;
+            migrations.push(CompiledMigration {
+                source,
+                up_sql: expand::join(&chunks),
+                down_sql: down.as_deref().map(expand::join),
+                schema_hash: Some(hash),
+            });
+            downs.push(down);
         }
-        let before = hash;
-        let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
-        db.run_migration(&source, &chunks, Direction::Up)?;
-        hash = db.hash();
-        // The down runs against the schema this up leaves, which is also the schema it is expanded against.
-        let down = expand::expand_down(&source.up, source.down.as_ref(), Some(&db.conn))?;
-        if opts.check_down
-            && let Some(down) = &down
-        {
-            // Every reversible migration's down is proven on its own, wherever it sits: an irreversible migration
-            // after it does not hide it.
-            db.prove_down(&source, &chunks, down, before, &migrations)?;
+        // Every reversible migration's down is proven, wherever it sits. Going down from the newest reaches the
+        // ones above the newest irreversible migration; the run of reversible ones below an irreversible
+        // migration is proven here, on a copy of the database at the top of the run, before the irreversible
+        // migration changes it.
+        let reversible = migrations.last().is_some_and(|m| m.source.down.is_some());
+        let next_irreversible = set.peek().is_some_and(|n| n.down.is_none());
+        if opts.check_down && reversible && next_irreversible {
+            let mut copy = db.fork().map_err(|message| CompileError::Database {
+                file: migrations.last().map_or_else(String::new, |m| m.source.up.path.clone()),
+                message,
+            })?;
+            copy.prove_downs(&migrations, &downs, empty_hash)?;
         }
-        migrations.push(CompiledMigration {
-            source,
-            up_sql: expand::join(&chunks),
-            down_sql: down.as_deref().map(expand::join),
-            schema_hash: Some(hash),
-        });
     }
     let final_schema = db.schema().to_text();
+    if opts.check_down {
+        db.prove_downs(&migrations, &downs, empty_hash)?;
+    }
 
     Ok(Compiled {
         migrations,

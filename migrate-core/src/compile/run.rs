@@ -33,59 +33,32 @@ impl Tracked {
         self.sync(batch).map_err(|e| db_error(m, dir, &e))
     }
 
-    /// Proves `m`'s down on its own, right after its up: runs it in a transaction (as the runtime would), compares
-    /// the schema hash with `before` (the hash after the previous version), then rolls the transaction back and
-    /// the cache with it, so the forward pass continues from the schema the up left. A `no-transaction` migration
-    /// cannot be rolled back: its down is committed, compared, and its up run again (it must give the same hash).
-    pub(super) fn prove_down(
+    /// Proves the downs of `migrations[..=top]`, newest first, on this database (which must be at the schema after
+    /// `top`): each down runs as the runtime would and must leave the schema hash of the version before it. Stops at
+    /// the first migration without a down (a migration before it cannot be reached going down); code migrations
+    /// are assumed to leave the schema alone either way.
+    pub(super) fn prove_downs(
         &mut self,
-        m: &MigrationSource,
-        up: &[Chunk],
-        down: &[Chunk],
-        before: Checksum,
-        older: &[CompiledMigration],
+        migrations: &[CompiledMigration],
+        downs: &[Option<Vec<Chunk>>],
+        empty_hash: Checksum,
     ) -> Result<(), CompileError> {
-        let after_up = self.hash();
-        let Some(down_script) = &m.down else {
-            return Ok(());
-        };
-        if m.up.directives.no_transaction() {
-            self.run_migration(m, down, Direction::Down)?;
+        for i in (0..migrations.len()).rev() {
+            let m = &migrations[i].source;
+            let Some(down_script) = &m.down else {
+                break;
+            };
+            let Some(chunks) = &downs[i] else {
+                continue;
+            };
+            self.run_migration(m, chunks, Direction::Down)?;
+            let before = match i {
+                0 => empty_hash,
+                _ => migrations[i - 1].schema_hash.unwrap_or(empty_hash),
+            };
             if self.hash() != before {
-                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
+                super::check_against_replay(self, migrations[..i].iter().map(|c| &c.source), m, &down_script.path)?;
             }
-            self.run_migration(m, up, Direction::Up)?;
-            if self.hash() != after_up {
-                return Err(CompileError::Database {
-                    file: m.up.path.clone(),
-                    message: "running the up again after its down gives a different schema than the first time".into(),
-                });
-            }
-            return Ok(());
-        }
-        self.start_journal();
-        let mut batch = self.begin();
-        let proven = (|| -> Result<(), CompileError> {
-            self.start(m, Direction::Down, true)?;
-            self.run_statements(m, down, Direction::Down, &mut batch)?;
-            self.check_foreign_keys(m, Direction::Down)?;
-            self.sync(std::mem::replace(&mut batch, Batch { rescan: false }))
-                .map_err(|e| db_error(m, Direction::Down, &e))?;
-            if self.hash() != before {
-                super::check_against_replay(self, older.iter().map(|c| &c.source), m, &down_script.path)?;
-            }
-            Ok(())
-        })();
-        // Whatever happened, put the database and the cache back to the schema after the up.
-        let rolled_back = self.conn.execute_batch("ROLLBACK");
-        let finished = self.finish(m, Direction::Down);
-        self.undo_journal();
-        proven?;
-        rolled_back.map_err(|e| db_error(m, Direction::Down, &e))?;
-        finished?;
-        if self.hash() != after_up {
-            // The undo journal and the database disagree: trust the database.
-            self.rescan().map_err(|e| db_error(m, Direction::Down, &e))?;
         }
         Ok(())
     }

@@ -656,3 +656,41 @@ fn common_mistakes_say_what_to_do() {
         "{text}"
     );
 }
+
+#[test]
+fn runs_of_downs_below_irreversible_migrations_are_proven_on_a_copy() {
+    let good = [
+        ("1_a.up.sql", "CREATE TABLE a(x);"),
+        ("1_a.down.sql", "DROP TABLE a;"),
+        ("2_b.up.sql", "-- migrate:no-transaction\nCREATE TABLE b(x);"),
+        ("2_b.down.sql", "DROP TABLE b;"),
+        ("3_c.sql", "CREATE TABLE c(x); INSERT INTO a VALUES (1);"),
+        ("4_d.up.sql", "ALTER TABLE a RENAME TO a2;"),
+        ("4_d.down.sql", "ALTER TABLE a2 RENAME TO a;"),
+        ("5_e.sql", "CREATE INDEX a2_x ON a2(x);"),
+        ("6_f.up.sql", "CREATE VIEW v AS SELECT x FROM a2;"),
+        ("6_f.down.sql", "DROP VIEW v;"),
+    ];
+    let c = run(&good).unwrap();
+    // The copies did not disturb the forward pass: every hash is a plain replay's.
+    let real = Connection::open_in_memory().unwrap();
+    for m in &c.migrations {
+        real.execute_batch(&m.up_sql).unwrap();
+        assert_eq!(
+            Some(Schema::read(&real).unwrap().hash()),
+            m.schema_hash,
+            "after {}",
+            m.source.version
+        );
+    }
+    // A wrong down in the middle of a run below an irreversible migration is named.
+    let mut bad = good;
+    bad[1] = ("1_a.down.sql", "SELECT 1;");
+    let err = run(&bad).unwrap_err();
+    assert!(matches!(err, CompileError::DownMismatch { version: 1, .. }), "{err}");
+    let mut bad = good;
+    bad[6] = ("4_d.down.sql", "CREATE TABLE stray(x); ALTER TABLE a2 RENAME TO a;");
+    let err = run(&bad).unwrap_err();
+    assert!(matches!(err, CompileError::DownMismatch { version: 4, .. }), "{err}");
+    assert!(err.to_string().contains("stray"), "{err}");
+}

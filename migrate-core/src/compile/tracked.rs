@@ -117,7 +117,7 @@ impl AuthorizerResult for rusqlite::Result<()> {
 }
 
 /// One `sqlite_schema` row and its description.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     kind: ObjectKind,
     name: String,
@@ -150,14 +150,6 @@ pub(super) struct Tracked {
     pub(super) steps: Arc<AtomicU64>,
     /// The running script's ATTACH statements were pointed at in-memory databases.
     pub(super) attached_in_memory: bool,
-    /// While a down is being proven inside a transaction that is then rolled back: how to undo the cache changes.
-    journal: Option<Vec<Undo>>,
-}
-
-/// One change to the cache, to undo when the database rolls back (see [`Tracked::prove_down`]).
-enum Undo {
-    Removed(i64, Entry),
-    Inserted(i64),
 }
 
 /// What [`Tracked::note`] saw of a batch of statements.
@@ -168,8 +160,33 @@ pub(super) struct Batch {
 
 impl Tracked {
     pub(super) fn open(max_steps: u64) -> Result<Tracked, String> {
-        #[allow(unused_mut)] // `authorizer` takes `&mut self` only in newer rusqlite versions
+        let conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
+        let mut db = Tracked::with_connection(conn, max_steps)?;
+        db.rescan().map_err(|e| e.to_string())?;
+        Ok(db)
+    }
+
+    /// A copy of this database and its cache, to prove downs on without disturbing the forward pass: the pages are
+    /// copied with SQLite's backup API and the cache is cloned, so nothing is described again.
+    pub(super) fn fork(&self) -> Result<Tracked, String> {
         let mut conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
+        rusqlite::backup::Backup::new(&self.conn, &mut conn)
+            .and_then(|b| b.step(-1).map(|_| ()))
+            .map_err(|e| e.to_string())?;
+        let mut db = Tracked::with_connection(conn, self.max_steps)?;
+        db.rows = self.rows.clone();
+        db.names = self.names.clone();
+        db.children = self.children.clone();
+        db.virtual_tables = self.virtual_tables.clone();
+        db.sum = self.sum;
+        Ok(db)
+    }
+
+    /// Wraps a connection: foreign keys enforced, the authorizer that logs schema changes (and keeps ATTACH in
+    /// memory), the step bound. The cache starts empty.
+    fn with_connection(conn: Connection, max_steps: u64) -> Result<Tracked, String> {
+        #[allow(unused_mut)] // `authorizer` takes `&mut self` only in newer rusqlite versions
+        let mut conn = conn;
         // Enforced, whatever this SQLite's compile-time default: the stricter choice, and the same for the bundled
         // SQLite the macro uses and a system SQLite the runtime may use.
         conn.execute_batch("PRAGMA foreign_keys = ON")
@@ -197,7 +214,7 @@ impl Tracked {
                 .into_result()
                 .map_err(|e| e.to_string())?;
         }
-        let mut db = Tracked {
+        let db = Tracked {
             conn,
             log,
             rows: BTreeMap::new(),
@@ -208,9 +225,7 @@ impl Tracked {
             max_steps,
             steps,
             attached_in_memory: false,
-            journal: None,
         };
-        db.rescan().map_err(|e| e.to_string())?;
         Ok(db)
     }
 
@@ -315,9 +330,6 @@ impl Tracked {
     fn remove(&mut self, rowid: i64) {
         if let Some(e) = self.rows.remove(&rowid) {
             self.unindex(rowid, &e);
-            if let Some(journal) = &mut self.journal {
-                journal.push(Undo::Removed(rowid, e));
-            }
         }
     }
 
@@ -354,36 +366,6 @@ impl Tracked {
             v.retain(|r| *r != rowid);
             if v.is_empty() {
                 self.children.remove(&tbl);
-            }
-        }
-    }
-
-    /// Starts recording cache changes, to undo with [`Tracked::undo_journal`] when the database rolls back.
-    pub(super) fn start_journal(&mut self) {
-        self.journal = Some(Vec::new());
-    }
-
-    /// Undoes every cache change since [`Tracked::start_journal`] and stops recording; what the authorizer logged
-    /// meanwhile is dropped with it.
-    pub(super) fn undo_journal(&mut self) {
-        let journal = self.journal.take().unwrap_or_default();
-        self.revert(journal);
-        self.take_log();
-    }
-
-    /// Undoes the cache changes recorded since `journal` was started, newest first.
-    fn revert(&mut self, journal: Vec<Undo>) {
-        for undo in journal.into_iter().rev() {
-            match undo {
-                Undo::Inserted(rowid) => {
-                    if let Some(e) = self.rows.remove(&rowid) {
-                        self.unindex(rowid, &e);
-                    }
-                }
-                Undo::Removed(rowid, e) => {
-                    self.index(rowid, &e);
-                    self.rows.insert(rowid, e);
-                }
             }
         }
     }
@@ -437,9 +419,6 @@ impl Tracked {
             };
             self.index(row.rowid, &entry);
             self.rows.insert(row.rowid, entry);
-            if let Some(journal) = &mut self.journal {
-                journal.push(Undo::Inserted(row.rowid));
-            }
         }
         Ok(())
     }

@@ -317,9 +317,17 @@ impl Fts5Index {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::catalog::{ColumnInfo, Dependent, IntrospectError};
+
+    /// The index the unit tests of the FTS5 modules share.
+    pub(crate) fn knowledge() -> Fts5Index {
+        Fts5Index::external("knowledge_fts", "knowledge_entries")
+            .rowid("id")
+            .columns(["title", "content"])
+            .tokenize("porter unicode61")
+    }
 
     #[test]
     fn spec_errors() {

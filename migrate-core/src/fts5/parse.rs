@@ -6,6 +6,7 @@
 use super::{Detail, Fts5Index, Kind, OPTIONS};
 use crate::args::split_args;
 use crate::lex::{self, Keyword, Token};
+use crate::normalize::{matching_paren, split_commas};
 use std::borrow::Cow;
 
 impl Fts5Index {
@@ -216,8 +217,10 @@ impl Declaration {
             options: Vec::new(),
         };
         if toks.get(i + 2).is_some_and(|t| t.is_op("(")) {
-            // invariant: toks[i + 2] exists, so i + 3 <= toks.len().
-            for arg in module_args(&toks[i + 3..]) {
+            // The module arguments: up to the matching `)`, or to the end when it is missing.
+            let close = matching_paren(&toks, i + 2).unwrap_or(toks.len());
+            // invariant: toks[i + 2] exists and close > i + 2, so the range is in bounds.
+            for arg in split_commas(&toks[i + 3..close]) {
                 decl.push_arg(arg);
             }
         }
@@ -269,39 +272,11 @@ impl Declaration {
     }
 }
 
-/// The arguments between the `(` (already consumed) and its matching `)`, split at the commas outside nested
-/// parentheses. Stops at the end of the tokens when the `)` is missing.
-fn module_args<'t, 'a>(toks: &'t [Token<'a>]) -> Vec<&'t [Token<'a>]> {
-    let mut args = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (j, t) in toks.iter().enumerate() {
-        if t.is_op("(") {
-            depth += 1;
-        } else if t.is_op(")") && depth == 0 {
-            args.push(&toks[start..j]);
-            return args;
-        } else if t.is_op(")") {
-            depth -= 1;
-        } else if t.is_op(",") && depth == 0 {
-            args.push(&toks[start..j]);
-            start = j + 1;
-        }
-    }
-    args.push(&toks[start..]);
-    args
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn knowledge() -> Fts5Index {
-        Fts5Index::external("knowledge_fts", "knowledge_entries")
-            .rowid("id")
-            .columns(["title", "content"])
-            .tokenize("porter unicode61")
-    }
+    use crate::fts5::tests::knowledge;
 
     #[test]
     fn directive_args() {

@@ -154,12 +154,7 @@ mod tests {
     use super::*;
     use crate::fts5::Detail;
 
-    fn knowledge() -> Fts5Index {
-        Fts5Index::external("knowledge_fts", "knowledge_entries")
-            .rowid("id")
-            .columns(["title", "content"])
-            .tokenize("porter unicode61")
-    }
+    use crate::fts5::tests::knowledge;
 
     // Pinned text, backed by the behavioural tests in tests/fts5_behaviour.rs that run it.
     #[test]

@@ -3,11 +3,7 @@ use crate::directive::DirectiveErrorKind;
 use crate::name::NameError;
 
 fn f(n: &str, sql: &str) -> SourceFile {
-    SourceFile {
-        file_name: n.into(),
-        display: format!("m/{n}"),
-        contents: Entry::File(sql.as_bytes().to_vec()),
-    }
+    SourceFile::in_memory("m", n, sql)
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! Taking a backup: consistent snapshot into a temporary file in the backup directory, fsync, integrity check,
 //! optional zstd, atomic no-clobber rename, manifest.
 
-use super::fsutil::{Copied, HashingWriter, check_integrity, hash_following, sha256_file, sync_dir, with_early_sync};
+use super::fsutil::{
+    Copied, HashingWriter, check_integrity, hash_following, locked_temp, remove_stale_temps, sha256_file, sync_dir,
+    with_early_sync,
+};
 use super::manifest::{self, BackupInfo, FORMAT, Reason};
 use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
 use migrate_core::Checksum;
@@ -97,6 +100,8 @@ impl Staging {
     fn new(src: &Path, opts: &BackupOptions) -> Result<Staging, BackupError> {
         let dir = opts.dir_for(src);
         fs::create_dir_all(&dir).map_err(|e| BackupError::io("create directory", &dir, e))?;
+        // What killed backups left here would otherwise take a database's size each, for good.
+        remove_stale_temps(&dir);
         let stem = src
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -266,12 +271,9 @@ fn persist(
 
 /// A temporary file in the backup directory (same filesystem, so the final rename is atomic). Dropped on error,
 /// which deletes it: a failed backup leaves nothing behind.
+/// Locked while open, so a later backup can tell it from one a killed backup left ([`remove_stale_temps`]).
 fn temp_in(dir: &Path, stem: &str) -> Result<NamedTempFile, BackupError> {
-    tempfile::Builder::new()
-        .prefix(&format!(".{stem}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| BackupError::io("create a temporary file in", dir, e))
+    locked_temp(dir, stem)
 }
 
 /// Renames the finished temp file to its final name without ever replacing an existing file: two backups in the same

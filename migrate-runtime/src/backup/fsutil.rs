@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::time::Duration;
 
 const BUF: usize = 1 << 20;
 
@@ -198,6 +199,83 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     Ok(())
 }
 
+/// A hidden temporary file `.{prefix}.XXXXXX.tmp` in `dir` (same filesystem as the final name, so the rename is
+/// atomic), deleted when dropped. On unix it carries an exclusive `flock` for as long as it is open, released by the
+/// kernel when the process dies however it dies: that is how [`remove_stale_temps`] tells the temp file of a killed
+/// backup from one being written. (Not on other systems, where such a lock would also bar reading the file.)
+pub(crate) fn locked_temp(dir: &Path, prefix: &str) -> Result<tempfile::NamedTempFile, BackupError> {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{prefix}."))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
+    #[cfg(unix)]
+    tmp.as_file()
+        .try_lock()
+        .map_err(|e| BackupError::io("lock", tmp.path().to_path_buf(), io::Error::other(e.to_string())))?;
+    Ok(tmp)
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// How long an unlocked temp file must have been left alone before it counts as stale. The lock is taken a moment
+/// after the file is created; this covers that moment (and clocks that write coarse modification times).
+const STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// Removes the temp files ([`locked_temp`]) that killed backups and restores left in `dir`: hidden `*.tmp` files
+/// whose lock nobody holds and that nobody has modified for [`STALE_AFTER`]. A database-sized file a crash left
+/// behind would otherwise stay forever, listed nowhere. Best effort: a file that cannot be checked or removed is left
+/// as it is. Returns the number removed. Unix only (see [`locked_temp`]).
+pub(crate) fn remove_stale_temps(dir: &Path) -> usize {
+    #[cfg(unix)]
+    {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !(name.starts_with('.') && name.ends_with(TEMP_SUFFIX)) {
+                continue;
+            }
+            let path = entry.path();
+            // Not following symlinks: only a regular file this directory holds is ours to remove.
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age >= STALE_AFTER);
+            if !meta.is_file() || !old {
+                continue;
+            }
+            let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).open(&path) else {
+                continue;
+            };
+            // Held: a live backup or restore is writing or reading it.
+            if f.try_lock().is_err() {
+                continue;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            let _ = sync_dir(dir);
+        }
+        removed
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        0
+    }
+}
+
 /// A `file:` URI for `path` with `immutable=1`: SQLite then takes no locks and creates no `-wal`/`-shm`/journal,
 /// which is right for a backup file that nothing else writes (and keeps the backup directory free of side files).
 fn immutable_uri(path: &Path) -> String {
@@ -306,6 +384,25 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel::<Copied>();
         drop(tx);
         assert!(hash_following(&path, &rx).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_temp_file_is_swept_only_once_nobody_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = locked_temp(dir.path(), "app").unwrap();
+        let path = tmp.path().to_path_buf();
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        tmp.as_file().set_modified(old).unwrap();
+        // Old enough, but a live writer holds it.
+        assert_eq!(remove_stale_temps(dir.path()), 0);
+        assert!(path.exists());
+        // The writer dies without cleaning up (its descriptor closes, the file stays).
+        let (file, kept) = tmp.keep().unwrap();
+        drop(file);
+        assert_eq!(kept, path);
+        assert_eq!(remove_stale_temps(dir.path()), 1);
+        assert!(!path.exists());
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub(crate) struct Marker {
     pub(crate) pre_restore: Option<String>,
     /// The backup directory both ids are in.
     pub(crate) dir: PathBuf,
-    /// Whether the database was in WAL mode (the restored header keeps that journal mode).
+    /// Whether the database was in WAL mode (the restored header keeps that journal mode). Written by [`prepare`]
+    /// before it leaves WAL mode, so a restore killed before its copy still tells the next one.
     pub(crate) wal: bool,
 }
 
@@ -174,6 +175,10 @@ pub(crate) struct Prepared {
 /// Checks that `conn` can restore in place and leaves WAL mode if need be; `None` (nothing changed) when it cannot.
 /// Done before the pre-restore backup, so that backup and the copy see the database in the same journal mode (leaving
 /// WAL mode counts as a change for `PRAGMA data_version`).
+///
+/// The caller holds the [`MarkerLock`]. Before leaving WAL mode the marker records it, durably: a restore killed
+/// between here and its copy leaves a database in `delete` mode that was a WAL database, and the marker is what
+/// lets the next restore (which finds it, on a database that is not half-written) put WAL mode back.
 #[cfg(unix)]
 pub(crate) fn prepare(conn: &rusqlite::Connection, db: &Path) -> Option<Prepared> {
     if !conn.is_autocommit() || conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
@@ -189,11 +194,40 @@ pub(crate) fn prepare(conn: &rusqlite::Connection, db: &Path) -> Option<Prepared
     }
     let mode = pragma("PRAGMA main.journal_mode").ok()?;
     let wal = mode.eq_ignore_ascii_case("wal");
-    if wal && !matches!(pragma("PRAGMA main.journal_mode = DELETE"), Ok(m) if m.eq_ignore_ascii_case("delete")) {
-        // Another connection has the WAL open.
-        return None;
+    // Left by a restore that was killed after leaving WAL mode (callers finish half-written files before this).
+    let was_wal = read_marker(db).is_some_and(|m| m.wal);
+    if wal {
+        // Without a durable record the mode could be lost; then do not leave it (the backup API keeps it).
+        record_wal(db).ok()?;
+        if !matches!(pragma("PRAGMA main.journal_mode = DELETE"), Ok(m) if m.eq_ignore_ascii_case("delete")) {
+            // Another connection has the WAL open.
+            return None;
+        }
     }
-    Some(Prepared { wal })
+    Some(Prepared { wal: wal || was_wal })
+}
+
+/// Writes a marker that says only "this database is in WAL mode" and syncs it (see [`prepare`]). Through the path:
+/// the caller's [`MarkerLock`] is on the same file.
+#[cfg(unix)]
+fn record_wal(db: &Path) -> Result<(), BackupError> {
+    use std::io::Write;
+    let path = marker_path(db);
+    let m = Marker {
+        wal: true,
+        ..Marker::default()
+    };
+    let json = serde_json::to_vec_pretty(&m).map_err(|e| BackupError::io("write", &path, e.into()))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| BackupError::io("create", &path, e))?;
+    f.write_all(&json)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| BackupError::io("write", &path, e))?;
+    sync_dir(path.parent().unwrap_or_else(|| Path::new(".")))
 }
 
 #[cfg(unix)]
@@ -428,4 +462,72 @@ fn write_differing_range(
         pos += n as u64;
     }
     Ok(written)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::backup::{self, BackupOptions, Reason, RestoreMethod};
+    use rusqlite::Connection;
+
+    fn journal_mode(conn: &Connection) -> String {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+    }
+
+    /// The state a restore killed between leaving WAL mode and its copy (during the pre-restore backup, say)
+    /// leaves, produced by the restore's own first steps instead of by timing a kill.
+    #[test]
+    fn a_restore_killed_before_its_copy_has_the_next_restore_put_wal_mode_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("app.db");
+        let conn = Connection::open(&db).unwrap();
+        assert_eq!(
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .unwrap(),
+            "wal"
+        );
+        conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let opts = BackupOptions {
+            dir: Some(tmp.path().join("bk")),
+            ..BackupOptions::default()
+        };
+        let info = backup::create(&conn, &opts, Reason::Manual, 1, 1).unwrap().unwrap();
+        conn.execute_batch("INSERT INTO t VALUES (2);").unwrap();
+
+        // The killed restore: it took the lock and left WAL mode, then died (no `end`, no `finish`).
+        let lock = MarkerLock::acquire(&db).unwrap();
+        let prepared = prepare(&conn, &db).unwrap();
+        assert!(prepared.wal);
+        assert_eq!(journal_mode(&conn), "delete");
+        drop((prepared, lock, conn));
+        let mut conn = Connection::open(&db).unwrap();
+        assert_eq!(journal_mode(&conn), "delete");
+        assert!(read_marker(&db).is_some_and(|m| m.wal));
+
+        let report = backup::restore_info(&mut conn, &info, 1, &opts).unwrap();
+        assert_eq!(report.method, RestoreMethod::InPlace);
+        assert_eq!(journal_mode(&conn), "wal");
+        let fresh = Connection::open(&db).unwrap();
+        assert_eq!(journal_mode(&fresh), "wal");
+        let rows: i64 = fresh.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 1);
+        assert!(!marker_path(&db).exists());
+    }
+
+    /// A rollback-journal database's restore leaves no record of a mode it never had.
+    #[test]
+    fn prepare_records_nothing_for_a_rollback_journal_database() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("app.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE t(x);").unwrap();
+        let lock = MarkerLock::acquire(&db).unwrap();
+        let prepared = prepare(&conn, &db).unwrap();
+        assert!(!prepared.wal);
+        assert!(read_marker(&db).is_none());
+        prepared.end(&conn);
+        lock.finish().unwrap();
+        assert_eq!(journal_mode(&conn), "delete");
+    }
 }

@@ -165,7 +165,32 @@ fn read_manifest(manifest: &Path) -> Result<BackupInfo, BackupError> {
         )));
     }
     info.path = manifest.with_file_name(backup_name);
+    backup_inside(&info)?;
     Ok(info)
+}
+
+/// A backup file that is a symlink must lead to a file directly in its own directory, the rule [`resolve`] applies
+/// to the manifest: a manifest (which anyone can copy) must not make a restore read a database from elsewhere.
+fn backup_inside(info: &BackupInfo) -> Result<(), BackupError> {
+    let Ok(meta) = fs::symlink_metadata(&info.path) else {
+        // Missing: verification reports it.
+        return Ok(());
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let dir = info.path.parent().unwrap_or_else(|| Path::new("."));
+    let outside = || BackupError::OutsideDir {
+        requested: info.file.clone(),
+        dir: dir.to_path_buf(),
+    };
+    let canon_dir = fs::canonicalize(dir).map_err(|e| BackupError::io("resolve", dir, e))?;
+    let target = fs::canonicalize(&info.path).map_err(|_| outside())?;
+    if target.parent() == Some(canon_dir.as_path()) {
+        Ok(())
+    } else {
+        Err(outside())
+    }
 }
 
 /// Writes a manifest next to its backup: temp file, fsync, rename (so a reader never sees half a manifest).
@@ -175,11 +200,7 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
         path: target.clone(),
         detail: format!("cannot serialize: {e}"),
     })?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".manifest.")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
+    let mut tmp = super::fsutil::locked_temp(dir, "manifest")?;
     io::Write::write_all(&mut tmp, &json).map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
     tmp.as_file()
         .sync_all()
@@ -190,7 +211,8 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
 }
 
 /// All backups in `dir` that have a readable manifest, newest first. A missing directory has none. Manifests that
-/// do not parse are skipped here (so one damaged file does not hide the others); [`inspect`] reports them.
+/// do not parse, or whose backup file is a symlink out of `dir`, are skipped here (so one damaged file does not hide
+/// the others); [`inspect`] reports them. Temporary files that killed backups left in `dir` are removed.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
@@ -207,6 +229,8 @@ pub fn list(dir: &Path) -> Result<Vec<BackupInfo>, BackupError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(BackupError::io("read directory", dir, e)),
     };
+    // Listing is when someone looks at the directory: clear what killed backups left (see `remove_stale_temps`).
+    super::fsutil::remove_stale_temps(dir);
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| BackupError::io("read directory", dir, e))?;

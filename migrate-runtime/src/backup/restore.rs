@@ -151,11 +151,8 @@ fn verified_plain(info: &BackupInfo, quick: bool) -> Result<Plain, BackupError> 
 
 fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
     let dir = info.path.parent().unwrap_or_else(|| Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".restore.")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
+    // Locked while in use, so a later backup removes it only once a killed restore left it.
+    let tmp = super::fsutil::locked_temp(dir, "restore")?;
     let input = File::open(&info.path).map_err(|e| BackupError::io("open", &info.path, e))?;
     let out = tmp
         .as_file()

@@ -30,6 +30,12 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         ))
         .hint("drop --dir (and unset MIGRATE_DIR)"));
     }
+    if let (Source::Embedded(_), Some(_)) = (source, g.validation_steps) {
+        return Err(Problem::usage(
+            "--validation-steps bounds the validation of --dir; this program's migrations were validated when it was built",
+        )
+        .hint("drop --validation-steps (the build's bound is `validation_steps = N` in embed_migrations!)"));
+    }
     let json = out.json;
     match &cli.command {
         Command::New {
@@ -96,7 +102,11 @@ pub(super) fn load<'a>(source: Source<'a>, g: &GlobalArgs) -> Result<Cow<'a, Mig
                 )
                 .hint("pass --dir with the directory that holds the .sql files (or set MIGRATE_DIR)"));
             }
-            let m = Migrations::from_dir(&dir, &CompileOptions::default()).map_err(Problem::runtime)?;
+            let mut opts = CompileOptions::default();
+            if let Some(steps) = g.validation_steps {
+                opts.max_steps = steps;
+            }
+            let m = Migrations::from_dir(&dir, &opts).map_err(Problem::runtime)?;
             Ok(Cow::Owned(match &g.set {
                 Some(s) => m.with_set_name(s),
                 None => m,
@@ -128,6 +138,14 @@ pub(super) fn open(g: &GlobalArgs, mode: Open) -> Result<Connection, Problem> {
         )
         .hint("check --db; `up` creates a new database, `restore` recreates one from a backup"));
     }
+    // SQLite would call a half-restored file "not a database"; only `restore` (which opens with `Create`) can finish
+    // it, so every other command says so first.
+    if mode != Open::Create && crate::backup::inplace::is_torn(path).unwrap_or(false) {
+        return Err(Problem::backup(crate::backup::inplace::interrupted(
+            path,
+            "found when opening it".into(),
+        )));
+    }
     let flags = match mode {
         Open::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         Open::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
@@ -143,7 +161,39 @@ pub(super) fn open(g: &GlobalArgs, mode: Open) -> Result<Connection, Problem> {
     // Wait for a running application's write lock instead of failing at once.
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(|e| Problem::new("database", format!("setting the busy timeout: {e}"), EXIT_FAILED))?;
+    if mode == Open::ReadOnly {
+        check_readable(&conn, path)?;
+    }
     Ok(conn)
+}
+
+/// One read of the schema, so a read-only command explains a database it cannot read instead of failing later with
+/// SQLite's bare "attempt to write a readonly database".
+fn check_readable(conn: &Connection, path: &Path) -> Result<(), Problem> {
+    match conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(()),
+        // A writer was killed mid-transaction and left a hot rollback journal: the first connection that may write
+        // rolls it back, which a read-only one may not do.
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => {
+            Err(Problem::new(
+                "hot_journal",
+                format!(
+                    "database {} has an unfinished transaction: a writer was interrupted and left its rollback \
+                     journal ({}-journal), which must be rolled back before anything can read the database",
+                    path.display(),
+                    path.display()
+                ),
+                EXIT_FAILED,
+            )
+            .hint(
+                "open the database read-write once, which rolls the transaction back: any read-write connection's \
+                 first read does (`migrate up` does, and then applies what is pending); do not delete the -journal \
+                 file, that would corrupt the database",
+            ))
+        }
+        // Anything else the command itself reports, as it always has.
+        Err(_) => Ok(()),
+    }
 }
 
 pub(super) fn migrator<'m>(m: &'m Migrations, g: &GlobalArgs, policy: PolicyArgs) -> Migrator<'m> {

@@ -47,7 +47,9 @@
 //!
 //! Global options (before or after the command): `--db <file>` (env `MIGRATE_DB`), `--dir <dir>` (env
 //! `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`, `--history-table <name>`, `--json`,
-//! `--backup-dir <dir>` (default `backups/` next to the database), `--no-backup`, `--yes`.
+//! `--backup-dir <dir>` (default `backups/` next to the database), `--no-backup`, `--yes`, `--validation-steps <N>`
+//! (standalone only: the bound on one statement's SQLite steps while `--dir` is validated, the macro's
+//! `validation_steps`; 0 removes it).
 //!
 //! Only `up` and `restore` create a missing database file (`up` only once it has work to do); every other command
 //! that needs one says it does not exist. `backup`, `backups`, `restore` and `fts` do not load the migrations, so
@@ -100,8 +102,9 @@
 //! `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`, `schema_drift`,
 //! …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error (`fts_no_such_index`), or one
 //! of the CLI's own: `usage`, `database_not_found`, `bad_directory`, `database` (cannot open or read it),
-//! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`. `error.migration` is present
-//! when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
+//! `hot_journal` (a killed writer's rollback journal, which a read-only command cannot roll back),
+//! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`, `bad_version` (`new`
+//! after the largest version). `error.migration` is present when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
 mod apply;
 mod backups;
@@ -160,7 +163,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "MIGRATE_DIR", value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// The set name keying this set's rows in the history table (standalone binary; default `default`).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub set: Option<String>,
     /// The history table.
     #[arg(long, global = true, value_name = "NAME", default_value = crate::DEFAULT_TABLE)]
@@ -177,6 +180,12 @@ pub struct GlobalArgs {
     /// Confirm commands that lose data (`down`, `restore`) without asking.
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
+    /// The most SQLite steps one statement may take while --dir is validated (0: no bound; default 100000000).
+    ///
+    /// Used by every command that loads the migrations directory (standalone binary only): a statement that does
+    /// not finish within it (an unbounded recursive CTE) fails with its file and line instead of hanging.
+    #[arg(long, global = true, value_name = "N")]
+    pub validation_steps: Option<u64>,
 }
 
 /// Policies beyond the default (everything unusual is an error).

@@ -18,7 +18,18 @@ pub(crate) fn new(dir: &Path, name: &str, reversible: bool, timestamp: bool) -> 
     }
     std::fs::create_dir_all(dir).map_err(|e| io_problem(format!("cannot create {}: {e}", dir.display())))?;
     let existing = existing_versions(dir)?;
-    let version = next_version(&existing, timestamp, now_timestamp());
+    let version = next_version(&existing, timestamp, now_timestamp()).ok_or_else(|| {
+        let newest = existing.last().map_or(0, |(v, _)| *v);
+        Problem::new(
+            "bad_version",
+            format!(
+                "the newest migration's version is {newest}, the largest SQLite stores ({}); there is no next version",
+                name::MAX_VERSION
+            ),
+            EXIT_FAILED,
+        )
+        .hint("renumber the directory's migrations with smaller versions before adding one")
+    })?;
     let stems = format!("{version}_{name}");
     let files: Vec<(PathBuf, String)> = if reversible {
         vec![
@@ -142,17 +153,19 @@ fn now_timestamp() -> u64 {
 }
 
 /// The next version text: a timestamp when asked or when the newest version is one, otherwise the newest + 1 in
-/// the directory's zero-padding width (4 for an empty directory).
-fn next_version(existing: &[(u64, String)], timestamp: bool, now: u64) -> String {
+/// the directory's zero-padding width (4 for an empty directory). `None` when the newest version is already
+/// [`name::MAX_VERSION`]: anything above it would not load, and saturating would repeat the newest version.
+fn next_version(existing: &[(u64, String)], timestamp: bool, now: u64) -> Option<String> {
     let newest = existing.last();
     let uses_timestamps = newest.is_some_and(|(_, t)| t.len() == TIMESTAMP_DIGITS);
     let max = newest.map_or(0, |(v, _)| *v);
+    let next = max.checked_add(1).filter(|n| *n <= name::MAX_VERSION)?;
     if timestamp || uses_timestamps {
         // Two migrations in the same second, or a clock behind the newest file: still strictly increasing.
-        return now.max(max.saturating_add(1)).to_string();
+        return Some(now.max(next).to_string());
     }
     let width = newest.map_or(4, |(_, t)| t.len());
-    format!("{:0width$}", max.saturating_add(1))
+    Some(format!("{next:0width$}"))
 }
 
 struct BuildRs {
@@ -200,17 +213,32 @@ mod tests {
 
     #[test]
     fn next_keeps_padding() {
-        assert_eq!(next_version(&v(&["0001", "0007"]), false, 0), "0008");
-        assert_eq!(next_version(&v(&["1", "9"]), false, 0), "10");
-        assert_eq!(next_version(&v(&[]), false, 0), "0001");
+        assert_eq!(next_version(&v(&["0001", "0007"]), false, 0).unwrap(), "0008");
+        assert_eq!(next_version(&v(&["1", "9"]), false, 0).unwrap(), "10");
+        assert_eq!(next_version(&v(&[]), false, 0).unwrap(), "0001");
     }
 
     #[test]
     fn next_timestamps() {
         let now = 20261122120000;
-        assert_eq!(next_version(&v(&["20261122103000"]), false, now), "20261122120000");
-        assert_eq!(next_version(&v(&["20261122130000"]), false, now), "20261122130001");
-        assert_eq!(next_version(&v(&[]), true, now), "20261122120000");
+        assert_eq!(
+            next_version(&v(&["20261122103000"]), false, now).unwrap(),
+            "20261122120000"
+        );
+        assert_eq!(
+            next_version(&v(&["20261122130000"]), false, now).unwrap(),
+            "20261122130001"
+        );
+        assert_eq!(next_version(&v(&[]), true, now).unwrap(), "20261122120000");
+    }
+
+    #[test]
+    fn no_next_version_after_the_largest() {
+        let max = name::MAX_VERSION.to_string();
+        assert_eq!(next_version(&v(&["1", &max]), false, 0), None);
+        assert_eq!(next_version(&v(&[&max]), true, 20261122120000), None);
+        let below = (name::MAX_VERSION - 1).to_string();
+        assert_eq!(next_version(&v(&[&below]), false, 0).unwrap(), max);
     }
 
     #[test]

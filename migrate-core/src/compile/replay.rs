@@ -3,16 +3,20 @@
 //! one hash per version). The runtime's `verify`, `baseline` and the CLI's `schema --diff` use it to say *what*
 //! differs when a hash does not match.
 //!
-//! "The way the build ran them" means what [`crate::compile::compile`] does per migration, minus the bookkeeping it
-//! needs for hashing: foreign keys enforced (whatever the SQLite's compile-time default), each migration in a
-//! transaction unless `no-transaction`, enforcement off around a `foreign-keys=off` migration, and the script run
-//! statement by statement as [`crate::split`] cuts it, so a failure names the file and line. The SQL is the
+//! "The way the build ran them" means literally: the replay runs each script through the build's own runner
+//! ([`crate::compile`]'s tracked database): foreign keys enforced (whatever the SQLite's compile-time default), each
+//! migration in a transaction unless `no-transaction`, enforcement off around a `foreign-keys=off` migration,
+//! statement by statement so a failure names the file and line, in memory only and within the same step bound. The SQL is the
 //! expanded SQL the build embedded; Rust-code migrations are skipped, as the build assumes they leave the schema
 //! unchanged.
 
+use super::tracked::Tracked;
+use super::{CompileError, DEFAULT_MAX_STEPS, Direction};
+use crate::checksum::Checksum;
+use crate::directive::{Directive, Directives};
+use crate::expand::Chunk;
+use crate::load::{MigrationSource, Script};
 use crate::schema::Schema;
-use crate::split;
-use rusqlite::Connection;
 
 /// One migration to replay, as the embedded table describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,44 +65,47 @@ pub enum ReplayError {
 /// assert!(err.to_string().starts_with("m/1_bad.sql:2: no such table"));
 /// ```
 pub fn schema_after<'a>(steps: impl IntoIterator<Item = ReplayStep<'a>>) -> Result<Schema, ReplayError> {
-    let db = |e: rusqlite::Error| ReplayError::Database(e.to_string());
-    let conn = Connection::open_in_memory().map_err(db)?;
-    // As the build's validation database: the stricter choice, independent of this SQLite's default.
-    conn.execute_batch("PRAGMA foreign_keys = ON").map_err(db)?;
-    for step in steps {
-        run_step(&conn, &step)?;
-    }
-    Schema::read(&conn).map_err(db)
-}
-
-fn run_step(conn: &Connection, step: &ReplayStep<'_>) -> Result<(), ReplayError> {
-    let Some(sql) = step.up_sql else {
-        return Ok(());
-    };
-    let db = |e: rusqlite::Error| ReplayError::Database(format!("{}: {e}", step.file));
-    if step.foreign_keys_off {
-        conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(db)?;
-    }
-    if !step.no_transaction {
-        conn.execute_batch("BEGIN").map_err(db)?;
-    }
-    for st in split::statements(sql) {
-        conn.execute_batch(st.sql).map_err(|e| ReplayError::Statement {
-            file: step.file.to_owned(),
-            line: st.line,
-            message: match &e {
-                rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
-                other => other.to_string(),
+    // The build's own runner, so the replay is validation itself: foreign keys enforced, memory only (an ATTACH
+    // opens an in-memory database), the same step bound.
+    let mut db = Tracked::open(DEFAULT_MAX_STEPS).map_err(ReplayError::Database)?;
+    for (i, step) in steps.into_iter().enumerate() {
+        let Some(sql) = step.up_sql else {
+            continue;
+        };
+        let mut directives = Directives::default();
+        if step.no_transaction {
+            directives.list.push((0, Directive::NoTransaction));
+        }
+        if step.foreign_keys_off {
+            directives.list.push((0, Directive::ForeignKeysOff));
+        }
+        let source = MigrationSource {
+            version: i as u64 + 1,
+            name: String::new(),
+            up: Script {
+                path: step.file.to_owned(),
+                sql: sql.to_owned(),
+                directives,
             },
-        })?;
+            down: None,
+            checksum: Checksum::ZERO,
+            chain: Checksum::ZERO,
+            code: false,
+        };
+        let chunk = Chunk {
+            sql: sql.to_owned(),
+            line: 1,
+            generated: false,
+        };
+        db.run_migration(&source, &[chunk], Direction::Up)
+            .map_err(|e| match e {
+                CompileError::Statement {
+                    file, line, message, ..
+                } => ReplayError::Statement { file, line, message },
+                other => ReplayError::Database(other.to_string()),
+            })?;
     }
-    if !step.no_transaction {
-        conn.execute_batch("COMMIT").map_err(db)?;
-    }
-    if step.foreign_keys_off {
-        conn.execute_batch("PRAGMA foreign_keys = ON").map_err(db)?;
-    }
-    Ok(())
+    Ok(db.schema())
 }
 
 #[cfg(test)]
@@ -181,5 +188,24 @@ mod tests {
             foreign_keys_off: false,
         };
         assert_eq!(schema_after([step]).unwrap(), Schema::default());
+    }
+
+    #[test]
+    fn a_replay_touches_nothing_outside_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.db");
+        let sql = format!(
+            "ATTACH {} AS o;\nCREATE TABLE o.t(x);\nDETACH o;\nCREATE TABLE a(x);",
+            crate::sql::quote_str(&other.to_string_lossy())
+        );
+        let step = ReplayStep {
+            file: "m/1_attach.sql",
+            up_sql: Some(&sql),
+            no_transaction: true,
+            foreign_keys_off: false,
+        };
+        let schema = schema_after([step]).unwrap();
+        assert!(schema.to_text().contains("table \"a\""));
+        assert!(!other.exists());
     }
 }
