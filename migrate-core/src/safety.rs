@@ -115,7 +115,7 @@ pub fn check(sql: &str, in_transaction: bool) -> Result<(), Refused> {
     let mut savepoints: Vec<(String, String, usize)> = Vec::new();
     for (st, toks) in split::statements_with_tokens(sql) {
         let refuse = |refusal| Err(Refused { line: st.line, refusal });
-        if let Some(table) = writes_runner_table(&toks) {
+        if let Some(table) = writes_table(&toks, &RUNNER_TABLES) {
             return refuse(Refusal::RunnerTable { table });
         }
         if !in_transaction {
@@ -217,7 +217,27 @@ fn pragma_refusal(toks: &[Token<'_>]) -> Option<Refusal> {
 
 /// The runner table a statement writes, if any: an INSERT, REPLACE, UPDATE, DELETE, DROP, ALTER or CREATE (other than
 /// a view, which only reads) that names one.
-fn writes_runner_table(toks: &[Token<'_>]) -> Option<String> {
+/// The first statement of `sql` that writes (inserts, updates, deletes, creates, drops or alters) one of `tables`
+/// (compared ASCII case-insensitively): its 1-based line and the table as given. The loader applies this to the
+/// runner's default tables ([`RUNNER_TABLES`], through [`check`]); a runner configured with another history table
+/// applies it to that name before running anything.
+///
+/// ```
+/// let sql = "CREATE TABLE a(x);\nDELETE FROM Schema_History WHERE 1;";
+/// assert_eq!(
+///     migrate_core::safety::writes_tables(sql, &["schema_history"]),
+///     Some((2, "schema_history".to_string()))
+/// );
+/// assert_eq!(migrate_core::safety::writes_tables("SELECT * FROM schema_history;", &["schema_history"]), None);
+/// ```
+pub fn writes_tables(sql: &str, tables: &[&str]) -> Option<(usize, String)> {
+    split::statements(sql).into_iter().find_map(|st| {
+        let toks: Vec<Token<'_>> = lex::significant(st.sql).filter(|t| !t.is_op(";")).collect();
+        writes_table(&toks, tables).map(|t| (st.line, t))
+    })
+}
+
+fn writes_table(toks: &[Token<'_>], tables: &[&str]) -> Option<String> {
     let writes = match toks.first().and_then(Token::keyword) {
         Some(
             Keyword::Insert | Keyword::Replace | Keyword::Update | Keyword::Delete | Keyword::Drop | Keyword::Alter,
@@ -236,7 +256,7 @@ fn writes_runner_table(toks: &[Token<'_>]) -> Option<String> {
         return None;
     }
     toks.iter().filter_map(Token::ident).find_map(|name| {
-        RUNNER_TABLES
+        tables
             .iter()
             .find(|t| t.eq_ignore_ascii_case(&name))
             .map(|t| (*t).to_owned())

@@ -170,7 +170,7 @@ pub enum Error {
         latest: u64,
     },
     /// A statement of a migration failed; the migration's transaction was rolled back.
-    #[error("{at}: line {line}: {source}")]
+    #[error("{at}: line {line}: {source}{}{}", versions_note(sqlite), hint_note(hint))]
     MigrationFailed {
         /// The migration.
         at: At,
@@ -181,6 +181,41 @@ pub enum Error {
         /// SQLite's error.
         #[source]
         source: rusqlite::Error,
+        /// The SQLite the set was validated with and the one that ran the statement, when they differ (a function
+        /// or syntax the build's SQLite has may be missing from an older one the application links).
+        sqlite: Option<Box<SqliteVersions>>,
+        /// What to do about SQLite's message, when there is advice ([`migrate_core::hint::for_sqlite_message`]).
+        hint: Option<&'static str>,
+    },
+    /// A migration's SQL or Rust code ended the runner's transaction (`COMMIT`, `END`, `ROLLBACK`), so the unit's
+    /// statements and its history rows would no longer commit together. The unit was rolled back as far as it still
+    /// could be, and nothing of it was recorded as applied.
+    #[error(
+        "{at}: the migration ended the runner's transaction ({what}); nothing of this unit was recorded as applied. \
+         Work committed by the migration itself (before a COMMIT) may remain without a history row, and a ROLLBACK \
+         undid the unit's earlier migrations: check the schema (or restore the pre-migrate backup), then remove the \
+         transaction control from the migration, or, for a SQL file, put `-- migrate:no-transaction` at its top \
+         to manage transactions yourself"
+    )]
+    TransactionLeft {
+        /// The migration.
+        at: At,
+        /// What was found: the connection back in autocommit mode, or the runner's savepoint gone.
+        what: &'static str,
+    },
+    /// A pending migration writes the history table (or its failures table) this migrator was configured with;
+    /// refused before anything ran.
+    #[error(
+        "{at}: line {line}: writes `{table}`, the runner's own history table: a migration must not change it (use \
+         `baseline` or the `Migrator` API to change what is recorded)"
+    )]
+    WritesHistoryTable {
+        /// The migration.
+        at: At,
+        /// The 1-based line of the statement in the file.
+        line: usize,
+        /// The table it writes.
+        table: String,
     },
     /// A Rust-code migration returned an error; its transaction was rolled back.
     #[error("{at}: the Rust migration returned an error: {source}")]
@@ -306,6 +341,25 @@ pub enum Error {
         /// The backup that was restored.
         backup: Box<crate::backup::BackupInfo>,
     },
+    /// A `no-transaction` migration failed midway, and the pre-migrate backup was NOT restored automatically
+    /// because another connection committed to the database after the backup was taken: restoring would have
+    /// discarded those writes. The database may be half-migrated; restore the named backup by hand
+    /// (`migrate_runtime::backup::restore`) if losing the other writes is acceptable, or repair the migration's
+    /// partial changes. [`Error::kind`] and [`Error::migration`] are those of the failure.
+    #[error(
+        "{source}; the pre-migrate backup {} ({}) was NOT restored automatically: another connection committed to \
+         the database after it was taken, and restoring would discard those writes. The database may be \
+         half-migrated: repair it, or restore that backup by hand (`migrate backup restore` / \
+         `migrate_runtime::backup::restore`) if the other writes may be lost",
+        backup.id,
+        backup.path.display()
+    )]
+    NotRestored {
+        /// The failure.
+        source: Box<Error>,
+        /// The backup that was left alone.
+        backup: Box<crate::backup::BackupInfo>,
+    },
     /// As [`Error::RestoredFromBackup`], but the restore failed too: the database may be half-migrated. Restore
     /// the backup by hand (`migrate_runtime::backup::restore`).
     #[error("{source}; restoring the pre-migrate backup {} failed too ({restore}); restore it by hand", backup.id)]
@@ -368,6 +422,10 @@ pub enum ErrorKind {
     Compile,
     /// [`Error::Backup`].
     Backup,
+    /// [`Error::TransactionLeft`].
+    TransactionLeft,
+    /// [`Error::WritesHistoryTable`].
+    WritesHistoryTable,
 }
 
 impl ErrorKind {
@@ -404,6 +462,8 @@ impl ErrorKind {
             ErrorKind::Load => "load",
             ErrorKind::Compile => "compile",
             ErrorKind::Backup => "backup",
+            ErrorKind::TransactionLeft => "transaction_left",
+            ErrorKind::WritesHistoryTable => "writes_history_table",
         }
     }
 }
@@ -455,7 +515,11 @@ impl Error {
             Error::Load(_) => ErrorKind::Load,
             Error::Compile(_) => ErrorKind::Compile,
             Error::Backup(_) => ErrorKind::Backup,
-            Error::RestoredFromBackup { source, .. } | Error::RestoreFailed { source, .. } => source.kind(),
+            Error::TransactionLeft { .. } => ErrorKind::TransactionLeft,
+            Error::WritesHistoryTable { .. } => ErrorKind::WritesHistoryTable,
+            Error::RestoredFromBackup { source, .. }
+            | Error::NotRestored { source, .. }
+            | Error::RestoreFailed { source, .. } => source.kind(),
         }
     }
 
@@ -470,13 +534,17 @@ impl Error {
             | Error::MigrationFailed { at, .. }
             | Error::CodeFailed { at, .. }
             | Error::ForeignKeyViolation { at, .. }
-            | Error::LockFile { at, .. } => Some(at),
+            | Error::LockFile { at, .. }
+            | Error::TransactionLeft { at, .. }
+            | Error::WritesHistoryTable { at, .. } => Some(at),
             Error::Busy { at, .. }
             | Error::ReadOnly { at, .. }
             | Error::DiskFull { at, .. }
             | Error::Database { at, .. }
             | Error::SchemaDrift { at, .. } => at.as_ref(),
-            Error::RestoredFromBackup { source, .. } | Error::RestoreFailed { source, .. } => source.migration(),
+            Error::RestoredFromBackup { source, .. }
+            | Error::NotRestored { source, .. }
+            | Error::RestoreFailed { source, .. } => source.migration(),
             _ => None,
         }
     }
@@ -504,9 +572,82 @@ impl Error {
             }
             Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { at: Some(at), source },
             Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { at: Some(at), source },
-            _ => Error::MigrationFailed { at, line, down, source },
+            _ => {
+                let hint = migrate_core::hint::for_sqlite_message(&source.to_string());
+                Error::MigrationFailed {
+                    at,
+                    line,
+                    down,
+                    source,
+                    sqlite: None,
+                    hint,
+                }
+            }
         }
     }
+
+    /// Names both SQLite versions in a statement failure when the set was validated with another SQLite than the
+    /// one running it: the usual reason SQL that passed the build fails at launch.
+    pub(crate) fn with_sqlite_versions(mut self, build: Option<&str>) -> Error {
+        if let Error::MigrationFailed { sqlite, .. } = &mut self {
+            let v = SqliteVersions::new(build);
+            if v.differ() {
+                *sqlite = Some(Box::new(v));
+            }
+        }
+        self
+    }
+}
+
+/// The SQLite a set was validated with at build time and the one the application runs on.
+///
+/// ```
+/// let v = migrate_runtime::SqliteVersions::new(Some("3.0.0"));
+/// assert!(v.differ());
+/// assert!(v.to_string().starts_with("validated with SQLite 3.0.0 at build, running on "));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SqliteVersions {
+    /// The SQLite the set was validated with (`None`: not recorded, e.g. a set built without compiling).
+    pub build: Option<String>,
+    /// The SQLite this process links (`rusqlite::version()`).
+    pub running: String,
+}
+
+impl SqliteVersions {
+    /// The build's version as given, and the running one.
+    pub fn new(build: Option<&str>) -> SqliteVersions {
+        SqliteVersions {
+            build: build.map(str::to_owned),
+            running: rusqlite::version().to_owned(),
+        }
+    }
+
+    /// Whether the build's SQLite is known and is not the running one.
+    pub fn differ(&self) -> bool {
+        self.build.as_deref().is_some_and(|b| b != self.running)
+    }
+}
+
+impl fmt::Display for SqliteVersions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.build {
+            Some(b) => write!(f, "validated with SQLite {b} at build, running on {}", self.running),
+            None => write!(
+                f,
+                "running on SQLite {} (the build's version was not recorded)",
+                self.running
+            ),
+        }
+    }
+}
+
+fn versions_note(v: &Option<Box<SqliteVersions>>) -> String {
+    v.as_ref().map(|v| format!(" ({v})")).unwrap_or_default()
+}
+
+fn hint_note(h: &Option<&'static str>) -> String {
+    h.map(|h| format!("; hint: {h}")).unwrap_or_default()
 }
 
 pub(crate) fn sqlite_code(e: &rusqlite::Error) -> Option<rusqlite::ErrorCode> {

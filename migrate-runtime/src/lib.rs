@@ -69,7 +69,7 @@ pub mod table;
 mod verify;
 
 pub use backup::BackupInfo;
-pub use error::{At, Error, ErrorKind, FkViolation};
+pub use error::{At, Error, ErrorKind, FkViolation, SqliteVersions};
 pub use history::{DEFAULT_TABLE, Failure};
 pub use migrate_core::Checksum;
 pub use migrator::{Applied, Migrator, Mode, Policy, Report, Target};

@@ -312,30 +312,45 @@ impl<'m> Migrator<'m> {
     }
 
     /// After a failed run: a `no-transaction` migration that failed (or whose history row failed) may have left the
-    /// database half-changed, which no transaction undoes. Put the pre-migrate backup back and say so.
-    fn restore_after_failure(
-        &self,
-        conn: &mut Connection,
-        error: Error,
-        backup: Option<&BackupInfo>,
-        plan: &Plan,
-    ) -> Error {
-        let (Some(backup), Some(at)) = (backup, error.migration()) else {
+    /// database half-changed, which no transaction undoes; so may a migration that ended the runner's transaction
+    /// ([`Error::TransactionLeft`]). Put the pre-migrate backup back and say so, but only if no other connection
+    /// committed since just before the backup was taken (`snapshot_dv`, the connection's `PRAGMA data_version`
+    /// then; this connection's own commits do not change it): restoring would discard those writes, so then the
+    /// error names the backup to restore by hand instead. The failure record is written again after a restore,
+    /// which put back the failures table of before the run.
+    fn restore_after_failure(&self, conn: &mut Connection, error: Error, failed: Failed<'_>) -> Error {
+        let Failed {
+            backup,
+            plan,
+            table,
+            snapshot_dv,
+        } = failed;
+        let (Some(backup), Some(at)) = (backup, error.migration().cloned()) else {
             return error;
         };
-        let no_tx = plan
-            .steps
-            .iter()
-            .any(|s| s.version == at.version && s.transaction == plan::TxMode::None);
-        if !no_tx || error.kind() == crate::ErrorKind::LockFile {
+        let step = plan.steps.iter().find(|s| s.version == at.version);
+        let no_tx = step.is_some_and(|s| s.transaction == plan::TxMode::None);
+        let left = error.kind() == crate::ErrorKind::TransactionLeft;
+        if !(no_tx || left) || error.kind() == crate::ErrorKind::LockFile {
             return error;
         }
-        let version = at.version;
-        match bk::restore_info(conn, backup, version, &self.backup_options) {
-            Ok(_) => Error::RestoredFromBackup {
+        if data_version(conn).ok() != Some(snapshot_dv) {
+            return Error::NotRestored {
                 source: Box::new(error),
                 backup: Box::new(backup.clone()),
-            },
+            };
+        }
+        match bk::restore_info(conn, backup, at.version, &self.backup_options) {
+            Ok(_) => {
+                let direction = step.map_or(Direction::Up, |s| s.direction);
+                let set = self.migrations.set_name();
+                // Best effort, as the first record was: the error itself is what the caller gets.
+                let _ = table.record_failure(conn, set, &at, direction, &error.to_string());
+                Error::RestoredFromBackup {
+                    source: Box::new(error),
+                    backup: Box::new(backup.clone()),
+                }
+            }
             Err(restore) => Error::RestoreFailed {
                 source: Box::new(error),
                 backup: Box::new(backup.clone()),
@@ -392,6 +407,8 @@ impl<'m> Migrator<'m> {
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
         let per_migration = self.mode == Mode::PerMigration;
         let mut retakes = 0;
+        // `PRAGMA data_version` just before the backup was taken: see `restore_after_failure`.
+        let mut snapshot_dv;
         let report = loop {
             if actions.is_empty() {
                 return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
@@ -411,6 +428,7 @@ impl<'m> Migrator<'m> {
                 return Ok(report);
             }
             let versions = (report.from_version, report.to_version);
+            snapshot_dv = data_version(conn)?;
             report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
             let Some(taken) = &report.backup else {
                 break report;
@@ -440,7 +458,13 @@ impl<'m> Migrator<'m> {
         report.applied = match self.execute(conn, &table, target, actions, planned_at) {
             Ok(applied) => applied,
             Err(e) => {
-                return Err(self.restore_after_failure(conn, e, report.backup.as_ref(), &report.plan));
+                let failed = Failed {
+                    backup: report.backup.as_ref(),
+                    plan: &report.plan,
+                    table: &table,
+                    snapshot_dv,
+                };
+                return Err(self.restore_after_failure(conn, e, failed));
             }
         };
         Ok(report)
@@ -451,6 +475,7 @@ impl<'m> Migrator<'m> {
         let rows = table.read_all(conn, self.migrations.set_name())?.unwrap_or_default();
         let c = status::classify(self.migrations, rows);
         let actions = self.planner().decide(conn, table, &c, target)?;
+        plan::refuse_history_writes(&actions, table)?;
         Ok((actions, c.current))
     }
 
@@ -462,7 +487,14 @@ impl<'m> Migrator<'m> {
         let exists = rows.is_some();
         let c = status::classify(self.migrations, rows.unwrap_or_default());
         let last_failure = table.last_failure(conn, set)?;
-        Ok(c.to_status(set, &table.name, exists, self.migrations.latest_version(), last_failure))
+        Ok(c.to_status(
+            set,
+            &table.name,
+            exists,
+            self.migrations.latest_version(),
+            last_failure,
+            self.migrations.build_sqlite_version(),
+        ))
     }
 
     pub(crate) fn checked_status(&self, conn: &Connection) -> Result<(Status, u64), Error> {
@@ -475,7 +507,14 @@ impl<'m> Migrator<'m> {
         let current = c.current;
         let last_failure = table.last_failure(conn, set)?;
         Ok((
-            c.to_status(set, &table.name, exists, self.migrations.latest_version(), last_failure),
+            c.to_status(
+                set,
+                &table.name,
+                exists,
+                self.migrations.latest_version(),
+                last_failure,
+                self.migrations.build_sqlite_version(),
+            ),
             current,
         ))
     }
@@ -495,6 +534,14 @@ impl<'m> Migrator<'m> {
     pub(crate) fn table(&self) -> Result<HistoryTable, Error> {
         HistoryTable::new(&self.table)
     }
+}
+
+/// What [`Migrator::restore_after_failure`] needs to know about the failed run.
+struct Failed<'a> {
+    backup: Option<&'a BackupInfo>,
+    plan: &'a Plan,
+    table: &'a HistoryTable,
+    snapshot_dv: i64,
 }
 
 /// SQLite refuses a database that an in-place restore was writing when it was interrupted ("file is not a

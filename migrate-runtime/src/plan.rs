@@ -183,6 +183,36 @@ impl Action<'_> {
     }
 }
 
+/// Refuses, before anything runs, a planned SQL script that writes the configured history table or its failures
+/// table. The loader refuses writes to the default names (`_migrations`, `_migrations_failures`) in every file; a
+/// migrator configured with another name checks that name here, through the same lexer-based rule.
+pub(crate) fn refuse_history_writes(actions: &[Action<'_>], table: &HistoryTable) -> Result<(), Error> {
+    if table.name == crate::history::DEFAULT_TABLE {
+        return Ok(());
+    }
+    let failures = crate::history::failures_name(&table.name);
+    let names: [&str; 2] = [&table.name, &failures];
+    for a in actions {
+        let (sql, file) = match a {
+            Action::Up(m) => match m.up() {
+                crate::table::Up::Sql(sql) => (sql, m.up_file().to_owned()),
+                crate::table::Up::Code(_) => continue,
+            },
+            Action::Down(m) => match m.down_sql() {
+                Some(sql) => (sql, m.down_file().unwrap_or_else(|| m.up_file().to_owned())),
+                None => continue,
+            },
+            Action::DownUnknown { at, sql } => (sql.as_str(), at.file.clone()),
+        };
+        if let Some((line, table)) = migrate_core::safety::writes_tables(sql, &names) {
+            let mut at = a.at();
+            at.file = file;
+            return Err(Error::WritesHistoryTable { at, line, table });
+        }
+    }
+    Ok(())
+}
+
 /// Where the unit starting at `pos` ends (exclusive).
 pub(crate) fn unit_end(actions: &[Action], pos: usize, per_migration: bool) -> usize {
     if per_migration || actions[pos].no_transaction() {

@@ -40,15 +40,28 @@ pub(crate) fn read(conn: &Connection) -> Result<i32, Error> {
 }
 
 /// Whether this set may write `user_version`: it is 0, or it holds the stamp of the set's newest history row.
-pub(crate) fn owned(conn: &Connection, table: &HistoryTable, set: &str) -> Result<bool, Error> {
+/// `Some(value read)` when it may, so the caller can see whether its migrations changed it meanwhile
+/// ([`still_ours`]).
+pub(crate) fn owned(conn: &Connection, table: &HistoryTable, set: &str) -> Result<Option<i32>, Error> {
     let current = read(conn)?;
     if current == 0 {
-        return Ok(true);
+        return Ok(Some(0));
     }
-    Ok(match table.newest(conn, set)? {
+    let ours = match table.newest(conn, set)? {
         Newest::Row(_, chain) => current == value(&table.name, set, &chain),
         Newest::NoTable | Newest::Empty | Newest::Corrupt => false,
-    })
+    };
+    Ok(ours.then_some(current))
+}
+
+/// Whether `user_version` still holds `before`, the value [`owned`] read at the start of the transaction. A
+/// migration that sets `PRAGMA user_version` itself makes the value the application's: the stamp must not
+/// overwrite it then (and [`owned`] says no from then on, as the value is neither 0 nor a stamp).
+pub(crate) fn still_ours(conn: &Connection, before: Option<i32>) -> Result<bool, Error> {
+    match before {
+        Some(v) => Ok(read(conn)? == v),
+        None => Ok(false),
+    }
 }
 
 /// Sets `user_version` to the stamp of the set's newest history row (0 once the set has no rows). Call inside the

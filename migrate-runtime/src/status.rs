@@ -1,6 +1,6 @@
 //! The full comparison of the embedded migrations with the history: every migration gets a [`State`].
 
-use crate::error::At;
+use crate::error::{At, SqliteVersions};
 use crate::history::{Failure, Kind, Row};
 use crate::table::{Migration, Migrations};
 use migrate_core::Checksum;
@@ -120,6 +120,9 @@ pub struct Status {
     pub entries: Vec<Entry>,
     /// The newest recorded failure of this set, if any.
     pub last_failure: Option<Failure>,
+    /// The SQLite the set was validated with at build time and the one this process runs on: SQL that passed the
+    /// build can fail at launch on an older SQLite.
+    pub sqlite: SqliteVersions,
 }
 
 impl Status {
@@ -148,6 +151,10 @@ impl fmt::Display for Status {
             "set `{}` (history table {}): database at version {}, binary at {}",
             self.set_name, self.history_table, self.current_version, self.latest_version
         )?;
+        // Only a set validated at build time has a version to compare with (a set built without compiling has none).
+        if self.sqlite.build.is_some() {
+            writeln!(f, "SQLite: {}", self.sqlite)?;
+        }
         self.write_table(f, &TableOptions::PLAIN)?;
         if let Some(fail) = &self.last_failure {
             writeln!(
@@ -324,6 +331,7 @@ impl Classified<'_> {
         exists: bool,
         latest: u64,
         last_failure: Option<Failure>,
+        build_sqlite: Option<&str>,
     ) -> Status {
         let mut entries: Vec<Entry> = self
             .embedded
@@ -358,6 +366,7 @@ impl Classified<'_> {
             latest_version: latest,
             entries,
             last_failure,
+            sqlite: SqliteVersions::new(build_sqlite),
         }
     }
 }
@@ -388,6 +397,7 @@ mod tests {
                 entry(2, State::Pending, None, None),
             ],
             last_failure: None,
+            sqlite: SqliteVersions::new(None),
         }
     }
 

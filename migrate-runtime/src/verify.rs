@@ -183,7 +183,7 @@ impl Migrator<'_> {
         }
         table.create(&tx)?;
         // The history is empty here, so `user_version` is free unless the application uses it.
-        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?;
+        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?.is_some();
         let now = history::now();
         let rows: Vec<_> = m
             .iter()

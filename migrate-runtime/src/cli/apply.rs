@@ -168,6 +168,7 @@ mod tests {
             latest_version: 40,
             entries: vec![entry(10, true), entry(20, true), entry(30, true), entry(40, false)],
             last_failure: None,
+            sqlite: crate::SqliteVersions::new(None),
         };
         assert_eq!(steps_target(&st, 1), 20);
         assert_eq!(steps_target(&st, 2), 10);

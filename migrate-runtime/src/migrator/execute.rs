@@ -93,6 +93,7 @@ impl<'m> Migrator<'m> {
                     pos = 0;
                 }
                 Err(UnitFailure { error, blame }) => {
+                    let error = error.with_sqlite_versions(self.migrations.build_sqlite_version());
                     if let Some(b) = blame {
                         let set = self.migrations.set_name();
                         let _ = table.record_failure(conn, set, &b.at, b.direction, &error.to_string());
@@ -159,7 +160,11 @@ impl<'m> Migrator<'m> {
             return Ok(UnitOutcome::Stale);
         }
         table.create(&tx)?;
-        let stamp = self.header_stamp && stamp::owned(&tx, table, set)?;
+        let stamp_before = if self.header_stamp {
+            stamp::owned(&tx, table, set)?
+        } else {
+            None
+        };
         let (done, new_rows) = self.run_steps(&tx, unit)?;
         // Every schema change expires prepared statements, so a cached one-row insert between migrations would be
         // re-prepared once per migration; one multi-row insert at the end of the unit is prepared once.
@@ -173,7 +178,8 @@ impl<'m> Migrator<'m> {
         if unit.fk_off {
             check_foreign_keys(&tx, unit.actions)?;
         }
-        if stamp {
+        // A migration of the unit that set `user_version` made it the application's: leave it.
+        if stamp::still_ours(&tx, stamp_before)? {
             stamp::write(&tx, table, set)?;
         }
         // invariant: a unit holds at least one action (`plan::unit_end` returns more than its start).
@@ -200,7 +206,9 @@ impl<'m> Migrator<'m> {
         let mut done = Vec::with_capacity(unit.actions.len());
         let mut new_rows = Vec::with_capacity(unit.actions.len());
         for a in unit.actions {
+            open_step_guard(tx, a)?;
             let step = run_action(tx, Some(tx), a).and_then(|us| {
+                close_step_guard(tx, a)?;
                 match a {
                     Action::Up(m) => new_rows.push(NewRow::of(m, Kind::ran(m), history::now(), us)),
                     _ => record(tx, unit.table, set, a, us)?,
@@ -226,13 +234,42 @@ impl<'m> Migrator<'m> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
-        let stamp = self.header_stamp && stamp::owned(&tx, table, set)?;
+        // Read after the migration ran: one that set `user_version` itself has made it the application's.
+        let stamp = self.header_stamp && stamp::owned(&tx, table, set)?.is_some();
         record(&tx, table, set, a, us)?;
         if stamp {
             stamp::write(&tx, table, set)?;
         }
         tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
         Ok(applied_of(a, us))
+    }
+}
+
+/// The savepoint around each step of a transactional unit. A step whose SQL or code ends the runner's transaction
+/// (`COMMIT`, `END`, `ROLLBACK`, even followed by a new `BEGIN`) also ends this savepoint, which is how
+/// [`close_step_guard`] notices; the loader refuses such SQL, this catches code migrations and sets built without it.
+const STEP_GUARD: &str = "migrate_step_guard";
+
+fn open_step_guard(tx: &Connection, a: &Action) -> Result<(), UnitFailure> {
+    tx.execute_batch(&format!("SAVEPOINT {}", migrate_core::sql::quote_ident(STEP_GUARD)))
+        .map_err(|e| UnitFailure::from(Error::db("opening the step savepoint", Some(a.at()), e)))
+}
+
+/// Fails with [`Error::TransactionLeft`] when the step left the unit's transaction, before its history row is
+/// written.
+fn close_step_guard(tx: &Connection, a: &Action) -> Result<(), Error> {
+    let left = |what| Error::TransactionLeft { at: a.at(), what };
+    if tx.is_autocommit() {
+        return Err(left(
+            "a COMMIT, END or ROLLBACK left the connection outside any transaction",
+        ));
+    }
+    match tx.execute_batch(&format!("RELEASE {}", migrate_core::sql::quote_ident(STEP_GUARD))) {
+        Ok(()) => Ok(()),
+        Err(e) if e.to_string().contains("no such savepoint") => Err(left(
+            "the runner's transaction was ended and a new one begun (e.g. `COMMIT; BEGIN;` or `ROLLBACK; BEGIN;`)",
+        )),
+        Err(e) => Err(Error::db("releasing the step savepoint", Some(a.at()), e)),
     }
 }
 
