@@ -215,8 +215,6 @@ fn pragma_refusal(toks: &[Token<'_>]) -> Option<Refusal> {
     })
 }
 
-/// The runner table a statement writes, if any: an INSERT, REPLACE, UPDATE, DELETE, DROP, ALTER or CREATE (other than
-/// a view, which only reads) that names one.
 /// The first statement of `sql` that writes (inserts, updates, deletes, creates, drops or alters) one of `tables`
 /// (compared ASCII case-insensitively): its 1-based line and the table as given. The loader applies this to the
 /// runner's default tables ([`RUNNER_TABLES`], through [`check`]); a runner configured with another history table
@@ -231,10 +229,9 @@ fn pragma_refusal(toks: &[Token<'_>]) -> Option<Refusal> {
 /// assert_eq!(migrate_core::safety::writes_tables("SELECT * FROM schema_history;", &["schema_history"]), None);
 /// ```
 pub fn writes_tables(sql: &str, tables: &[&str]) -> Option<(usize, String)> {
-    split::statements(sql).into_iter().find_map(|st| {
-        let toks: Vec<Token<'_>> = lex::significant(st.sql).filter(|t| !t.is_op(";")).collect();
-        writes_table(&toks, tables).map(|t| (st.line, t))
-    })
+    split::statements_with_tokens(sql)
+        .into_iter()
+        .find_map(|(st, toks)| writes_table(&toks, tables).map(|t| (st.line, t)))
 }
 
 fn writes_table(toks: &[Token<'_>], tables: &[&str]) -> Option<String> {
