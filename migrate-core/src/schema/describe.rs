@@ -267,18 +267,7 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
         return Object::new(ObjectKind::VirtualTable, name.to_owned(), vec![line]);
     }
     let qname = quote(name);
-    let mut lines = Vec::new();
-    let mut head = format!("table {qname}");
-    if extras.without_rowid {
-        head.push_str(" without-rowid");
-    }
-    if extras.strict {
-        head.push_str(" strict");
-    }
-    if extras.autoincrement {
-        head.push_str(" autoincrement");
-    }
-    lines.push(head);
+    let mut lines = vec![table_head(&qname, &extras)];
     for check in &extras.checks {
         lines.push(format!("check {qname} {}", quote(check)));
     }
@@ -287,38 +276,7 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
     let mut uniques: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for fact in facts {
         match fact {
-            Fact::Column {
-                cid,
-                name: col,
-                ty,
-                notnull,
-                default,
-                pk,
-                hidden,
-            } => {
-                let mut line = format!("column {qname}.{} pos={cid} type={}", quote(col), quote(ty));
-                if *notnull {
-                    line.push_str(" notnull");
-                }
-                if let Some(d) = default {
-                    line.push_str(&format!(" default={}", quote(&normalize_sql(d))));
-                }
-                line.push_str(&format!(" pk={pk}"));
-                match hidden {
-                    2 => line.push_str(" generated=virtual"),
-                    3 => line.push_str(" generated=stored"),
-                    _ => {}
-                }
-                if let Some((collate, generated)) = extras.columns.get(&canonical_ident(col)) {
-                    if let Some(c) = collate {
-                        line.push_str(&format!(" collate={}", quote(c)));
-                    }
-                    if let Some(g) = generated {
-                        line.push_str(&format!(" as={}", quote(g)));
-                    }
-                }
-                lines.push(line);
-            }
+            Fact::Column { .. } => lines.extend(column_line(&qname, fact, &extras)),
             Fact::ForeignKey {
                 id,
                 parent,
@@ -359,6 +317,59 @@ fn describe_table(name: &str, sql: &str, facts: &[Fact]) -> Object {
         lines.push(format!("unique {qname}({})", terms.join(", ")));
     }
     Object::new(ObjectKind::Table, name.to_owned(), lines)
+}
+
+/// The table's own fact: its name and the options only its SQL states.
+fn table_head(qname: &str, extras: &TableExtras) -> String {
+    let mut head = format!("table {qname}");
+    if extras.without_rowid {
+        head.push_str(" without-rowid");
+    }
+    if extras.strict {
+        head.push_str(" strict");
+    }
+    if extras.autoincrement {
+        head.push_str(" autoincrement");
+    }
+    head
+}
+
+/// One column's fact, from `PRAGMA table_xinfo` and what the table's SQL adds (collation, generation expression).
+fn column_line(qname: &str, fact: &Fact, extras: &TableExtras) -> Option<String> {
+    let Fact::Column {
+        cid,
+        name: col,
+        ty,
+        notnull,
+        default,
+        pk,
+        hidden,
+    } = fact
+    else {
+        return None;
+    };
+    let mut line = format!("column {qname}.{} pos={cid} type={}", quote(col), quote(ty));
+    if *notnull {
+        line.push_str(" notnull");
+    }
+    if let Some(d) = default {
+        line.push_str(&format!(" default={}", quote(&normalize_sql(d))));
+    }
+    line.push_str(&format!(" pk={pk}"));
+    match hidden {
+        2 => line.push_str(" generated=virtual"),
+        3 => line.push_str(" generated=stored"),
+        _ => {}
+    }
+    if let Some((collate, generated)) = extras.columns.get(&canonical_ident(col)) {
+        if let Some(c) = collate {
+            line.push_str(&format!(" collate={}", quote(c)));
+        }
+        if let Some(g) = generated {
+            line.push_str(&format!(" as={}", quote(g)));
+        }
+    }
+    Some(line)
 }
 
 /// One key term of an index: a column, `rowid`, or an expression (`expr` is its text from the index's SQL).
