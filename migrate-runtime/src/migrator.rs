@@ -481,29 +481,25 @@ impl<'m> Migrator<'m> {
 
     /// Where the database stands (read-only).
     pub fn status(&self, conn: &Connection) -> Result<Status, Error> {
-        let table = HistoryTable::new(&self.table)?;
-        let set = self.migrations.set_name();
-        let rows = table.read_all(conn, set)?;
-        let exists = rows.is_some();
-        let c = status::classify(self.migrations, rows.unwrap_or_default());
-        let last_failure = table.last_failure(conn, set)?;
-        Ok(c.to_status(
-            set,
-            &table.name,
-            exists,
-            self.migrations.latest_version(),
-            last_failure,
-            self.migrations.build_sqlite_version(),
-        ))
+        Ok(self.status_after(conn, |_| Ok(()))?.0)
     }
 
     pub(crate) fn checked_status(&self, conn: &Connection) -> Result<(Status, u64), Error> {
+        self.status_after(conn, |c| self.planner().check_policy(c, false))
+    }
+
+    /// The status and current version, once `check` accepted the classification (before the failures are read).
+    fn status_after(
+        &self,
+        conn: &Connection,
+        check: impl FnOnce(&status::Classified<'_>) -> Result<(), Error>,
+    ) -> Result<(Status, u64), Error> {
         let table = HistoryTable::new(&self.table)?;
         let set = self.migrations.set_name();
         let rows = table.read_all(conn, set)?;
         let exists = rows.is_some();
         let c = status::classify(self.migrations, rows.unwrap_or_default());
-        self.planner().check_policy(&c, false)?;
+        check(&c)?;
         let current = c.current;
         let last_failure = table.last_failure(conn, set)?;
         Ok((

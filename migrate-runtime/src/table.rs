@@ -446,10 +446,10 @@ impl Migrations {
         let flags = row[at::FLAGS];
         let file_at = read_u32(row, at::FILE_AT) as usize;
         let file_end = file_at + read_u32(row, at::FILE_LEN) as usize;
-        // invariant: `row` is STRIDE bytes, the last 96 of them (from `at::HASHES`) the three hashes.
+        // `row` is STRIDE bytes, the last 96 of them (from `at::HASHES`) the three hashes.
         let hashes: &[u8; 96] = row[at::HASHES..]
             .try_into()
-            .expect("a row ends with 96 bytes of hashes");
+            .expect("a row ends with 96 bytes of hashes"); // invariant: STRIDE = at::HASHES + 96
         Migration {
             version,
             // Valid in every table the writers make (`check`); a hand-made bad range reads as no name.
