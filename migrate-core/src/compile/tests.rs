@@ -1,3 +1,5 @@
+// This file is the parent module's `#[cfg(test)] mod tests;`: test code only.
+#[cfg(test)]
 use super::tracked::Tracked;
 use super::*;
 use crate::expand::Chunk;
@@ -296,16 +298,7 @@ fn a_proven_down_leaves_the_forward_pass_where_the_up_left_it() {
     ])
     .unwrap();
     // The hashes of the forward pass are those of a plain replay.
-    let real = Connection::open_in_memory().unwrap();
-    for m in &c.migrations {
-        real.execute_batch(&m.up_sql).unwrap();
-        assert_eq!(
-            Some(Schema::read(&real).unwrap().hash()),
-            m.schema_hash,
-            "after {}",
-            m.source.version
-        );
-    }
+    assert_hashes_match_real_db(&c);
 }
 
 #[test]
@@ -673,16 +666,7 @@ fn runs_of_downs_below_irreversible_migrations_are_proven_on_a_copy() {
     ];
     let c = run(&good).unwrap();
     // The copies did not disturb the forward pass: every hash is a plain replay's.
-    let real = Connection::open_in_memory().unwrap();
-    for m in &c.migrations {
-        real.execute_batch(&m.up_sql).unwrap();
-        assert_eq!(
-            Some(Schema::read(&real).unwrap().hash()),
-            m.schema_hash,
-            "after {}",
-            m.source.version
-        );
-    }
+    assert_hashes_match_real_db(&c);
     // A wrong down in the middle of a run below an irreversible migration is named.
     let mut bad = good;
     bad[1] = ("1_a.down.sql", "SELECT 1;");

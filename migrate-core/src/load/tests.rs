@@ -1,3 +1,5 @@
+// This file is the parent module's `#[cfg(test)] mod tests;`: test code only.
+#[cfg(test)]
 use super::*;
 use crate::directive::DirectiveErrorKind;
 use crate::name::NameError;

@@ -1,5 +1,7 @@
 //! The table invariant (`check`) and total decoding.
 
+// This file is the parent module's `#[cfg(test)] mod tests;`: test code only.
+#[cfg(test)]
 use super::*;
 use migrate_core::layout;
 
