@@ -6,18 +6,18 @@
 //! cargo run --example async_tokio_rusqlite -- /tmp/async.db
 //! ```
 //!
-//! `cargo test --example async_tokio_rusqlite` (and `cargo test -p migrate`) runs the test at the bottom.
+//! `cargo test --example async_tokio_rusqlite` (and `cargo test -p litemigrate`) runs the test at the bottom.
 
 use std::error::Error;
 
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 /// Opens the database, migrates it, then serves (here: one insert and one count). Returns the migration report and
 /// the number of todos.
 async fn run(path: &std::path::Path) -> Result<(String, i64), Box<dyn Error + Send + Sync>> {
     let conn = tokio_rusqlite::Connection::open(path).await?;
     // The one place the schema changes: before any request can reach the connection.
-    // Boxed: `migrate::Error` is large, and `call` moves the result across a channel.
+    // Boxed: `litemigrate::Error` is large, and `call` moves the result across a channel.
     let report = conn
         .call(|c| MIGRATIONS.migrate(c).map(|r| r.to_string()).map_err(Box::new))
         .await?;

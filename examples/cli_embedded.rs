@@ -9,14 +9,14 @@
 //! ```
 //!
 //! An application enables the facade's `cli` feature (`migrate = { version = "0.1", features = ["cli"] }`) and
-//! adds `migrate::cli::Cli` as one variant of its own clap command. `--dir` and `new` are refused: the set is the
+//! adds `litemigrate::cli::Cli` as one variant of its own clap command. `--dir` and `new` are refused: the set is the
 //! one compiled into this binary, validated when it was built.
 
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 #[derive(Parser)]
 #[command(name = "todo-admin", about = "Administration of the todo example")]
@@ -28,12 +28,12 @@ enum App {
         db: PathBuf,
     },
     /// Database migrations: status, up, down, verify, history, backup, backups, restore, fts, schema.
-    Migrate(migrate::cli::Cli),
+    Migrate(litemigrate::cli::Cli),
 }
 
 fn main() -> ExitCode {
     match App::parse() {
-        App::Migrate(cli) => migrate::cli::run(migrate::cli::Source::Embedded(&MIGRATIONS), cli),
+        App::Migrate(cli) => litemigrate::cli::run(litemigrate::cli::Source::Embedded(&MIGRATIONS), cli),
         App::List { db } => match list(&db) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -13,7 +13,7 @@
 use std::error::Error;
 
 /// Validated while this example compiles: the generated FTS5 and rebuild SQL runs in an in-memory SQLite first.
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/knowledge/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/knowledge/migrations");
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -49,12 +49,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
         }
         ["check"] => {
-            let report = migrate::fts::sync_check(&conn, "knowledge_fts")?;
+            let report = litemigrate::fts::sync_check(&conn, "knowledge_fts")?;
             if report.in_sync() {
                 println!("knowledge_fts matches knowledge_entries");
             } else {
                 println!("knowledge_fts is out of sync: {report:?}; rebuilding");
-                migrate::fts::rebuild(&conn, "knowledge_fts")?;
+                litemigrate::fts::rebuild(&conn, "knowledge_fts")?;
             }
         }
         [] => demo(&conn)?,

@@ -6,12 +6,12 @@
 //! cargo run --example pool_deadpool_sqlite -- /tmp/pool.db
 //! ```
 //!
-//! `cargo test --example pool_deadpool_sqlite` (and `cargo test -p migrate`) runs the test at the bottom.
+//! `cargo test --example pool_deadpool_sqlite` (and `cargo test -p litemigrate`) runs the test at the bottom.
 
 use deadpool_sqlite::{Config, Pool, Runtime};
 use std::error::Error;
 
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 type BoxError = Box<dyn Error + Send + Sync>;
 

@@ -6,12 +6,12 @@
 //! cargo run --example pool_r2d2_sqlite -- /tmp/r2d2.db
 //! ```
 //!
-//! `cargo test --example pool_r2d2_sqlite` (and `cargo test -p migrate`) runs the test at the bottom.
+//! `cargo test --example pool_r2d2_sqlite` (and `cargo test -p litemigrate`) runs the test at the bottom.
 
 use r2d2_sqlite::SqliteConnectionManager;
 use std::error::Error;
 
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
 

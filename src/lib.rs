@@ -1,7 +1,7 @@
 //! SQLite schema migrations that are checked when you build and applied safely when you launch.
 //!
 //! ```
-//! static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+//! static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 //!
 //! assert!(MIGRATIONS.len() >= 2);
 //! assert_eq!(MIGRATIONS.get(1).unwrap().name(), "create_todos");
@@ -19,7 +19,7 @@
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "runtime")]
-pub use migrate_runtime::*;
+pub use litemigrate_runtime::*;
 
 /// Re-exported so applications and generated code agree on one rusqlite.
 #[cfg(feature = "runtime")]
@@ -35,7 +35,7 @@ pub mod build {
     /// ```no_run
     /// // build.rs
     /// fn main() {
-    ///     migrate::build::track("migrations");
+    ///     litemigrate::build::track("migrations");
     /// }
     /// ```
     ///
@@ -61,7 +61,7 @@ pub mod build {
 /// Embeds and validates a migrations directory at compile time.
 ///
 /// ```
-/// static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+/// static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 /// ```
 ///
 /// The path is relative to the calling crate's `Cargo.toml`. Options, after the path:
@@ -75,16 +75,16 @@ pub mod build {
 ///   `0` removes the bound). A statement that does not finish within it fails the build naming its file and line.
 /// - `code = [(version, "name", path::to::up_fn), (version, "name", up_fn, down_fn)]`: Rust-code migrations at
 ///   versions of their own (a clash with a file's version is a compile error). Each function has the signature
-///   `fn(&rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError>`. Their checksum covers the version and
+///   `fn(&rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError>`. Their checksum covers the version and
 ///   name only (the build cannot see the function's code), so change what one does by adding a new version. The
 ///   build does not run them, so it assumes they change data, not the schema.
 ///
 /// ```
-/// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+/// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {
 ///     tx.execute("UPDATE todos SET title = trim(title)", [])?;
 ///     Ok(())
 /// }
-/// static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!(
+/// static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!(
 ///     "examples/todo/migrations",
 ///     set = "todo",
 ///     code = [(1000, "trim_titles", backfill)],
@@ -106,7 +106,7 @@ macro_rules! embed_migrations {
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod __private {
-    pub use migrate_core::Checksum;
-    pub use migrate_macros::embed_migrations as embed_migrations_impl;
-    pub use migrate_runtime::table::{Code, CodeFn, Migrations};
+    pub use litemigrate_core::Checksum;
+    pub use litemigrate_macros::embed_migrations as embed_migrations_impl;
+    pub use litemigrate_runtime::table::{Code, CodeFn, Migrations};
 }

@@ -1,20 +1,20 @@
-//! The static table `embed_migrations!` emits, checked against what migrate-core computes from the same files.
+//! The static table `embed_migrations!` emits, checked against what litemigrate-core computes from the same files.
 
-use migrate_core::checksum;
+use litemigrate_core::checksum;
 use std::path::Path;
 
-static TODO: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static TODO: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
-fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {
     tx.execute("UPDATE todos SET title = trim(title)", [])?;
     Ok(())
 }
 
-fn unbackfill(_tx: &rusqlite::Transaction<'_>) -> Result<(), migrate::CodeError> {
+fn unbackfill(_tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {
     Ok(())
 }
 
-static WITH_CODE: migrate::Migrations = migrate::embed_migrations!(
+static WITH_CODE: litemigrate::Migrations = litemigrate::embed_migrations!(
     "examples/todo/migrations",
     set = "todo",
     code = [(4, "noop", unbackfill), (10, "trim_titles", backfill, unbackfill)],
@@ -41,7 +41,7 @@ fn table_matches_the_files() {
     assert_eq!(m.down_sql(), Some(read(&m.down_file().unwrap()).as_str()));
     assert!(m.is_reversible() && !m.is_code() && !m.no_transaction());
 
-    let mut chain = migrate::Checksum::ZERO;
+    let mut chain = litemigrate::Checksum::ZERO;
     for m in &TODO {
         let sum = checksum::checksum(&read(m.up_file()));
         assert_eq!(m.checksum(), sum, "{}", m.up_file());
@@ -83,14 +83,14 @@ fn code_migrations_sit_among_the_files() {
     );
     assert_eq!(WITH_CODE.set_name(), "todo");
     let code = WITH_CODE.get(10).unwrap();
-    assert_eq!(code.checksum(), migrate_core::load::code_checksum(10, "trim_titles"));
+    assert_eq!(code.checksum(), litemigrate_core::load::code_checksum(10, "trim_titles"));
     assert!(code.up_sql().is_none());
     // The chain continues through the code migrations.
     assert_eq!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());
     let c4 = checksum::chain(
         &TODO.get(3).unwrap().chain(),
         4,
-        &migrate_core::load::code_checksum(4, "noop"),
+        &litemigrate_core::load::code_checksum(4, "noop"),
     );
     assert_eq!(WITH_CODE.get(4).unwrap().chain(), c4);
     assert_eq!(
@@ -104,7 +104,7 @@ fn code_migrations_sit_among_the_files() {
     );
 }
 
-static CRLF: migrate::Migrations = migrate::embed_migrations!("tests/fixtures/crlf");
+static CRLF: litemigrate::Migrations = litemigrate::embed_migrations!("tests/fixtures/crlf");
 
 #[test]
 fn crlf_and_bom_files_embed_normalized_sql_with_the_lf_checksum() {

@@ -1,5 +1,5 @@
 //! A new migration file is picked up by the next `cargo build`, without `cargo clean`, when the crate's build.rs
-//! calls `migrate::build::track`, or, without a build script, with the `nightly` feature (`proc_macro::tracked`).
+//! calls `litemigrate::build::track`, or, without a build script, with the `nightly` feature (`proc_macro::tracked`).
 //! Proven on scratch crates built several times by a real cargo.
 
 use std::path::Path;
@@ -28,7 +28,7 @@ fn cargo_run(dir: &Path, target: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A scratch crate depending on this workspace's `migrate` (with `features`), whose `main` prints the embedded
+/// A scratch crate depending on this workspace's `litemigrate` (with `features`), whose `main` prints the embedded
 /// versions and names (and `OUT_DIR` on stderr when it has a build script), with one migration file.
 fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -38,7 +38,7 @@ fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::Te
     std::fs::create_dir_all(dir.join("migrations")).unwrap();
     let root = root.display().to_string();
     let build_dep = if build_script {
-        format!("[build-dependencies]\nmigrate = {{ path = {root:?}, default-features = false }}\n\n")
+        format!("[build-dependencies]\nlitemigrate = {{ path = {root:?}, default-features = false }}\n\n")
     } else {
         String::new()
     };
@@ -46,7 +46,7 @@ fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::Te
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\n\
-             migrate = {{ path = {root:?}, features = [{features}] }}\n\n{build_dep}[workspace]\n"
+             litemigrate = {{ path = {root:?}, features = [{features}] }}\n\n{build_dep}[workspace]\n"
         ),
     )
     .unwrap();
@@ -55,7 +55,7 @@ fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::Te
     if build_script {
         std::fs::write(
             dir.join("build.rs"),
-            "fn main() {\n    migrate::build::track(\"migrations\");\n}\n",
+            "fn main() {\n    litemigrate::build::track(\"migrations\");\n}\n",
         )
         .unwrap();
     }
@@ -67,7 +67,7 @@ fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::Te
     std::fs::write(
         dir.join("src/main.rs"),
         format!(
-            "static M: migrate::Migrations = migrate::embed_migrations!(\"migrations\");\n\
+            "static M: litemigrate::Migrations = litemigrate::embed_migrations!(\"migrations\");\n\
              fn main() {{\n{out_dir}    for m in &M {{ println!(\"{{}} {{}}\", m.version(), m.name()); }}\n}}\n"
         ),
     )

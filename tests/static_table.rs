@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-static TODO: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static TODO: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 thread_local! {
     // Per thread, so the other tests of this binary running alongside do not count.

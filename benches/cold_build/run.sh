@@ -50,14 +50,14 @@ name = "hello"
 version = "0.0.0"
 edition = "2024"
 [dependencies]
-migrate = { path = "$ROOT", features = [$feat] }
+litemigrate = { path = "$ROOT", features = [$feat] }
 TOML
 rm -rf "$WORK/hello/migrations"
 cp -r "$ROOT/examples/todo/migrations" "$WORK/hello/migrations"
 cat > "$WORK/hello/src/main.rs" <<'RS'
-static M: migrate::Migrations = migrate::embed_migrations!("migrations");
+static M: litemigrate::Migrations = litemigrate::embed_migrations!("migrations");
 fn main() {
-    let mut conn = migrate::rusqlite::Connection::open("hello.db").unwrap();
+    let mut conn = litemigrate::rusqlite::Connection::open("hello.db").unwrap();
     println!("{}", M.migrate(&mut conn).unwrap());
 }
 RS

@@ -14,7 +14,7 @@
 #   plain      static [(u64, &str, &str); N] of include_str!(up), include_str!(down)
 #   unchecked  embed_migrations!(dir, validate_sql = false)   names, pairs, directives, checksums, chain
 #   full       embed_migrations!(dir)                          + every up run in SQLite, schema hashes, down proof
-#   cached     full, in a crate with the recommended build.rs (migrate::build::track): the macro keeps its result in
+#   cached     full, in a crate with the recommended build.rs (litemigrate::build::track): the macro keeps its result in
 #              OUT_DIR and a rebuild with unchanged migrations reuses it (what `full` costs is a cache miss)
 set -euo pipefail
 export CARGO_INCREMENTAL=0
@@ -41,14 +41,14 @@ cat > "$WORK/Cargo.toml" <<TOML
 members = ["plain", "unchecked", "full", "cached"]
 resolver = "3"
 [workspace.dependencies]
-migrate = { path = "$ROOT" }
+litemigrate = { path = "$ROOT" }
 TOML
 cp "$ROOT/Cargo.lock" "$WORK/Cargo.lock"
 
-mk() { mkdir -p "$WORK/$1/src"; printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\n[dependencies]\nmigrate = { workspace = true, features = ["bundled"] }\n' "$1" > "$WORK/$1/Cargo.toml"; }
+mk() { mkdir -p "$WORK/$1/src"; printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\n[dependencies]\nlitemigrate = { workspace = true, features = ["bundled"] }\n' "$1" > "$WORK/$1/Cargo.toml"; }
 mk plain; mk unchecked; mk full; mk cached
-printf '[build-dependencies]\nmigrate = { path = "%s", default-features = false }\n' "$ROOT" >> "$WORK/cached/Cargo.toml"
-echo 'fn main() { migrate::build::track("../migrations"); }' > "$WORK/cached/build.rs"
+printf '[build-dependencies]\nlitemigrate = { path = "%s", default-features = false }\n' "$ROOT" >> "$WORK/cached/Cargo.toml"
+echo 'fn main() { litemigrate::build::track("../migrations"); }' > "$WORK/cached/build.rs"
 python3 - "$WORK" "$N" <<'PY'
 import sys, os
 w, n = sys.argv[1], int(sys.argv[2])
@@ -57,11 +57,11 @@ rows = ",\n".join(
     for i in range(1, n + 1))
 open(os.path.join(w, "plain/src/main.rs"), "w").write(
     f"static TABLE: [(u64, &str, &str); {n}] = [\n{rows}\n];\n"
-    "fn main() { migrate::rusqlite::Connection::open_in_memory().unwrap(); println!(\"{}\", TABLE.len()); }\n")
+    "fn main() { litemigrate::rusqlite::Connection::open_in_memory().unwrap(); println!(\"{}\", TABLE.len()); }\n")
 for name, extra in (("unchecked", ", validate_sql = false"), ("full", ""), ("cached", "")):
     open(os.path.join(w, name, "src/main.rs"), "w").write(
-        f'static M: migrate::Migrations = migrate::embed_migrations!("../migrations"{extra});\n'
-        'fn main() { migrate::rusqlite::Connection::open_in_memory().unwrap(); println!("{}", M.len()); }\n')
+        f'static M: litemigrate::Migrations = litemigrate::embed_migrations!("../migrations"{extra});\n'
+        'fn main() { litemigrate::rusqlite::Connection::open_in_memory().unwrap(); println!("{}", M.len()); }\n')
 PY
 
 cd "$WORK"

@@ -10,7 +10,7 @@
 use std::error::Error;
 
 /// Validated while this example compiles: a typo in any of these files is a build error naming the file and line.
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("examples/todo/migrations");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("examples/todo/migrations");
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);

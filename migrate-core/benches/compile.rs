@@ -1,14 +1,14 @@
 //! `compile()` of 2000 small reversible migrations with everything on (SQL validation, schema hashes, down proof):
 //! what `embed_migrations!` adds to a build of a large project. Run with
-//! `cargo bench -p migrate-core --features bundled --bench compile`.
+//! `cargo bench -p litemigrate-core --features bundled --bench compile`.
 //!
 //! This measures the optimized build. The proc macro runs unoptimized (opt-level 0, bundled SQLite at -O0); for
-//! that number run the ignored test: `cargo test -p migrate-core --features bundled --lib perf_2000 -- --ignored
+//! that number run the ignored test: `cargo test -p litemigrate-core --features bundled --lib perf_2000 -- --ignored
 //! --nocapture`.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use migrate_core::compile::{CompileOptions, compile};
-use migrate_core::load::{Entry, MigrationSource, SourceFile, load_files};
+use litemigrate_core::compile::{CompileOptions, compile};
+use litemigrate_core::load::{Entry, MigrationSource, SourceFile, load_files};
 use std::hint::black_box;
 use std::time::Duration;
 

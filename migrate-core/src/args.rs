@@ -14,7 +14,7 @@ pub struct Arg {
 /// Splits directive arguments on whitespace, honouring single quotes.
 ///
 /// ```
-/// use migrate_core::args::split_args;
+/// use litemigrate_core::args::split_args;
 /// let a = split_args("idx content=docs tokenize='porter unicode61'").unwrap();
 /// assert_eq!(a[2].key.as_deref(), Some("tokenize"));
 /// assert_eq!(a[2].value, "porter unicode61");

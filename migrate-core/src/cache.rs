@@ -5,12 +5,12 @@
 //! rust-analyzer), and running 2000 migrations in SQLite and proving their downs takes seconds. The result depends
 //! only on what [`key`] hashes: every source (version, name, paths, normalized text, code flag), the options, the
 //! SQLite version, and this crate's own source code. The macro keeps one file per migrations directory in the
-//! calling crate's `OUT_DIR` (crates with a build script, e.g. the recommended `migrate::build::track`); a file with
+//! calling crate's `OUT_DIR` (crates with a build script, e.g. the recommended `litemigrate::build::track`); a file with
 //! another key, or one that does not decode, is ignored and replaced. Failed compiles are not cached: their errors
 //! are computed again each time.
 //!
 //! ```
-//! use migrate_core::{cache, compile::CompileOptions, load::{Entry, SourceFile, load_files}};
+//! use litemigrate_core::{cache, compile::CompileOptions, load::{Entry, SourceFile, load_files}};
 //! let dir = tempfile::tempdir().unwrap();
 //! let file = dir.path().join("compiled.bin");
 //! let sources = || load_files(vec![SourceFile {

@@ -37,7 +37,7 @@ impl ObjectKind {
     /// `CREATE VIRTUAL TABLE …` is a virtual table). `None` for a type SQLite does not write.
     ///
     /// ```
-    /// use migrate_core::catalog::ObjectKind;
+    /// use litemigrate_core::catalog::ObjectKind;
     /// assert_eq!(ObjectKind::of_schema_row("table", Some("create virtual table f using fts5(x)")), Some(ObjectKind::VirtualTable));
     /// assert_eq!(ObjectKind::of_schema_row("index", None), Some(ObjectKind::Index));
     /// assert_eq!(ObjectKind::of_schema_row("sequence", None), None);

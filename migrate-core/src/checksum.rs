@@ -73,7 +73,7 @@ impl TryFrom<&[u8]> for Checksum {
 /// removed, CRLF and lone CR become LF. Nothing else changes (whitespace and comments are part of what was reviewed).
 ///
 /// ```
-/// use migrate_core::checksum::normalize;
+/// use litemigrate_core::checksum::normalize;
 /// assert_eq!(normalize("\u{feff}a\r\nb\rc\n"), "a\nb\nc\n");
 /// ```
 pub fn normalize(text: &str) -> Cow<'_, str> {
@@ -99,7 +99,7 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
 /// SHA-256 of the normalized text.
 ///
 /// ```
-/// use migrate_core::checksum::checksum;
+/// use litemigrate_core::checksum::checksum;
 /// assert_eq!(checksum("CREATE TABLE t(x);\r\n"), checksum("CREATE TABLE t(x);\n"));
 /// ```
 pub fn checksum(text: &str) -> Checksum {

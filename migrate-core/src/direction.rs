@@ -6,7 +6,7 @@ use std::fmt;
 /// Up (apply the up script) or down (run the down script to roll back).
 ///
 /// ```
-/// use migrate_core::direction::Direction;
+/// use litemigrate_core::direction::Direction;
 /// assert_eq!(Direction::Down.as_str(), "down");
 /// assert_eq!(Direction::Up.to_string(), "up");
 /// ```

@@ -150,7 +150,7 @@ pub enum DirectiveErrorKind {
 /// Parses the directives of a (normalized) script.
 ///
 /// ```
-/// use migrate_core::directive::{parse, Directive};
+/// use litemigrate_core::directive::{parse, Directive};
 /// let d = parse("-- migrate:no-transaction\n-- a note\nVACUUM;\n").unwrap();
 /// assert!(d.no_transaction());
 /// assert!(parse("-- migrate:no-transactoin\nVACUUM;").is_err());

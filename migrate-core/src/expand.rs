@@ -64,7 +64,7 @@ pub fn join(chunks: &[Chunk]) -> String {
 /// are an error).
 ///
 /// ```
-/// use migrate_core::{directive, expand, load::Script};
+/// use litemigrate_core::{directive, expand, load::Script};
 /// let sql = "-- migrate:fts5 docs_fts content=docs content_rowid=id columns=body\n\
 ///            CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT);\n";
 /// let script = Script { path: "m/1_docs.sql".into(), sql: sql.into(), directives: directive::parse(sql).unwrap() };

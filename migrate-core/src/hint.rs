@@ -4,9 +4,9 @@
 /// Advice for an SQLite error message, when there is some.
 ///
 /// ```
-/// let hint = migrate_core::hint::for_sqlite_message("error in index i after drop column: no such column: b");
+/// let hint = litemigrate_core::hint::for_sqlite_message("error in index i after drop column: no such column: b");
 /// assert!(hint.unwrap().contains("-- migrate:rebuild"));
-/// assert_eq!(migrate_core::hint::for_sqlite_message("no such table: t"), None);
+/// assert_eq!(litemigrate_core::hint::for_sqlite_message("no such table: t"), None);
 /// ```
 pub fn for_sqlite_message(message: &str) -> Option<&'static str> {
     let m = message.to_ascii_lowercase();

@@ -1,12 +1,12 @@
 //! The byte layout of an embedded migration table's `meta` string, written by `embed_migrations!` and by sets built at
-//! run time, read by `migrate_runtime::table`. One definition, so writer and reader cannot drift apart.
+//! run time, read by `litemigrate_runtime::table`. One definition, so writer and reader cannot drift apart.
 //!
 //! Per migration, [`STRIDE`] bytes: version (u64 little-endian), flags ([`flags`]), offset and length of its file
 //! name in the table's `files` string (u32 little-endian each), then checksum, chain and schema hash (32 bytes each;
 //! the schema hash is zeros unless [`flags::SCHEMA_HASH`] is set).
 //!
 //! ```
-//! use migrate_core::{Checksum, layout};
+//! use litemigrate_core::{Checksum, layout};
 //! let (mut meta, mut files) = (Vec::new(), String::new());
 //! let zero = Checksum::ZERO;
 //! layout::push(&mut meta, &mut files, 7, layout::flags::REVERSIBLE, "m/7_a.up.sql", [&zero, &zero, &zero]);

@@ -12,7 +12,7 @@
 //! [`TokenKind::Unknown`]. Callers decide what to do with them; none of them is ever silently dropped.
 //!
 //! ```
-//! use migrate_core::lex::{tokens, Keyword, TokenKind};
+//! use litemigrate_core::lex::{tokens, Keyword, TokenKind};
 //! let toks: Vec<_> = tokens("SELECT \"a b\" -- why\nFROM t;").collect();
 //! assert_eq!(toks[0].keyword(), Some(Keyword::Select));
 //! assert_eq!(toks[2].ident().as_deref(), Some("a b"));
@@ -167,7 +167,7 @@ pub fn tokens(sql: &str) -> Tokens<'_> {
 /// The tokens of `sql` that are not whitespace or comments.
 ///
 /// ```
-/// use migrate_core::lex::significant;
+/// use litemigrate_core::lex::significant;
 /// let words: Vec<&str> = significant("a /* b */ c -- d").map(|t| t.text).collect();
 /// assert_eq!(words, ["a", "c"]);
 /// ```
@@ -358,7 +358,7 @@ macro_rules! keywords {
             /// The keyword `word` spells, ASCII case-insensitively.
             ///
             /// ```
-            /// use migrate_core::lex::Keyword;
+            /// use litemigrate_core::lex::Keyword;
             /// assert_eq!(Keyword::from_word("Trigger"), Some(Keyword::Trigger));
             /// assert_eq!(Keyword::from_word("strict"), None);
             /// ```

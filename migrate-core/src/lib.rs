@@ -2,7 +2,7 @@
 //! directives mean, how checksums and the chain are computed, and how a set of files becomes an ordered, validated
 //! list of migrations.
 //!
-//! The proc macro (`migrate-macros`) applies these rules at compile time; the runtime and the CLI apply the very same
+//! The proc macro (`litemigrate-macros`) applies these rules at compile time; the runtime and the CLI apply the very same
 //! rules to a directory at run time. With the `sqlite` feature it also reads a connection's structural schema, which
 //! the macro (to embed schema hashes) and the runtime (to detect drift) must compute identically.
 #![warn(missing_docs)]

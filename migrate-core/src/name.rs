@@ -96,7 +96,7 @@ pub fn is_ignored(file_name: &str) -> bool {
 /// Classifies one directory entry by its file name (not a path).
 ///
 /// ```
-/// use migrate_core::name::{classify, Classified, FileKind};
+/// use litemigrate_core::name::{classify, Classified, FileKind};
 ///
 /// let Classified::Migration(f) = classify("0003_add_users.up.sql").unwrap() else { panic!() };
 /// assert_eq!((f.version, f.name.as_str(), f.kind), (3, "add_users", FileKind::Up));

@@ -66,7 +66,7 @@ pub(crate) fn render(toks: &[Token<'_>]) -> String {
 /// ASCII lower case and unquoted where quoting is not needed. String literals are kept as written.
 ///
 /// ```
-/// use migrate_core::normalize::normalize_sql;
+/// use litemigrate_core::normalize::normalize_sql;
 /// assert_eq!(
 ///     normalize_sql("CREATE  VIEW \"V\" AS SELECT [a],b FROM t -- note\n WHERE x='A'"),
 ///     normalize_sql("create view v as select a, B from T where X = 'A'"),

@@ -70,7 +70,7 @@ pub enum RebuildError {
 ///
 /// ```
 /// # #[cfg(feature = "sqlite")] {
-/// use migrate_core::rebuild::Rebuild;
+/// use litemigrate_core::rebuild::Rebuild;
 /// let db = rusqlite::Connection::open_in_memory().unwrap();
 /// db.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b TEXT); CREATE INDEX t_a ON t(a);").unwrap();
 /// let plan = Rebuild::new("t", "CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT NOT NULL)").plan(&db).unwrap();

@@ -86,8 +86,8 @@ pub struct Refused {
 /// Where the first NUL byte of `text` is: its 1-based line and column (in characters).
 ///
 /// ```
-/// assert_eq!(migrate_core::safety::nul_position("a;\nb\0"), Some((2, 2)));
-/// assert_eq!(migrate_core::safety::nul_position("a;"), None);
+/// assert_eq!(litemigrate_core::safety::nul_position("a;\nb\0"), Some((2, 2)));
+/// assert_eq!(litemigrate_core::safety::nul_position("a;"), None);
 /// ```
 pub fn nul_position(text: &str) -> Option<(usize, usize)> {
     let at = text.find('\0')?;
@@ -103,7 +103,7 @@ pub fn nul_position(text: &str) -> Option<(usize, usize)> {
 /// `-- migrate:no-transaction`).
 ///
 /// ```
-/// use migrate_core::safety::{check, Refusal};
+/// use litemigrate_core::safety::{check, Refusal};
 /// let r = check("CREATE TABLE a(x);\nROLLBACK;\nBEGIN;", true).unwrap_err();
 /// assert_eq!(r.line, 2);
 /// assert!(matches!(r.refusal, Refusal::TransactionControl { .. }));
@@ -223,10 +223,10 @@ fn pragma_refusal(toks: &[Token<'_>]) -> Option<Refusal> {
 /// ```
 /// let sql = "CREATE TABLE a(x);\nDELETE FROM Schema_History WHERE 1;";
 /// assert_eq!(
-///     migrate_core::safety::writes_tables(sql, &["schema_history"]),
+///     litemigrate_core::safety::writes_tables(sql, &["schema_history"]),
 ///     Some((2, "schema_history".to_string()))
 /// );
-/// assert_eq!(migrate_core::safety::writes_tables("SELECT * FROM schema_history;", &["schema_history"]), None);
+/// assert_eq!(litemigrate_core::safety::writes_tables("SELECT * FROM schema_history;", &["schema_history"]), None);
 /// ```
 pub fn writes_tables(sql: &str, tables: &[&str]) -> Option<(usize, String)> {
     split::statements_with_tokens(sql)

@@ -87,7 +87,7 @@ fn step(state: State, tok: Tok) -> State {
 /// final statement without a `;`, up to its last token (trailing comments are not part of it).
 ///
 /// ```
-/// use migrate_core::split::statements;
+/// use litemigrate_core::split::statements;
 /// let s = statements("-- header\nCREATE TABLE a(x);\n\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\nEND;\n");
 /// assert_eq!(s.len(), 2);
 /// assert_eq!((s[0].line, s[1].line), (2, 4));
@@ -107,7 +107,7 @@ pub fn statements(script: &str) -> Vec<Statement<'_>> {
 /// over the script.
 ///
 /// ```
-/// use migrate_core::split::statements_with_tokens;
+/// use litemigrate_core::split::statements_with_tokens;
 /// let s = statements_with_tokens("BEGIN; -- x\nSELECT 'a;b';");
 /// assert_eq!(s.len(), 2);
 /// assert_eq!(s[1].1.iter().map(|t| t.text).collect::<Vec<_>>(), ["SELECT", "'a;b'"]);

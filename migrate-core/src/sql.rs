@@ -8,7 +8,7 @@ use std::borrow::Cow;
 /// early and inject SQL.
 ///
 /// ```
-/// use migrate_core::sql::quote_ident;
+/// use litemigrate_core::sql::quote_ident;
 /// assert_eq!(quote_ident("users"), "\"users\"");
 /// assert_eq!(quote_ident("a\"; DROP TABLE t; --"), "\"a\"\"; DROP TABLE t; --\"");
 /// ```
@@ -19,7 +19,7 @@ pub fn quote_ident(name: &str) -> String {
 /// Quotes a string literal for SQLite: wrapped in `'`, with any `'` inside doubled.
 ///
 /// ```
-/// use migrate_core::sql::quote_str;
+/// use litemigrate_core::sql::quote_str;
 /// assert_eq!(quote_str("it's"), "'it''s'");
 /// ```
 pub fn quote_str(value: &str) -> String {
@@ -29,7 +29,7 @@ pub fn quote_str(value: &str) -> String {
 /// Whether `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), safe where SQLite itself pastes a name unquoted.
 ///
 /// ```
-/// use migrate_core::sql::is_plain_ident;
+/// use litemigrate_core::sql::is_plain_ident;
 /// assert!(is_plain_ident("content_id"));
 /// assert!(!is_plain_ident("id; DROP TABLE t"));
 /// ```
@@ -43,7 +43,7 @@ pub fn is_plain_ident(name: &str) -> bool {
 /// string literals and comments. Used to tell whether stored SQL mentions a name.
 ///
 /// ```
-/// use migrate_core::sql::ident_tokens;
+/// use litemigrate_core::sql::ident_tokens;
 /// assert_eq!(ident_tokens("SELECT \"a b\", [c] FROM t -- d\nWHERE x = 'e'"), ["SELECT", "a b", "c", "FROM", "t", "WHERE", "x"]);
 /// ```
 pub fn ident_tokens(sql: &str) -> Vec<String> {

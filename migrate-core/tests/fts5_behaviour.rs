@@ -2,10 +2,10 @@
 //! (in a transaction), then MATCH queries must return exactly the expected rowids.
 #![cfg(feature = "sqlite")]
 
-use migrate_core::checksum;
-use migrate_core::directive;
-use migrate_core::expand::{self, expand_down, expand_up, join};
-use migrate_core::load::{self, Script, SourceFile};
+use litemigrate_core::checksum;
+use litemigrate_core::directive;
+use litemigrate_core::expand::{self, expand_down, expand_up, join};
+use litemigrate_core::load::{self, Script, SourceFile};
 use rusqlite::Connection;
 
 fn script(path: &str, sql: &str) -> Script {

@@ -2,9 +2,9 @@
 //! foreign keys off outside the transaction, `PRAGMA foreign_key_check` before commit, back on afterwards.
 #![cfg(feature = "sqlite")]
 
-use migrate_core::directive;
-use migrate_core::expand::{ExpandError, expand_up, join};
-use migrate_core::load::Script;
+use litemigrate_core::directive;
+use litemigrate_core::expand::{ExpandError, expand_up, join};
+use litemigrate_core::load::Script;
 use rusqlite::Connection;
 
 fn script(sql: &str) -> Script {
@@ -350,7 +350,7 @@ fn fts5_checks_run_after_a_rebuild_in_the_same_file() {
 
 #[test]
 fn a_rebuild_in_a_down_file_needs_foreign_keys_off_in_the_up_file() {
-    use migrate_core::expand::expand_down;
+    use litemigrate_core::expand::expand_down;
     let db = db();
     let down = Script {
         path: "m/5_x.down.sql".into(),

@@ -4,7 +4,7 @@
 //! (the step bound is what keeps a generated recursive CTE finite). Part of `cargo test --workspace`, hence of CI;
 //! 256 directories per test by default (1,024 for validation), `PROPTEST_CASES` raises it.
 
-use migrate_core::load::{Entry, SourceFile, load_files, load_in_memory};
+use litemigrate_core::load::{Entry, SourceFile, load_files, load_in_memory};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
@@ -157,7 +157,7 @@ proptest! {
 #[cfg(feature = "sqlite")]
 mod validation {
     use super::*;
-    use migrate_core::compile::{CompileOptions, compile};
+    use litemigrate_core::compile::{CompileOptions, compile};
     use std::time::{Duration, Instant};
 
     /// Enough for every generated statement but the unbounded CTE, which it stops within milliseconds.

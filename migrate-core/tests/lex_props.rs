@@ -2,8 +2,8 @@
 //! positions; and nothing that reads SQL through it panics, whatever the input. 100,000 cases by default
 //! (`PROPTEST_CASES` overrides it).
 
-use migrate_core::lex::{TokenKind, tokens};
-use migrate_core::{split, sql};
+use litemigrate_core::lex::{TokenKind, tokens};
+use litemigrate_core::{split, sql};
 use proptest::prelude::*;
 
 /// SQL-shaped input: fragments that open and close every token kind, mixed with arbitrary characters, so

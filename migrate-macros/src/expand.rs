@@ -1,7 +1,7 @@
 //! Generates the static table from a validated set.
 //!
 //! Cost matters at 2000 files, on both sides of the macro:
-//! - rustc: one static array of flat struct literals (see `migrate_runtime::table::Migration` for why the row has
+//! - rustc: one static array of flat struct literals (see `litemigrate_runtime::table::Migration` for why the row has
 //!   the shape it has: 2000 `const fn` calls, or rows of enums, `Option`s and newtypes, cost several times more),
 //!   the three hashes of a row in one byte-string literal, and SQL that is byte-identical to its file as
 //!   `include_str!` (rustc reads the file once, and tracks it for rebuilds). SQL that normalization or directive expansion changed is a literal, with an
@@ -12,7 +12,7 @@
 
 use crate::parse::Args;
 use crate::validate::Validated;
-use migrate_core::layout::{self, STRIDE};
+use litemigrate_core::layout::{self, STRIDE};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::fmt::Write;

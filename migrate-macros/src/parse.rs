@@ -9,7 +9,7 @@ const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `co
 
 /// The macro's arguments.
 pub struct Args {
-    /// How generated code names the facade (`$crate` from `migrate::embed_migrations!`).
+    /// How generated code names the facade (`$crate` from `litemigrate::embed_migrations!`).
     pub krate: TokenStream,
     /// The migrations directory, relative to the calling crate's `CARGO_MANIFEST_DIR`.
     pub dir: LitStr,
@@ -62,7 +62,7 @@ impl Parse for Args {
             set: None,
             validate_sql: true,
             check_down: true,
-            validation_steps: migrate_core::compile::DEFAULT_MAX_STEPS,
+            validation_steps: litemigrate_core::compile::DEFAULT_MAX_STEPS,
             code: Vec::new(),
         };
         let mut seen: Vec<String> = Vec::new();

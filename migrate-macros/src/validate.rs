@@ -1,10 +1,10 @@
-//! Reads the directory and applies migrate-core's rules; every failure becomes a `syn::Error` on the directory
+//! Reads the directory and applies litemigrate-core's rules; every failure becomes a `syn::Error` on the directory
 //! literal whose message names the offending file.
 
 use crate::parse::Args;
-use migrate_core::cache;
-use migrate_core::compile::{CompileOptions, Compiled};
-use migrate_core::load::{self, CodeMigration, LoadError};
+use litemigrate_core::cache;
+use litemigrate_core::compile::{CompileOptions, Compiled};
+use litemigrate_core::load::{self, CodeMigration, LoadError};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub struct Validated {
     /// The migrations directory, absolute.
     pub abs_dir: PathBuf,
-    /// What `migrate_core::compile` produced.
+    /// What `litemigrate_core::compile` produced.
     pub compiled: Compiled,
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
     /// `include_str!`, which would carry the raw bytes.
@@ -84,12 +84,12 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
     })
 }
 
-/// Where `migrate_core::cache` keeps this call's last result: the calling crate's `OUT_DIR`, which exists when it has
-/// a build script (such as the recommended `migrate::build::track`). Without one, every build validates afresh.
+/// Where `litemigrate_core::cache` keeps this call's last result: the calling crate's `OUT_DIR`, which exists when it has
+/// a build script (such as the recommended `litemigrate::build::track`). Without one, every build validates afresh.
 fn cache_file(rel_dir: &str, options: &CompileOptions) -> Option<PathBuf> {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR")?);
     // One file per directory (as the call names it) and options, so two calls in one crate do not evict each other.
-    let id = migrate_core::checksum::checksum(&format!(
+    let id = litemigrate_core::checksum::checksum(&format!(
         "{rel_dir}\n{}{}{}",
         options.run_sql, options.check_down, options.max_steps
     ));

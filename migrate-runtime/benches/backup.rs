@@ -1,7 +1,7 @@
 //! Backup speed against `cp` of the same file, in the same run (issue 4).
 //!
 //! ```text
-//! cargo bench -p migrate-runtime --features bench-internals --bench backup   # 64 MiB
+//! cargo bench -p litemigrate-runtime --features bench-internals --bench backup   # 64 MiB
 //! BACKUP_BENCH_MIB=1024 cargo bench ...      # 1 GiB (needs ~6 GiB free)
 //! BACKUP_BENCH_DIR=/path/on/the/disk ...     # default: the system temp dir
 //! BACKUP_BENCH_ONLY=restore ...              # the restore rows only (or `backup`)
@@ -14,7 +14,7 @@
 //! `cp` of the same file; the table shows the median and its ratio to the median of those `cp` runs. `sync` runs,
 //! untimed, before each `cp` and before each operation, so neither pays for the other's dirty pages.
 
-use migrate_runtime::backup::{self, BackupOptions, Reason, Retention, SnapshotMethod};
+use litemigrate_runtime::backup::{self, BackupOptions, Reason, Retention, SnapshotMethod};
 use rusqlite::Connection;
 use std::path::Path;
 use std::process::Command;

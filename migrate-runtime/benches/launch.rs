@@ -1,5 +1,5 @@
 //! Prints one table: the launch check and apply, ours next to raw SQLite, rusqlite_migration and refinery, measured
-//! side by side in one run on the same migrations. `cargo bench -p migrate-runtime --bench launch`.
+//! side by side in one run on the same migrations. `cargo bench -p litemigrate-runtime --bench launch`.
 //!
 //! Launch rows open a new connection every iteration (what an application does at start) on a database that is
 //! already up to date. Apply rows migrate an empty file. Each figure is the median of interleaved repetitions.
@@ -7,7 +7,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use migrate_runtime::Mode;
+use litemigrate_runtime::Mode;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

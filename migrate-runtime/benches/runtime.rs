@@ -1,11 +1,11 @@
 //! Criterion benchmarks of the launch check (cold and warm) and of batch apply, at 100 and 2000 migrations.
-//! `cargo bench -p migrate-runtime --bench runtime`. The side-by-side table with the peers is `--bench launch`.
+//! `cargo bench -p litemigrate-runtime --bench runtime`. The side-by-side table with the peers is `--bench launch`.
 
 #[path = "support/mod.rs"]
 mod support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use migrate_runtime::Mode;
+use litemigrate_runtime::Mode;
 use rusqlite::Connection;
 use support::*;
 

@@ -2,16 +2,16 @@
 
 use crate::error::Error;
 use crate::table::{CodeError, CodeFn, Migrations, OwnedCode, OwnedRows, Rows};
-use migrate_core::Checksum;
-use migrate_core::MigrationSource;
-use migrate_core::compile::{CompileOptions, Compiled};
-use migrate_core::layout;
+use litemigrate_core::Checksum;
+use litemigrate_core::MigrationSource;
+use litemigrate_core::compile::{CompileOptions, Compiled};
+use litemigrate_core::layout;
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The default set name (defined once in migrate-core, shared with the macro).
-pub use migrate_core::layout::DEFAULT_SET;
+/// The default set name (defined once in litemigrate-core, shared with the macro).
+pub use litemigrate_core::layout::DEFAULT_SET;
 
 fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Err("this Rust-code migration has no function in a set loaded at run time (see Migrations::set_code)".into())
@@ -70,13 +70,13 @@ impl Migrations {
     /// [`Migrations::set_code`] provides the real one.
     ///
     /// ```
-    /// use migrate_core::load::{load_files, Entry, SourceFile};
+    /// use litemigrate_core::load::{load_files, Entry, SourceFile};
     /// let file = SourceFile {
     ///     file_name: "1_a.sql".into(),
     ///     display: "migrations/1_a.sql".into(),
     ///     contents: Entry::File(b"CREATE TABLE a(x);".to_vec()),
     /// };
-    /// let set = migrate_runtime::Migrations::from_sources("default", load_files(vec![file]).unwrap());
+    /// let set = litemigrate_runtime::Migrations::from_sources("default", load_files(vec![file]).unwrap());
     /// let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     /// set.migrate(&mut conn).unwrap();
     /// assert!(set.status(&conn).unwrap().is_up_to_date());
@@ -108,14 +108,14 @@ impl Migrations {
     /// `default`; see [`Migrations::with_set_name`]).
     ///
     /// ```no_run
-    /// use migrate_core::compile::CompileOptions;
-    /// let set = migrate_runtime::Migrations::from_dir("migrations", &CompileOptions::default()).unwrap();
+    /// use litemigrate_core::compile::CompileOptions;
+    /// let set = litemigrate_runtime::Migrations::from_dir("migrations", &CompileOptions::default()).unwrap();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// println!("{}", set.migrate(&mut conn).unwrap());
     /// ```
     pub fn from_dir(path: impl AsRef<Path>, options: &CompileOptions) -> Result<Migrations, Error> {
-        let sources = migrate_core::load::load_dir(path.as_ref())?;
-        let compiled = migrate_core::compile::compile(sources, options)?;
+        let sources = litemigrate_core::load::load_dir(path.as_ref())?;
+        let compiled = litemigrate_core::compile::compile(sources, options)?;
         Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
     }
 
@@ -170,7 +170,7 @@ impl Migrations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use migrate_core::load::{Entry, SourceFile, load_files};
+    use litemigrate_core::load::{Entry, SourceFile, load_files};
 
     fn sources() -> Vec<MigrationSource> {
         let file = |name: &str, sql: &str| SourceFile {
@@ -206,13 +206,13 @@ mod tests {
             Ok(())
         }
         let mut with_code = sources();
-        let code = migrate_core::CodeMigration {
+        let code = litemigrate_core::CodeMigration {
             version: 3,
             name: "c".into(),
             path: "app::c".into(),
             reversible: false,
         };
-        migrate_core::load::add_code_migrations(&mut with_code, &[code]).unwrap();
+        litemigrate_core::load::add_code_migrations(&mut with_code, &[code]).unwrap();
         let mut set = Migrations::from_sources("default", with_code);
         let before = set.clone();
         assert!(set.set_code(3, up, None) && !set.set_code(1, up, None));

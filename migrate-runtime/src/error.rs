@@ -1,6 +1,6 @@
-//! `migrate::Error`: one variant per failure, each naming the migration (version, name, file) it is about.
+//! `litemigrate::Error`: one variant per failure, each naming the migration (version, name, file) it is about.
 
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use std::fmt;
 
 use crate::table::Migration;
@@ -78,11 +78,11 @@ fn opt_at(at: &Option<At>) -> String {
 /// Match on [`Error::kind`] to react to a class of failure; [`Error::migration`] names the migration involved.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+/// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// match MIGRATIONS.migrate(&mut conn) {
 ///     Ok(report) => println!("{report}"),
-///     Err(e) if e.kind() == migrate_runtime::ErrorKind::Busy => eprintln!("another process holds the database: {e}"),
+///     Err(e) if e.kind() == litemigrate_runtime::ErrorKind::Busy => eprintln!("another process holds the database: {e}"),
 ///     Err(e) => panic!("cannot migrate: {e}"),
 /// }
 /// ```
@@ -184,7 +184,7 @@ pub enum Error {
         /// The SQLite the set was validated with and the one that ran the statement, when they differ (a function
         /// or syntax the build's SQLite has may be missing from an older one the application links).
         sqlite: Option<Box<SqliteVersions>>,
-        /// What to do about SQLite's message, when there is advice ([`migrate_core::hint::for_sqlite_message`]).
+        /// What to do about SQLite's message, when there is advice ([`litemigrate_core::hint::for_sqlite_message`]).
         hint: Option<&'static str>,
     },
     /// A migration's SQL or Rust code ended the runner's transaction (`COMMIT`, `END`, `ROLLBACK`), so the unit's
@@ -312,7 +312,7 @@ pub enum Error {
         /// What differs, as data: the facts the embedded schema has and the live one lacks, and the reverse.
         /// `None` when the build did not record the expected schema (only its hash), so only the hashes could be
         /// compared.
-        schema_diff: Option<Box<migrate_core::schema::SchemaDiff>>,
+        schema_diff: Option<Box<litemigrate_core::schema::SchemaDiff>>,
     },
     /// `PRAGMA integrity_check` reported problems.
     #[error("integrity check failed: {}", messages.join("; "))]
@@ -322,10 +322,10 @@ pub enum Error {
     },
     /// A migrations directory that breaks the file rules (run-time loading).
     #[error(transparent)]
-    Load(#[from] migrate_core::LoadError),
+    Load(#[from] litemigrate_core::LoadError),
     /// A migrations directory whose SQL does not compile (run-time loading).
     #[error(transparent)]
-    Compile(#[from] migrate_core::compile::CompileError),
+    Compile(#[from] litemigrate_core::compile::CompileError),
     /// The backup taken before the first write failed, or the database is one an interrupted restore left
     /// half-written ([`crate::backup::BackupError::RestoreInterrupted`], whatever the backup policy); nothing was
     /// migrated.
@@ -344,13 +344,13 @@ pub enum Error {
     /// A `no-transaction` migration failed midway, and the pre-migrate backup was NOT restored automatically
     /// because another connection committed to the database after the backup was taken: restoring would have
     /// discarded those writes. The database may be half-migrated; restore the named backup by hand
-    /// (`migrate_runtime::backup::restore`) if losing the other writes is acceptable, or repair the migration's
+    /// (`litemigrate_runtime::backup::restore`) if losing the other writes is acceptable, or repair the migration's
     /// partial changes. [`Error::kind`] and [`Error::migration`] are those of the failure.
     #[error(
         "{source}; the pre-migrate backup {} ({}) was NOT restored automatically: another connection committed to \
          the database after it was taken, and restoring would discard those writes. The database may be \
          half-migrated: repair it, or restore that backup by hand (`migrate backup restore` / \
-         `migrate_runtime::backup::restore`) if the other writes may be lost",
+         `litemigrate_runtime::backup::restore`) if the other writes may be lost",
         backup.id,
         backup.path.display()
     )]
@@ -361,7 +361,7 @@ pub enum Error {
         backup: Box<crate::backup::BackupInfo>,
     },
     /// As [`Error::RestoredFromBackup`], but the restore failed too: the database may be half-migrated. Restore
-    /// the backup by hand (`migrate_runtime::backup::restore`).
+    /// the backup by hand (`litemigrate_runtime::backup::restore`).
     #[error("{source}; restoring the pre-migrate backup {} failed too ({restore}); restore it by hand", backup.id)]
     RestoreFailed {
         /// The failure.
@@ -434,7 +434,7 @@ impl ErrorKind {
     /// happens to the variant's Rust spelling or its `Debug` output.
     ///
     /// ```
-    /// use migrate_runtime::ErrorKind;
+    /// use litemigrate_runtime::ErrorKind;
     /// assert_eq!(ErrorKind::SchemaDrift.as_str(), "schema_drift");
     /// assert_eq!(ErrorKind::Busy.to_string(), "busy");
     /// ```
@@ -573,7 +573,7 @@ impl Error {
             Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly { at: Some(at), source },
             Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull { at: Some(at), source },
             _ => {
-                let hint = migrate_core::hint::for_sqlite_message(&source.to_string());
+                let hint = litemigrate_core::hint::for_sqlite_message(&source.to_string());
                 Error::MigrationFailed {
                     at,
                     line,
@@ -602,7 +602,7 @@ impl Error {
 /// The SQLite a set was validated with at build time and the one the application runs on.
 ///
 /// ```
-/// let v = migrate_runtime::SqliteVersions::new(Some("3.0.0"));
+/// let v = litemigrate_runtime::SqliteVersions::new(Some("3.0.0"));
 /// assert!(v.differ());
 /// assert!(v.to_string().starts_with("validated with SQLite 3.0.0 at build, running on "));
 /// ```

@@ -4,8 +4,8 @@
 //! Every function takes the index name as data and quotes it; none trusts it as SQL.
 //!
 //! ```
-//! use migrate_core::fts5::Fts5Index;
-//! use migrate_runtime::fts;
+//! use litemigrate_core::fts5::Fts5Index;
+//! use litemigrate_runtime::fts;
 //! let db = rusqlite::Connection::open_in_memory().unwrap();
 //! db.execute_batch("CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT)").unwrap();
 //! let idx = Fts5Index::external("docs_fts", "docs").rowid("id").columns(["body"]);
@@ -14,9 +14,9 @@
 //! fts::optimize(&db, "docs_fts").unwrap();
 //! ```
 
-use migrate_core::fts5::{Fts5Index, Kind};
-use migrate_core::lex::{self, Keyword, Token};
-use migrate_core::sql::quote_ident;
+use litemigrate_core::fts5::{Fts5Index, Kind};
+use litemigrate_core::lex::{self, Keyword, Token};
+use litemigrate_core::sql::quote_ident;
 use rusqlite::{Connection, ErrorCode};
 
 /// What went wrong with an FTS5 maintenance command.

@@ -25,8 +25,8 @@
 
 use crate::error::{At, Error};
 use crate::table::Migration;
-use migrate_core::Checksum;
-use migrate_core::direction::Direction;
+use litemigrate_core::Checksum;
+use litemigrate_core::direction::Direction;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -62,7 +62,7 @@ pub(crate) fn validate_name(name: &str) -> Result<(), Error> {
     }
 }
 
-pub(crate) use migrate_core::sql::quote_ident as quote;
+pub(crate) use litemigrate_core::sql::quote_ident as quote;
 
 /// What the history says about this set.
 #[derive(Debug, Clone)]
@@ -531,8 +531,8 @@ pub(crate) fn sql_int(v: u64) -> Result<i64, rusqlite::Error> {
 mod tests {
     use super::*;
     use crate::table::Migrations;
-    use migrate_core::compile::{CompileOptions, compile};
-    use migrate_core::load::load_in_memory;
+    use litemigrate_core::compile::{CompileOptions, compile};
+    use litemigrate_core::load::load_in_memory;
 
     fn set() -> Migrations {
         let files = [

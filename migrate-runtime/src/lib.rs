@@ -2,12 +2,12 @@
 //! facade.
 //!
 //! ```no_run
-//! # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+//! # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 //! let mut conn = rusqlite::Connection::open("app.db").unwrap();
 //! let report = MIGRATIONS.migrate(&mut conn).unwrap(); // bring to latest with the default policy
 //! let report = MIGRATIONS
 //!     .migrator() // builder for everything else
-//!     .target(migrate_runtime::Target::Version(3))
+//!     .target(litemigrate_runtime::Target::Version(3))
 //!     .dry_run(true)
 //!     .run(&mut conn)
 //!     .unwrap();
@@ -38,7 +38,7 @@
 //! # Rust-code migrations
 //!
 //! A code migration ([`Up::Code`]) gets the open transaction and returns a `Result`; an `Err` rolls the transaction
-//! back. Its checksum is `SHA-256("rust:{version}:{name}")` (`migrate_core::load::code_checksum`): it covers the
+//! back. Its checksum is `SHA-256("rust:{version}:{name}")` (`litemigrate_core::load::code_checksum`): it covers the
 //! version and the name, not the function's code, which the build cannot see. Changing what an applied code
 //! migration does therefore goes unnoticed: add a new version instead. The build assumes code migrations do not
 //! change the schema (their embedded schema hash is the previous one), so one that does makes `verify` report drift.
@@ -71,7 +71,7 @@ mod verify;
 pub use backup::BackupInfo;
 pub use error::{At, Error, ErrorKind, FkViolation, SqliteVersions};
 pub use history::{DEFAULT_TABLE, Failure};
-pub use migrate_core::Checksum;
+pub use litemigrate_core::Checksum;
 pub use migrator::{Applied, Migrator, Mode, Policy, Report, Target};
 pub use plan::{Direction, Plan, Step, TxMode};
 pub use status::{Entry, State, Status};
@@ -79,10 +79,10 @@ pub use table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
 pub use verify::Verification;
 
 // The rules' types that this crate's API takes or returns, so an application needs no direct dependency on
-// migrate-core (it would have to keep that version in step with this crate's). The modules are there for what the
+// litemigrate-core (it would have to keep that version in step with this crate's). The modules are there for what the
 // named types lead to: building sources by hand (`load::load_files`), matching a compile error's parts, the FTS5
 // builder that `fts` maintains.
-pub use migrate_core::compile::{CompileError, CompileOptions, Compiled};
-pub use migrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
-pub use migrate_core::schema::SchemaDiff;
-pub use migrate_core::{compile, expand, fts5, load, name, schema};
+pub use litemigrate_core::compile::{CompileError, CompileOptions, Compiled};
+pub use litemigrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
+pub use litemigrate_core::schema::SchemaDiff;
+pub use litemigrate_core::{compile, expand, fts5, load, name, schema};

@@ -62,8 +62,8 @@ use std::fmt;
 /// roll back, [`Error::ForeignKeyViolation`] names the table and rowids), and the previous setting is restored.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
-/// use migrate_runtime::{Mode, Target};
+/// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
+/// use litemigrate_runtime::{Mode, Target};
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS
 ///     .migrator()
@@ -104,7 +104,7 @@ impl Migrations {
     /// indexed history row; see [`Migrator::header_stamp`]) and writes nothing.
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// MIGRATIONS.migrate(&mut conn).unwrap();
     /// ```
@@ -131,7 +131,7 @@ impl Migrations {
     /// Where the database stands (read-only; works on a read-only database and creates nothing).
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let conn = rusqlite::Connection::open("app.db").unwrap();
     /// println!("{}", MIGRATIONS.status(&conn).unwrap());
     /// ```
@@ -200,7 +200,7 @@ impl<'m> Migrator<'m> {
     /// launches read the history as before). Turn it off if your application reads `user_version` and expects 0.
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// // This application owns user_version: never read or write it.
     /// MIGRATIONS.migrator().header_stamp(false).run(&mut conn).unwrap();
@@ -214,8 +214,8 @@ impl<'m> Migrator<'m> {
     /// backup stops the run before anything changes). See [`crate::backup`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
-    /// use migrate_runtime::backup::BackupPolicy;
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
+    /// use litemigrate_runtime::backup::BackupPolicy;
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// let report = MIGRATIONS.migrator().backup(BackupPolicy::BestEffort).run(&mut conn).unwrap();
     /// for w in &report.backup_warnings {
@@ -231,8 +231,8 @@ impl<'m> Migrator<'m> {
     /// `quick_check`, retention (default: 30 days).
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
-    /// use migrate_runtime::backup::{BackupOptions, Retention};
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
+    /// use litemigrate_runtime::backup::{BackupOptions, Retention};
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
     /// let opts = BackupOptions {
     ///     compress: true,
@@ -254,9 +254,9 @@ impl<'m> Migrator<'m> {
     /// again.
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
-    /// let show = |a: &migrate_runtime::Applied| eprintln!("{} {} {}", a.direction, a.version, a.name);
+    /// let show = |a: &litemigrate_runtime::Applied| eprintln!("{} {} {}", a.direction, a.version, a.name);
     /// MIGRATIONS.migrator().on_step(&show).run(&mut conn).unwrap();
     /// ```
     pub fn on_step(mut self, f: &'m dyn Fn(&Applied)) -> Self {

@@ -9,8 +9,8 @@ use rusqlite::Connection;
 use std::fmt;
 
 /// Up (apply) or down (roll back): the one enum of the build and the runtime, re-exported here so
-/// `migrate_runtime::Direction` and `migrate_runtime::plan::Direction` keep working.
-pub use migrate_core::direction::Direction;
+/// `litemigrate_runtime::Direction` and `litemigrate_runtime::plan::Direction` keep working.
+pub use litemigrate_core::direction::Direction;
 
 /// How a step is wrapped in a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -63,7 +63,7 @@ pub struct Step {
 /// The steps of a run, in order. A dry run returns it without changing anything.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+/// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS.migrator().dry_run(true).run(&mut conn).unwrap();
 /// for step in &report.plan.steps {
@@ -204,7 +204,7 @@ pub(crate) fn refuse_history_writes(actions: &[Action<'_>], table: &HistoryTable
             },
             Action::DownUnknown { at, sql } => (sql.as_str(), at.file.clone()),
         };
-        if let Some((line, table)) = migrate_core::safety::writes_tables(sql, &names) {
+        if let Some((line, table)) = litemigrate_core::safety::writes_tables(sql, &names) {
             let mut at = a.at();
             at.file = file;
             return Err(Error::WritesHistoryTable { at, line, table });
@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn direction_serializes_as_before_the_merge() {
         // The runtime's own enum derived `Serialize` (lowercase); the shared one keeps that, so JSON reports and
-        // applications serializing `migrate_runtime::Direction` see no change.
+        // applications serializing `litemigrate_runtime::Direction` see no change.
         assert_eq!(serde_json::to_value(Direction::Up).unwrap(), "up");
         assert_eq!(serde_json::to_value(Direction::Down).unwrap(), "down");
         assert_eq!(Direction::Down.to_string(), Direction::Down.as_str());

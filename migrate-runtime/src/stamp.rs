@@ -15,7 +15,7 @@
 
 use crate::error::Error;
 use crate::history::{HistoryTable, Newest};
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 

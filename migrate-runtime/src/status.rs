@@ -3,7 +3,7 @@
 use crate::error::{At, SqliteVersions};
 use crate::history::{Failure, Kind, Row};
 use crate::table::{Migration, Migrations};
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use std::fmt;
 
 /// What one migration's relation to the database is.
@@ -98,7 +98,7 @@ impl Entry {
 /// A read-only report of where a database stands relative to an embedded set.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+/// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 /// let conn = rusqlite::Connection::open("app.db").unwrap();
 /// let status = MIGRATIONS.status(&conn).unwrap();
 /// println!("{status}");

@@ -13,7 +13,7 @@
 //! A set built at run time (`dynamic.rs`) has the same four pieces, owned (`Vec`s and `String`s behind an `Arc`, so
 //! clones share them) and freed with the set.
 //!
-//! Both writers (the macro and `dynamic.rs`) build `meta` and `files` with `migrate_core::layout::push` from a
+//! Both writers (the macro and `dynamic.rs`) build `meta` and `files` with `litemigrate_core::layout::push` from a
 //! loaded set, and add a `code` entry for each code row in version order, so every row decodes to what was
 //! written: `check` states that invariant, and tests hold the writers to it. It is not re-checked when a `static`
 //! is evaluated: at 2000 rows that const evaluation alone cost a quarter of the plain table's build time. Decoding
@@ -23,7 +23,7 @@
 //! [`Migration`] is a `Copy` view decoded from these at fixed offsets, borrowing the set: no heap allocation, no
 //! parsing, and lookup by version is a binary search over `meta`.
 
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -34,9 +34,9 @@ pub type CodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A Rust-code migration: gets the open transaction, returns a Result. An `Err` rolls the transaction back.
 pub type CodeFn = fn(&rusqlite::Transaction<'_>) -> Result<(), CodeError>;
 
-use migrate_core::layout::at;
+use litemigrate_core::layout::at;
 #[doc(hidden)]
-pub use migrate_core::layout::{STRIDE, flags};
+pub use litemigrate_core::layout::{STRIDE, flags};
 
 /// The Rust side of a code migration. Not a stable API.
 #[doc(hidden)]
@@ -168,7 +168,7 @@ impl<'a> Migration<'a> {
         self.flags & flags::REVERSIBLE != 0
     }
 
-    /// SHA-256 of the normalized up file (see `migrate_core::checksum`); for code migrations, of
+    /// SHA-256 of the normalized up file (see `litemigrate_core::checksum`); for code migrations, of
     /// `rust:{version}:{name}`.
     pub fn checksum(&self) -> Checksum {
         self.hash(0)
@@ -224,7 +224,7 @@ impl fmt::Debug for Migration<'_> {
 
 /// A set of migrations in version order, with what the build learned about the schema they produce.
 ///
-/// Build one with `migrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
+/// Build one with `litemigrate::embed_migrations!` (a `static`, no allocation) or, at run time, with
 /// [`Migrations::from_sources`] / [`Migrations::from_dir`]. A set built at run time owns its data (shared by its
 /// clones) and frees it when the last clone is dropped.
 #[derive(Clone)]
@@ -386,11 +386,11 @@ impl Migrations {
     /// A set with no migrations, named `default`: a placeholder where a set is needed before there is one.
     ///
     /// ```
-    /// static NONE: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// static NONE: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// assert!(NONE.is_empty() && NONE.latest().is_none());
     /// ```
     pub const fn empty() -> Migrations {
-        Migrations::__embedded(migrate_core::layout::DEFAULT_SET, &[], &[], "", &[], None, None)
+        Migrations::__embedded(litemigrate_core::layout::DEFAULT_SET, &[], &[], "", &[], None, None)
     }
 
     /// The set name that keys this set's rows in the history table (default `default`).

@@ -5,9 +5,9 @@ use crate::history::{self, Kind, NewRow};
 use crate::migrator::Migrator;
 use crate::status::Status;
 use crate::table::Migrations;
-use migrate_core::Checksum;
-use migrate_core::replay::{self, ReplayError, ReplayStep};
-use migrate_core::schema::{Schema, SchemaTextError};
+use litemigrate_core::Checksum;
+use litemigrate_core::replay::{self, ReplayError, ReplayStep};
+use litemigrate_core::schema::{Schema, SchemaTextError};
 use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
 
@@ -48,7 +48,7 @@ impl Migrations {
     /// History and schema drift check plus `PRAGMA integrity_check`, read-only. See [`Migrator::verify`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let conn = rusqlite::Connection::open("app.db").unwrap();
     /// MIGRATIONS.verify(&conn).unwrap();
     /// ```
@@ -60,7 +60,7 @@ impl Migrations {
     /// [`Migrator::baseline`].
     ///
     /// ```no_run
-    /// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+    /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
     /// let mut conn = rusqlite::Connection::open("legacy.db").unwrap();
     /// MIGRATIONS.baseline(&mut conn, 4).unwrap();
     /// MIGRATIONS.migrate(&mut conn).unwrap(); // runs 5 and later
@@ -70,7 +70,7 @@ impl Migrations {
     }
 
     /// The expected structural schema after `version`: the embedded final schema for the newest version, otherwise
-    /// the embedded up SQL replayed in memory the way the build ran it (`migrate_core::replay`; Rust-code migrations
+    /// the embedded up SQL replayed in memory the way the build ran it (`litemigrate_core::replay`; Rust-code migrations
     /// are assumed not to change the schema, as the build assumes). The one place the runtime and the CLI get it.
     pub(crate) fn expected_schema(&self, version: u64) -> Result<Schema, ExpectedSchemaError> {
         if version == self.latest_version()

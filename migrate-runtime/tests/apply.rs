@@ -3,7 +3,7 @@
 mod common;
 
 use common::{history, schema, set, tables};
-use migrate_runtime::{Direction, ErrorKind, Mode, State, Target, TxMode};
+use litemigrate_runtime::{Direction, ErrorKind, Mode, State, Target, TxMode};
 use rusqlite::{Connection, OpenFlags};
 
 const M1: (&str, &str) = (
@@ -21,7 +21,7 @@ const M3: (&str, &str) = (
 );
 const M3D: (&str, &str) = ("0003_tags.down.sql", "DROP TABLE tags;\n");
 
-fn three() -> migrate_runtime::Migrations {
+fn three() -> litemigrate_runtime::Migrations {
     set(&[M1, M2, M2D, M3, M3D])
 }
 
@@ -214,7 +214,7 @@ fn failing_sql_in_a_batch_changes_nothing_and_is_recorded() {
     assert!(
         matches!(
             err,
-            migrate_runtime::Error::MigrationFailed {
+            litemigrate_runtime::Error::MigrationFailed {
                 line: 3,
                 down: false,
                 ..
@@ -385,7 +385,7 @@ fn foreign_key_violations_roll_back_and_name_the_rows() {
     ]);
     let err = bad.migrate(&mut conn).unwrap_err();
     match &err {
-        migrate_runtime::Error::ForeignKeyViolation { at, violations } => {
+        litemigrate_runtime::Error::ForeignKeyViolation { at, violations } => {
             assert_eq!(at.version, 2);
             assert_eq!(violations.len(), 1);
             assert_eq!(
@@ -407,18 +407,18 @@ fn foreign_key_violations_roll_back_and_name_the_rows() {
     assert!(fk);
 }
 
-fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::CodeError> {
+fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate_runtime::CodeError> {
     tx.execute("UPDATE users SET name = upper(name)", [])?;
     Ok(())
 }
 
-fn failing(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::CodeError> {
+fn failing(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate_runtime::CodeError> {
     tx.execute("UPDATE users SET name = 'changed'", [])?;
     Err("backfill refused".into())
 }
 
-fn with_code(up: migrate_runtime::CodeFn) -> migrate_runtime::Migrations {
-    use migrate_core::load::{CodeMigration, Entry, SourceFile, add_code_migrations, load_files};
+fn with_code(up: litemigrate_runtime::CodeFn) -> litemigrate_runtime::Migrations {
+    use litemigrate_core::load::{CodeMigration, Entry, SourceFile, add_code_migrations, load_files};
     let file = |n: &str, sql: &str| SourceFile {
         file_name: n.into(),
         display: format!("migrations/{n}"),
@@ -442,7 +442,7 @@ fn with_code(up: migrate_runtime::CodeFn) -> migrate_runtime::Migrations {
         }],
     )
     .unwrap();
-    let mut m = migrate_runtime::Migrations::from_sources("default", sources);
+    let mut m = litemigrate_runtime::Migrations::from_sources("default", sources);
     assert!(m.set_code(2, up, None));
     m
 }
@@ -512,7 +512,7 @@ fn corrupt_history_row_is_reported() {
     let err = three().migrator().header_stamp(false).run(&mut conn).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CorruptHistory);
     assert!(
-        matches!(err, migrate_runtime::Error::CorruptHistory { version: Some(3), .. }),
+        matches!(err, litemigrate_runtime::Error::CorruptHistory { version: Some(3), .. }),
         "{err:?}"
     );
     assert_eq!(three().status(&conn).unwrap_err().kind(), ErrorKind::CorruptHistory);

@@ -5,7 +5,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupOptions, Reason, SnapshotMethod};
+use litemigrate_runtime::backup::{self, BackupOptions, Reason, SnapshotMethod};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

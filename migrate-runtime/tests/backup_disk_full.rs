@@ -4,7 +4,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, Reason, SnapshotMethod};
+use litemigrate_runtime::backup::{self, BackupErrorKind, BackupOptions, Reason, SnapshotMethod};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;

@@ -5,7 +5,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, Reason};
+use litemigrate_runtime::backup::{self, BackupErrorKind, BackupOptions, Reason};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 use support::*;

@@ -4,7 +4,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupErrorKind, BackupInfo, BackupOptions, Reason};
+use litemigrate_runtime::backup::{self, BackupErrorKind, BackupInfo, BackupOptions, Reason};
 use std::path::{Path, PathBuf};
 use support::*;
 
@@ -39,7 +39,7 @@ fn fixture(compress: bool) -> Fixture {
 fn rehash(info: &BackupInfo) {
     let bytes = std::fs::read(&info.path).unwrap();
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(info.manifest_path()).unwrap()).unwrap();
-    v["sha256"] = migrate_core::checksum::sha256(&bytes).to_hex().into();
+    v["sha256"] = litemigrate_core::checksum::sha256(&bytes).to_hex().into();
     v["size"] = (bytes.len() as u64).into();
     std::fs::write(info.manifest_path(), serde_json::to_vec(&v).unwrap()).unwrap();
 }
@@ -70,9 +70,9 @@ fn flipped_byte_is_caught_by_the_hash() {
         let err = backup::verify(&f.dir, &f.info.id, &f.opts).unwrap_err();
         assert_eq!(err.kind(), BackupErrorKind::HashMismatch, "{err}");
         match &err {
-            migrate_runtime::backup::BackupError::HashMismatch { expected, actual, .. } => {
+            litemigrate_runtime::backup::BackupError::HashMismatch { expected, actual, .. } => {
                 assert_eq!(expected.to_hex(), f.info.sha256);
-                assert_eq!(*actual, migrate_core::checksum::sha256(&bytes));
+                assert_eq!(*actual, litemigrate_core::checksum::sha256(&bytes));
             }
             other => panic!("{other}"),
         }

@@ -4,9 +4,9 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_core::load::{MigrationSource, load_in_memory};
-use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions, BackupPolicy, Reason};
-use migrate_runtime::{Error, ErrorKind, Migrations, Target};
+use litemigrate_core::load::{MigrationSource, load_in_memory};
+use litemigrate_runtime::backup::{self, BackupErrorKind, BackupOptions, BackupPolicy, Reason};
+use litemigrate_runtime::{Error, ErrorKind, Migrations, Target};
 use support::dump;
 
 fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
@@ -181,7 +181,7 @@ fn failed_no_transaction_migration_restores_the_pre_migrate_backup() {
 static SLOW_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A migration that holds the write lock for a while, so a second launcher plans while it runs.
-fn slow_email(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::CodeError> {
+fn slow_email(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate_runtime::CodeError> {
     tx.execute("ALTER TABLE users ADD COLUMN email TEXT", [])?;
     SLOW_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
     std::thread::sleep(std::time::Duration::from_millis(1500));
@@ -193,7 +193,7 @@ fn slow_email(tx: &rusqlite::Transaction<'_>) -> Result<(), migrate_runtime::Cod
 /// drop A's real one in its favour; B must find its plan gone, discard the copy and report nothing to do.
 #[test]
 fn a_backup_taken_after_another_launcher_migrated_is_discarded() {
-    use migrate_core::load::{CodeMigration, add_code_migrations};
+    use litemigrate_core::load::{CodeMigration, add_code_migrations};
     let (_tmp, db, conn) = at_v1_with_a_row();
     let before = dump(&conn);
     drop(conn);

@@ -6,7 +6,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{
+use litemigrate_runtime::backup::{
     self, BackupErrorKind, BackupInfo, BackupOptions, Reason, RestoreMethod, SnapshotMethod,
 };
 use rusqlite::Connection;
@@ -312,7 +312,7 @@ fn a_half_written_database_is_refused_reported_and_finished_by_the_next_restore(
 
 #[test]
 fn a_launch_on_a_half_written_database_names_the_interrupted_restore_whatever_the_backup_policy() {
-    use migrate_core::load::{Entry, SourceFile, load_files};
+    use litemigrate_core::load::{Entry, SourceFile, load_files};
     let s = setup(false, 100);
     drop(s.conn);
     tear(&s.db);
@@ -321,13 +321,13 @@ fn a_launch_on_a_half_written_database_names_the_interrupted_restore_whatever_th
         display: "migrations/1_more.sql".into(),
         contents: Entry::File(b"CREATE TABLE more(x);".to_vec()),
     };
-    let set = migrate_runtime::Migrations::from_sources("default", load_files(vec![file]).unwrap());
+    let set = litemigrate_runtime::Migrations::from_sources("default", load_files(vec![file]).unwrap());
     for policy in [backup::BackupPolicy::Off, backup::BackupPolicy::BestEffort] {
         let mut conn = Connection::open(&s.db).unwrap();
         let err = set.migrator().backup(policy).run(&mut conn).unwrap_err();
-        assert_eq!(err.kind(), migrate_runtime::ErrorKind::Backup, "{err}");
+        assert_eq!(err.kind(), litemigrate_runtime::ErrorKind::Backup, "{err}");
         assert!(
-            matches!(&err, migrate_runtime::Error::Backup(e) if e.kind() == BackupErrorKind::RestoreInterrupted),
+            matches!(&err, litemigrate_runtime::Error::Backup(e) if e.kind() == BackupErrorKind::RestoreInterrupted),
             "{err:?}"
         );
         assert!(err.to_string().contains("was interrupted"), "{err}");

@@ -4,7 +4,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupInfo, BackupOptions, Reason, Retention};
+use litemigrate_runtime::backup::{self, BackupInfo, BackupOptions, Reason, Retention};
 use std::time::Duration;
 use support::*;
 

@@ -4,7 +4,7 @@
 #[path = "backup_support/mod.rs"]
 mod support;
 
-use migrate_runtime::backup::{self, BackupOptions, Reason, SnapshotMethod};
+use litemigrate_runtime::backup::{self, BackupOptions, Reason, SnapshotMethod};
 use support::*;
 
 fn opts(dir: &std::path::Path, compress: bool, method: SnapshotMethod) -> BackupOptions {
@@ -42,7 +42,7 @@ fn round_trip(wal: bool, compress: bool, method: SnapshotMethod) {
     // The manifest describes the file on disk.
     let bytes = std::fs::read(&info.path).unwrap();
     assert_eq!(info.size, bytes.len() as u64);
-    assert_eq!(info.sha256, migrate_core::checksum::sha256(&bytes).to_hex());
+    assert_eq!(info.sha256, litemigrate_core::checksum::sha256(&bytes).to_hex());
     assert_eq!(backup::inspect(&dir, &info.id).unwrap(), info);
     assert_eq!(backup::list(&dir).unwrap(), vec![info.clone()]);
     // Only the backup and its manifest remain: no temp files, no -wal/-shm/-journal.

@@ -338,11 +338,11 @@ fn new_numbers_files_and_mentions_build_rs() {
     p.cmd(&["new", "third"])
         .assert()
         .success()
-        .stdout(contains("migrate::build::track(\"migrations\");"))
+        .stdout(contains("litemigrate::build::track(\"migrations\");"))
         .stdout(contains("no build.rs"));
     std::fs::write(
         p.path("build.rs"),
-        "fn main() {\n    migrate::build::track(\"migrations\");\n}\n",
+        "fn main() {\n    litemigrate::build::track(\"migrations\");\n}\n",
     )
     .unwrap();
     let (v, _) = p.json(&["new", "fourth"]);

@@ -102,10 +102,10 @@ fn directory_errors_are_the_macros() {
 fn divergent_file_names_the_file_and_both_checksums() {
     let p = Project::new();
     p.up();
-    let applied = migrate_core::checksum::checksum(cli_support::POSTS_UP).short();
+    let applied = litemigrate_core::checksum::checksum(cli_support::POSTS_UP).short();
     let edited = "CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n";
     p.write("0002_posts.up.sql", edited);
-    let now = migrate_core::checksum::checksum(edited).short();
+    let now = litemigrate_core::checksum::checksum(edited).short();
     let note = format!(
         "migrations/0002_posts.up.sql was edited after it was applied (applied checksum {applied}, file checksum {now})"
     );
@@ -229,9 +229,9 @@ fn database_ahead_of_the_files() {
 #[test]
 fn embedded_form_refuses_dir_and_new() {
     use clap::Parser;
-    use migrate_runtime::cli::{Cli, Source, run_code};
+    use litemigrate_runtime::cli::{Cli, Source, run_code};
     let p = Project::new();
-    let set = migrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
+    let set = litemigrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
     let db = p.db();
     let db = db.to_str().unwrap();
     let run = |args: &[&str]| {
@@ -243,7 +243,7 @@ fn embedded_form_refuses_dir_and_new() {
     assert_eq!(run(&["--set", "other", "status"]), 2);
     assert_eq!(run(&["up", "--no-backup"]), 0);
     assert_eq!(run(&["status", "--check"]), 0);
-    assert_eq!(migrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]), 2);
+    assert_eq!(litemigrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]), 2);
 }
 
 /// On a terminal, `down` asks; the answer decides. Runs the binary under `script(1)` for a pseudo-terminal, where
@@ -301,14 +301,14 @@ fn down_asks_on_a_terminal() {
 #[test]
 fn on_step_reports_each_step() {
     let p = Project::new();
-    let set = migrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
+    let set = litemigrate_runtime::Migrations::from_dir(p.path("migrations"), &Default::default()).unwrap();
     let seen = std::cell::RefCell::new(Vec::new());
-    let hook = |a: &migrate_runtime::Applied| seen.borrow_mut().push((a.direction.to_string(), a.version));
+    let hook = |a: &litemigrate_runtime::Applied| seen.borrow_mut().push((a.direction.to_string(), a.version));
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     set.migrator().on_step(&hook).run(&mut conn).unwrap();
     set.migrator()
-        .target(migrate_runtime::Target::Version(1))
-        .mode(migrate_runtime::Mode::PerMigration)
+        .target(litemigrate_runtime::Target::Version(1))
+        .mode(litemigrate_runtime::Mode::PerMigration)
         .on_step(&hook)
         .run(&mut conn)
         .unwrap();

@@ -1,7 +1,7 @@
 //! `fn main() -> Result<(), Box<dyn std::error::Error>>`, the README's pattern, prints a returned error with
 //! `Debug`: the runtime's errors show their readable message there (and their kind), not the variant's fields.
 
-static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 
 fn run(table: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut conn = rusqlite::Connection::open_in_memory()?;

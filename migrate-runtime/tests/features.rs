@@ -3,7 +3,7 @@
 //! any file is written, and plain backups work as before. With the default features it checks that compression is
 //! available (the round trips themselves are in `backup_roundtrip.rs`).
 
-use migrate_runtime::backup::{self, BackupOptions, Reason};
+use litemigrate_runtime::backup::{self, BackupOptions, Reason};
 use rusqlite::Connection;
 
 fn file_db(dir: &std::path::Path) -> Connection {

@@ -1,12 +1,12 @@
 //! A hand-written FTS5 table whose column list holds comments (`--` and `/* */`), resynced by a later
 //! `-- migrate:fts5-resync`: the declaration is read back from `sqlite_schema` through the lexer, so the generated
 //! triggers name the real columns and the sync check is clean on a migrated database holding rows. Before the FTS5
-//! parser read SQL through `migrate_core::lex`, the comment after `title,` was read as a column named `-`.
+//! parser read SQL through `litemigrate_core::lex`, the comment after `title,` was read as a column named `-`.
 
-use migrate_core::compile::{CompileOptions, compile};
-use migrate_core::fts5::Fts5Index;
-use migrate_core::load::load_in_memory;
-use migrate_runtime::{Migrations, Target, fts};
+use litemigrate_core::compile::{CompileOptions, compile};
+use litemigrate_core::fts5::Fts5Index;
+use litemigrate_core::load::load_in_memory;
+use litemigrate_runtime::{Migrations, Target, fts};
 use rusqlite::Connection;
 
 const DOCS: &str = "CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, tag TEXT);\n";
@@ -116,7 +116,7 @@ fn resync_names_the_real_columns_and_the_sync_check_is_clean() {
 
 #[test]
 fn introspection_is_reachable_through_the_runtime_and_typed() {
-    use migrate_runtime::expand::{Introspect, ObjectKind};
+    use litemigrate_runtime::expand::{Introspect, ObjectKind};
     let mut db = Connection::open_in_memory().unwrap();
     set().migrate(&mut db).unwrap();
     let objects = db.schema_objects().unwrap();

@@ -1,8 +1,8 @@
 //! Runtime FTS5 maintenance against a real SQLite: the sync check sees tampering, rebuild repairs it, and the other
 //! commands run on oddly named indexes.
 
-use migrate_core::fts5::Fts5Index;
-use migrate_runtime::fts::{self, FtsError};
+use litemigrate_core::fts5::Fts5Index;
+use litemigrate_runtime::fts::{self, FtsError};
 use rusqlite::Connection;
 
 fn setup(index: &str) -> (Connection, Fts5Index) {

@@ -8,7 +8,7 @@
 #![cfg(feature = "cli")]
 
 use clap::Parser;
-use migrate_runtime::cli::Cli;
+use litemigrate_runtime::cli::Cli;
 use proptest::prelude::*;
 use std::path::Path;
 use std::process::{Command, Stdio};

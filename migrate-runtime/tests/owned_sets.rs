@@ -3,10 +3,10 @@
 //! A global allocator that counts live bytes, so this binary holds one test: another test running beside it would
 //! move the count.
 
-use migrate_core::CodeMigration;
-use migrate_core::compile::{CompileOptions, compile};
-use migrate_core::load::{Entry, SourceFile, add_code_migrations, load_files};
-use migrate_runtime::{CodeError, Migrations};
+use litemigrate_core::CodeMigration;
+use litemigrate_core::compile::{CompileOptions, compile};
+use litemigrate_core::load::{Entry, SourceFile, add_code_migrations, load_files};
+use litemigrate_runtime::{CodeError, Migrations};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
@@ -50,7 +50,7 @@ fn up(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
 
 /// Twenty migrations with a few hundred bytes of SQL each, and one code migration: several kilobytes a set, so a
 /// leak shows after a few rounds.
-fn sources() -> Vec<migrate_core::MigrationSource> {
+fn sources() -> Vec<litemigrate_core::MigrationSource> {
     let files = (1..=20)
         .map(|v| SourceFile {
             file_name: format!("{v:04}_table_{v}.sql"),

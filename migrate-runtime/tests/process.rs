@@ -6,9 +6,9 @@
 
 mod common;
 
-use migrate_core::compile::{CompileOptions, compile};
-use migrate_core::load::{Entry, SourceFile, load_files};
-use migrate_runtime::{Migrations, Mode};
+use litemigrate_core::compile::{CompileOptions, compile};
+use litemigrate_core::load::{Entry, SourceFile, load_files};
+use litemigrate_runtime::{Migrations, Mode};
 use rusqlite::Connection;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -140,7 +140,7 @@ fn check_boundary(path: &Path, set: &Migrations, n: usize) -> u64 {
     let applied: Vec<u64> = status
         .entries
         .iter()
-        .filter(|e| e.state == migrate_runtime::State::Applied)
+        .filter(|e| e.state == litemigrate_runtime::State::Applied)
         .map(|e| e.version)
         .collect();
     let k = status.current_version;

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{history, schema, set, tables};
-use migrate_core::compile::{Compiled, CompiledMigration};
-use migrate_core::load::{CodeMigration, MigrationSource, add_code_migrations, load_in_memory};
-use migrate_runtime::{CodeError, CodeFn, Error, ErrorKind, Migrations};
+use litemigrate_core::compile::{Compiled, CompiledMigration};
+use litemigrate_core::load::{CodeMigration, MigrationSource, add_code_migrations, load_in_memory};
+use litemigrate_runtime::{CodeError, CodeFn, Error, ErrorKind, Migrations};
 use rusqlite::{Connection, Transaction};
 
 fn sources(files: &[(&str, &str)]) -> Vec<MigrationSource> {
@@ -119,7 +119,7 @@ fn per_migration_mode_keeps_the_units_before_and_records_none_after() {
     let mut conn = at_v1();
     let err = set
         .migrator()
-        .mode(migrate_runtime::Mode::PerMigration)
+        .mode(litemigrate_runtime::Mode::PerMigration)
         .run(&mut conn)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TransactionLeft, "{err}");
@@ -261,10 +261,10 @@ fn user_version(conn: &Connection) -> i64 {
 #[test]
 fn a_migration_that_sets_user_version_keeps_it() {
     for (mode, file) in [
-        (migrate_runtime::Mode::Batch, "PRAGMA user_version = 5;\n"),
-        (migrate_runtime::Mode::PerMigration, "PRAGMA user_version = 5;\n"),
+        (litemigrate_runtime::Mode::Batch, "PRAGMA user_version = 5;\n"),
+        (litemigrate_runtime::Mode::PerMigration, "PRAGMA user_version = 5;\n"),
         (
-            migrate_runtime::Mode::Batch,
+            litemigrate_runtime::Mode::Batch,
             "-- migrate:no-transaction\nPRAGMA user_version = 5;\n",
         ),
     ] {

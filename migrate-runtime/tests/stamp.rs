@@ -4,7 +4,7 @@
 mod common;
 
 use common::{history, set};
-use migrate_runtime::{Migrations, Mode, Target};
+use litemigrate_runtime::{Migrations, Mode, Target};
 use rusqlite::Connection;
 
 const M1: (&str, &str) = (

@@ -2,8 +2,8 @@
 
 mod common;
 
-use migrate_core::compile::CompileOptions;
-use migrate_runtime::{ErrorKind, Migrations, State};
+use litemigrate_core::compile::CompileOptions;
+use litemigrate_runtime::{ErrorKind, Migrations, State};
 use rusqlite::{Connection, OpenFlags};
 
 fn dir_set(files: &[(&str, &str)]) -> (tempfile::TempDir, Migrations) {
@@ -57,7 +57,7 @@ fn verify_reports_drift_with_the_differences() {
     assert_eq!(err.kind(), ErrorKind::SchemaDrift);
     let text = err.to_string();
     assert!(text.contains("hotfix") && text.contains("users_email"), "{text}");
-    assert!(matches!(err, migrate_runtime::Error::SchemaDrift { version: 3, .. }));
+    assert!(matches!(err, litemigrate_runtime::Error::SchemaDrift { version: 3, .. }));
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn verify_at_an_intermediate_version_names_the_difference() {
     let (_d, m) = dir_set(FILES);
     let mut conn = Connection::open_in_memory().unwrap();
     m.migrator()
-        .target(migrate_runtime::Target::Version(2))
+        .target(litemigrate_runtime::Target::Version(2))
         .run(&mut conn)
         .unwrap();
     assert!(m.verify(&conn).unwrap().schema_checked);
@@ -167,14 +167,14 @@ fn drift_below_the_newest_version_is_named_after_replaying_directives_as_the_bui
     let mut conn = Connection::open_in_memory().unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     m.migrator()
-        .target(migrate_runtime::Target::Version(3))
+        .target(litemigrate_runtime::Target::Version(3))
         .run(&mut conn)
         .unwrap();
     assert!(m.verify(&conn).unwrap().schema_checked);
     conn.execute_batch("CREATE INDEX hotfix ON authors(name);").unwrap();
     let err = m.verify(&conn).unwrap_err();
     assert!(
-        matches!(err, migrate_runtime::Error::SchemaDrift { version: 3, .. }),
+        matches!(err, litemigrate_runtime::Error::SchemaDrift { version: 3, .. }),
         "{err}"
     );
     let text = err.to_string();

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/bad_sql_line");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("tests/ui/fixtures/bad_sql_line");
 
 fn main() {
     let _ = MIGRATIONS.len();

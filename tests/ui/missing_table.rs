@@ -1,4 +1,4 @@
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/missing_table");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("tests/ui/fixtures/missing_table");
 
 fn main() {
     let _ = MIGRATIONS.len();

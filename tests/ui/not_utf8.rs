@@ -1,4 +1,4 @@
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/not_utf8");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("tests/ui/fixtures/not_utf8");
 
 fn main() {
     let _ = MIGRATIONS.len();

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/transaction_control");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("tests/ui/fixtures/transaction_control");
 
 fn main() {
     let _ = MIGRATIONS.len();

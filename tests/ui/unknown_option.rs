@@ -1,5 +1,5 @@
-static MIGRATIONS: migrate::Migrations =
-    migrate::embed_migrations!("tests/ui/fixtures/bad_name", validate = false);
+static MIGRATIONS: litemigrate::Migrations =
+    litemigrate::embed_migrations!("tests/ui/fixtures/bad_name", validate = false);
 
 fn main() {
     let _ = MIGRATIONS.len();

@@ -1,4 +1,4 @@
-static MIGRATIONS: migrate::Migrations = migrate::embed_migrations!("tests/ui/fixtures/version_zero");
+static MIGRATIONS: litemigrate::Migrations = litemigrate::embed_migrations!("tests/ui/fixtures/version_zero");
 
 fn main() {
     let _ = MIGRATIONS.len();

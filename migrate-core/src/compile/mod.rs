@@ -217,8 +217,8 @@ fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
 /// Expands, executes and hashes a set of migrations (in version order, as the loader returns them).
 ///
 /// ```
-/// use migrate_core::compile::{compile, CompileOptions};
-/// use migrate_core::load::{load_files, Entry, SourceFile};
+/// use litemigrate_core::compile::{compile, CompileOptions};
+/// use litemigrate_core::load::{load_files, Entry, SourceFile};
 /// let file = |n: &str, sql: &str| SourceFile {
 ///     file_name: n.into(),
 ///     display: format!("migrations/{n}"),

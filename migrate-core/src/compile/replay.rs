@@ -53,7 +53,7 @@ pub enum ReplayError {
 /// as the build computed for the last step).
 ///
 /// ```
-/// use migrate_core::replay::{ReplayStep, schema_after};
+/// use litemigrate_core::replay::{ReplayStep, schema_after};
 /// let step = |file, sql| ReplayStep { file, up_sql: Some(sql), no_transaction: false, foreign_keys_off: false };
 /// let schema = schema_after([
 ///     step("m/1_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);"),

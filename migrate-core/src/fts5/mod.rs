@@ -14,13 +14,13 @@
 //! `INSERT OR REPLACE` (or `REPLACE`) on the content table deletes the conflicting row *without* firing delete
 //! triggers unless `PRAGMA recursive_triggers=ON`, which leaves the old row's terms in the index. Either turn that
 //! pragma on for connections that use REPLACE, or write upserts as `INSERT … ON CONFLICT(id) DO UPDATE SET …`, which
-//! fires the update trigger. The runtime's `migrate::fts::sync_check` detects the damage and `rebuild` repairs it.
+//! fires the update trigger. The runtime's `litemigrate::fts::sync_check` detects the damage and `rebuild` repairs it.
 //!
 //! This file holds the declaration, its builder and its checks (on its own and against a schema); `sql.rs` the SQL
 //! it generates; `parse.rs` reading it from directive arguments or back from a stored `CREATE VIRTUAL TABLE`.
 //!
 //! ```
-//! use migrate_core::fts5::Fts5Index;
+//! use litemigrate_core::fts5::Fts5Index;
 //! let idx = Fts5Index::external("knowledge_fts", "knowledge_entries")
 //!     .rowid("id")
 //!     .columns(["title", "content"])
@@ -124,7 +124,7 @@ impl Fts5Index {
     /// A contentless-delete index `name`; add [`sync_from`](Self::sync_from) to keep it in sync with a table.
     ///
     /// ```
-    /// use migrate_core::fts5::Fts5Index;
+    /// use litemigrate_core::fts5::Fts5Index;
     /// let sql = Fts5Index::contentless_delete("notes_fts").columns(["body"]).create_sql().unwrap();
     /// assert!(sql.contains("content='', contentless_delete=1"));
     /// ```

@@ -13,7 +13,7 @@ impl Fts5Index {
     /// Parses the arguments of `-- migrate:fts5` (everything after the directive name).
     ///
     /// ```
-    /// use migrate_core::fts5::Fts5Index;
+    /// use litemigrate_core::fts5::Fts5Index;
     /// let idx = Fts5Index::from_directive_args(
     ///     "knowledge_fts content=knowledge_entries content_rowid=id columns=title,content tokenize='porter unicode61'",
     /// ).unwrap();
@@ -32,7 +32,7 @@ impl Fts5Index {
     /// `sqlite_schema`), for resyncing and for runtime maintenance. `None` when `sql` is not an FTS5 table.
     ///
     /// ```
-    /// use migrate_core::fts5::{Fts5Index, Kind};
+    /// use litemigrate_core::fts5::{Fts5Index, Kind};
     /// let idx = Fts5Index::from_create_sql(
     ///     "CREATE VIRTUAL TABLE docs_fts USING fts5(title, -- shown in results\n body UNINDEXED, content=docs, content_rowid='id')",
     /// ).unwrap();

@@ -35,7 +35,7 @@ impl SourceFile {
     /// directory: tests, generated sets, [`load_in_memory`]).
     ///
     /// ```
-    /// use migrate_core::load::SourceFile;
+    /// use litemigrate_core::load::SourceFile;
     /// let f = SourceFile::in_memory("migrations", "0001_users.sql", "CREATE TABLE users(id INTEGER PRIMARY KEY);");
     /// assert_eq!(f.display, "migrations/0001_users.sql");
     /// ```
@@ -52,7 +52,7 @@ impl SourceFile {
 /// applies.
 ///
 /// ```
-/// use migrate_core::load::load_in_memory;
+/// use litemigrate_core::load::load_in_memory;
 /// let set = load_in_memory("migrations", &[("0001_a.sql", "CREATE TABLE a(x);"), ("0002_b.sql", "CREATE TABLE b(y);")]).unwrap();
 /// assert_eq!(set.len(), 2);
 /// let err = load_in_memory("migrations", &[("1_a.sql", "SELECT 1;"), ("01_b.sql", "SELECT 2;")]).unwrap_err();
@@ -119,7 +119,7 @@ pub fn code_checksum(version: u64, name: &str) -> Checksum {
 /// Inserts Rust-code migrations among the file migrations and recomputes the chain over the merged list.
 ///
 /// ```
-/// use migrate_core::load::{add_code_migrations, CodeMigration};
+/// use litemigrate_core::load::{add_code_migrations, CodeMigration};
 /// let mut set = Vec::new();
 /// add_code_migrations(&mut set, &[CodeMigration { version: 5, name: "backfill".into(), path: "app::backfill".into(), reversible: false }]).unwrap();
 /// assert!(set[0].code);
@@ -168,7 +168,7 @@ pub fn rechain(set: &mut [MigrationSource]) {
 /// Validates a list of files and returns the migrations in version order, with checksums and chain values.
 ///
 /// ```
-/// use migrate_core::load::{load_files, Entry, SourceFile};
+/// use litemigrate_core::load::{load_files, Entry, SourceFile};
 /// let file = |n: &str, sql: &str| SourceFile {
 ///     file_name: n.into(),
 ///     display: format!("migrations/{n}"),

@@ -7,7 +7,7 @@ use std::path::Path;
 /// Loads and validates a migrations directory on disk. Files are named `dir/file` in errors.
 ///
 /// ```no_run
-/// let set = migrate_core::load::load_dir("migrations".as_ref()).unwrap();
+/// let set = litemigrate_core::load::load_dir("migrations".as_ref()).unwrap();
 /// println!("{} migrations, newest {:?}", set.len(), set.last().map(|m| m.version));
 /// ```
 pub fn load_dir(dir: &Path) -> Result<Vec<MigrationSource>, LoadError> {
@@ -77,7 +77,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
 ///
 /// ```
 /// static DIR: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/../examples/todo/migrations");
-/// let set = migrate_core::load::load_files(migrate_core::load::read_include_dir(&DIR)).unwrap();
+/// let set = litemigrate_core::load::load_files(litemigrate_core::load::read_include_dir(&DIR)).unwrap();
 /// assert_eq!(set[0].name, "create_todos");
 /// ```
 #[cfg(feature = "include-dir")]

@@ -74,7 +74,7 @@ impl Object {
 ///
 /// ```no_run
 /// # #[cfg(feature = "sqlite")] {
-/// use migrate_core::schema::Schema;
+/// use litemigrate_core::schema::Schema;
 /// let conn = rusqlite::Connection::open("app.db").unwrap();
 /// let live = Schema::read_ignoring(&conn, &["_migrations"]).unwrap();
 /// let expected = Schema::from_text("table \"users\"\n").unwrap();

@@ -1,8 +1,8 @@
 //! What the runtime benchmarks share: the migration set, and each tool's launch check and apply, on the same files.
 #![allow(dead_code)]
 
-use migrate_core::load::{Entry, SourceFile, load_files};
-use migrate_runtime::{Migrations, Mode};
+use litemigrate_core::load::{Entry, SourceFile, load_files};
+use litemigrate_runtime::{Migrations, Mode};
 use rusqlite::Connection;
 use std::path::Path;
 

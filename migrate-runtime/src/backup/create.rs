@@ -8,7 +8,7 @@ use super::fsutil::{
 };
 use super::manifest::{self, BackupInfo, FORMAT, Reason};
 use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 use std::fs::{self, File};
@@ -33,7 +33,7 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 /// which would copy what `conn` itself has written so far.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupOptions, Reason};
+/// use litemigrate_runtime::backup::{self, BackupOptions, Reason};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let conn = rusqlite::Connection::open("app.db")?;
 /// let opts = BackupOptions { compress: true, ..BackupOptions::default() };

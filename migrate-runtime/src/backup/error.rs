@@ -1,11 +1,11 @@
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use std::io;
 use std::path::PathBuf;
 
 /// Everything that can go wrong while creating, verifying, restoring or pruning backups.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupErrorKind, BackupOptions};
+/// use litemigrate_runtime::backup::{self, BackupErrorKind, BackupOptions};
 /// # let dir = std::path::Path::new("backups");
 /// match backup::verify(dir, "app.20261122T103000.123Z.v3", &BackupOptions::default()) {
 ///     Ok(info) => println!("{} is intact", info.id),
@@ -146,7 +146,7 @@ impl BackupError {
     /// The class of this error.
     ///
     /// ```
-    /// use migrate_runtime::backup::{BackupError, BackupErrorKind};
+    /// use litemigrate_runtime::backup::{BackupError, BackupErrorKind};
     /// let e = BackupError::NotFound { id: "x".into(), dir: "backups".into() };
     /// assert_eq!(e.kind(), BackupErrorKind::NotFound);
     /// ```

@@ -2,7 +2,7 @@
 //! file read-only without side files, and the integrity check.
 
 use super::BackupError;
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -379,7 +379,7 @@ mod tests {
         tx.send(Copied::Finished).unwrap();
         let (sum, len) = hash_following(&path, &rx).unwrap();
         assert_eq!(len, 23);
-        assert_eq!(sum, migrate_core::checksum::sha256(b"something else entirely"));
+        assert_eq!(sum, litemigrate_core::checksum::sha256(b"something else entirely"));
         // Ranges that skip bytes are refused, not silently hashed with a hole.
         let (tx, rx) = std::sync::mpsc::channel();
         tx.send(Copied::Range(0, 4)).unwrap();

@@ -1,7 +1,7 @@
 //! The sidecar manifest (`<backup file>.json`), listing, and resolving an id to a backup inside the directory.
 
 use super::BackupError;
-use migrate_core::Checksum;
+use litemigrate_core::Checksum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs;
@@ -18,7 +18,7 @@ const MANIFEST_EXT: &str = ".json";
 /// Why a backup was taken.
 ///
 /// ```
-/// use migrate_runtime::backup::Reason;
+/// use litemigrate_runtime::backup::Reason;
 /// assert_eq!(Reason::PreMigrate.to_string(), "pre-migrate");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,8 +48,8 @@ impl fmt::Display for Reason {
 /// One backup, as its manifest describes it.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
-/// for b in migrate_runtime::backup::list(std::path::Path::new("backups"))? {
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
+/// for b in litemigrate_runtime::backup::list(std::path::Path::new("backups"))? {
 ///     println!("{} {} v{} -> v{} {} bytes", b.created_at, b.reason, b.version_before, b.target_version, b.size);
 /// }
 /// # Ok(())
@@ -215,8 +215,8 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
 /// the others); [`inspect`] reports them. Temporary files that killed backups left in `dir` are removed.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
-/// let backups = migrate_runtime::backup::list(std::path::Path::new("backups"))?;
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
+/// let backups = litemigrate_runtime::backup::list(std::path::Path::new("backups"))?;
 /// if let Some(newest) = backups.first() {
 ///     println!("newest: {}", newest.id);
 /// }
@@ -260,8 +260,8 @@ pub(crate) fn sort_newest_first(v: &mut [BackupInfo]) {
 /// or name that resolves outside `dir` is refused with [`BackupError::OutsideDir`].
 ///
 /// ```no_run
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
-/// let info = migrate_runtime::backup::inspect(std::path::Path::new("backups"), "app.20261122T103000.123Z.v3")?;
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
+/// let info = litemigrate_runtime::backup::inspect(std::path::Path::new("backups"), "app.20261122T103000.123Z.v3")?;
 /// println!("{info:#?}");
 /// # Ok(())
 /// # }

@@ -19,7 +19,7 @@
 //! database finishes the job.
 //!
 //! ```no_run
-//! use migrate_runtime::backup::{self, BackupOptions, Reason};
+//! use litemigrate_runtime::backup::{self, BackupOptions, Reason};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut conn = rusqlite::Connection::open("app.db")?;
@@ -65,7 +65,7 @@ pub mod bench {
 /// Whether the migrator backs up a file database before changing it.
 ///
 /// ```
-/// use migrate_runtime::backup::BackupPolicy;
+/// use litemigrate_runtime::backup::BackupPolicy;
 /// assert_eq!(BackupPolicy::default(), BackupPolicy::Required);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,7 +96,7 @@ pub enum SnapshotMethod {
 /// Where and how backups are written.
 ///
 /// ```
-/// use migrate_runtime::backup::{BackupOptions, Retention};
+/// use litemigrate_runtime::backup::{BackupOptions, Retention};
 /// use std::time::Duration;
 ///
 /// let opts = BackupOptions {
@@ -139,7 +139,7 @@ impl BackupOptions {
     /// The backup directory for a database file: [`BackupOptions::dir`], or `backups/` next to the file.
     ///
     /// ```
-    /// use migrate_runtime::backup::BackupOptions;
+    /// use litemigrate_runtime::backup::BackupOptions;
     /// use std::path::Path;
     /// let dir = BackupOptions::default().dir_for(Path::new("/data/app.db"));
     /// assert_eq!(dir, Path::new("/data/backups"));
@@ -156,7 +156,7 @@ impl BackupOptions {
 ///
 /// ```
 /// let conn = rusqlite::Connection::open_in_memory().unwrap();
-/// assert_eq!(migrate_runtime::backup::db_file(&conn), None);
+/// assert_eq!(litemigrate_runtime::backup::db_file(&conn), None);
 /// ```
 pub fn db_file(conn: &rusqlite::Connection) -> Option<PathBuf> {
     match conn.path() {

@@ -40,7 +40,7 @@ pub struct RestoreReport {
 /// How [`restore`] wrote the backup into the database.
 ///
 /// ```
-/// use migrate_runtime::backup::RestoreMethod;
+/// use litemigrate_runtime::backup::RestoreMethod;
 /// assert_eq!(RestoreMethod::InPlace.as_str(), "in-place");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +87,8 @@ impl Plain {
 /// hashing). Compressed backups are decompressed to a temporary file in the backup directory for the check.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupOptions};
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// use litemigrate_runtime::backup::{self, BackupOptions};
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
 /// let dir = std::path::Path::new("backups");
 /// for b in backup::list(dir)? {
 ///     match backup::verify(dir, &b.id, &BackupOptions::default()) {
@@ -215,8 +215,8 @@ fn is_write_side(e: &io::Error) -> bool {
 /// `conn` stays usable and sees the restored database.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupOptions};
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// use litemigrate_runtime::backup::{self, BackupOptions};
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let dir = std::path::Path::new("backups");
 /// let newest = backup::list(dir)?.into_iter().next().expect("a backup");
@@ -245,8 +245,8 @@ pub fn restore(
 /// pre-restore backup goes to `opts`' directory.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupOptions, Reason};
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// use litemigrate_runtime::backup::{self, BackupOptions, Reason};
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let opts = BackupOptions::default();
 /// if let Some(info) = backup::create(&conn, &opts, Reason::PreMigrate, 3, 4)? {

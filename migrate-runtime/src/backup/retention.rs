@@ -12,7 +12,7 @@ use std::time::Duration;
 /// `None` nothing is deleted.
 ///
 /// ```
-/// use migrate_runtime::backup::Retention;
+/// use litemigrate_runtime::backup::Retention;
 /// use std::time::Duration;
 /// let r = Retention::default();
 /// assert_eq!(r.keep_last, None);
@@ -48,8 +48,8 @@ impl Retention {
 /// file without a manifest. Returns what was deleted, newest first.
 ///
 /// ```no_run
-/// use migrate_runtime::backup::{self, BackupOptions, Reason, Retention};
-/// # fn main() -> Result<(), migrate_runtime::backup::BackupError> {
+/// use litemigrate_runtime::backup::{self, BackupOptions, Reason, Retention};
+/// # fn main() -> Result<(), litemigrate_runtime::backup::BackupError> {
 /// let conn = rusqlite::Connection::open("app.db").unwrap();
 /// let opts = BackupOptions::default();
 /// if let Some(info) = backup::create(&conn, &opts, Reason::Manual, 1, 1)? {

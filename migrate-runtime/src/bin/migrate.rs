@@ -1,11 +1,11 @@
-//! The standalone `migrate` binary: the commands of [`migrate_runtime::cli`] over a migrations directory on disk,
+//! The standalone `migrate` binary: the commands of [`litemigrate_runtime::cli`] over a migrations directory on disk,
 //! loaded with the same rules and errors as `embed_migrations!`.
 //!
 //! ```text
-//! cargo install --path migrate-runtime --features bundled
+//! cargo install --path litemigrate-runtime --features bundled
 //! migrate --db app.db --dir migrations status
 //! ```
 
 fn main() -> std::process::ExitCode {
-    migrate_runtime::cli::main_dir()
+    litemigrate_runtime::cli::main_dir()
 }

@@ -8,7 +8,7 @@ use crate::backup::{BackupInfo, BackupOptions};
 use crate::history::HistoryTable;
 use crate::migrator::Migrator;
 use crate::table::Migrations;
-use migrate_core::compile::CompileOptions;
+use litemigrate_core::compile::CompileOptions;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use std::borrow::Cow;

@@ -1,6 +1,6 @@
 //! The `migrate` command line, in two forms with one implementation:
 //!
-//! - the standalone binary `migrate` (`cargo install --path migrate-runtime --features bundled`), which loads a
+//! - the standalone binary `migrate` (`cargo install --path litemigrate-runtime --features bundled`), which loads a
 //!   migrations directory at run time with exactly the rules and errors of `embed_migrations!`
 //!   ([`Migrations::from_dir`]): `migrate --db app.db --dir migrations status`;
 //! - embedded in an application's own binary over its compiled-in set, so operators run `myapp migrate status`
@@ -10,20 +10,20 @@
 //! // An application whose own command line has a `migrate` subcommand.
 //! use clap::Parser;
 //!
-//! static MIGRATIONS: migrate_runtime::Migrations =
-//!     migrate_runtime::Migrations::empty();
+//! static MIGRATIONS: litemigrate_runtime::Migrations =
+//!     litemigrate_runtime::Migrations::empty();
 //!
 //! #[derive(clap::Parser)]
 //! enum App {
 //!     Serve,
 //!     /// Database migrations: status, up, down, backups, ...
-//!     Migrate(migrate_runtime::cli::Cli),
+//!     Migrate(litemigrate_runtime::cli::Cli),
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
 //!     match App::parse() {
 //!         App::Serve => std::process::ExitCode::SUCCESS,
-//!         App::Migrate(cli) => migrate_runtime::cli::run(migrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli),
+//!         App::Migrate(cli) => litemigrate_runtime::cli::run(litemigrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli),
 //!     }
 //! }
 //! ```
@@ -134,8 +134,8 @@ pub enum Source<'a> {
 ///
 /// ```no_run
 /// use clap::Parser;
-/// let cli = migrate_runtime::cli::Cli::parse_from(["migrate", "--db", "app.db", "--dir", "migrations", "status"]);
-/// std::process::exit(i32::from(migrate_runtime::cli::run_code(migrate_runtime::cli::Source::Dir, cli)));
+/// let cli = litemigrate_runtime::cli::Cli::parse_from(["migrate", "--db", "app.db", "--dir", "migrations", "status"]);
+/// std::process::exit(i32::from(litemigrate_runtime::cli::run_code(litemigrate_runtime::cli::Source::Dir, cli)));
 /// ```
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -338,10 +338,10 @@ impl Command {
 ///
 /// ```no_run
 /// use clap::Parser;
-/// # static MIGRATIONS: migrate_runtime::Migrations =
-/// #     migrate_runtime::Migrations::empty();
-/// let cli = migrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--db", "app.db", "status"]);
-/// let code = migrate_runtime::cli::run(migrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli);
+/// # static MIGRATIONS: litemigrate_runtime::Migrations =
+/// #     litemigrate_runtime::Migrations::empty();
+/// let cli = litemigrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--db", "app.db", "status"]);
+/// let code = litemigrate_runtime::cli::run(litemigrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli);
 /// # let _ = code;
 /// ```
 pub fn run(source: Source<'_>, cli: Cli) -> ExitCode {
@@ -359,11 +359,11 @@ pub fn run_code(source: Source<'_>, cli: Cli) -> u8 {
 /// set: the one-line way to give an application the commands.
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations =
-/// #     migrate_runtime::Migrations::empty();
+/// # static MIGRATIONS: litemigrate_runtime::Migrations =
+/// #     litemigrate_runtime::Migrations::empty();
 /// // `myapp migrate status` → run_from_args(&MIGRATIONS, ["myapp migrate", "status"])
 /// let args = std::env::args_os().skip(1); // drop "myapp"; "migrate" stands in for the program name
-/// std::process::exit(i32::from(migrate_runtime::cli::run_from_args(&MIGRATIONS, args)));
+/// std::process::exit(i32::from(litemigrate_runtime::cli::run_from_args(&MIGRATIONS, args)));
 /// ```
 pub fn run_from_args<I, T>(migrations: &Migrations, args: I) -> u8
 where

@@ -2,7 +2,7 @@
 //! directory in `build.rs` when the crate does not.
 
 use super::output::{BOLD, DIM, EXIT_FAILED, GREEN, Outcome, Problem, YELLOW, paint};
-use migrate_core::name::{self, Classified, FileKind};
+use litemigrate_core::name::{self, Classified, FileKind};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -68,7 +68,7 @@ pub(crate) fn new(dir: &Path, name: &str, reversible: bool, timestamp: bool) -> 
     if let Some(b) = &build
         && !b.tracked
     {
-        let line = format!("migrate::build::track(\"{}\");", b.rel);
+        let line = format!("litemigrate::build::track(\"{}\");", b.rel);
         if b.exists {
             let _ = writeln!(
                 s,
@@ -103,7 +103,7 @@ pub(crate) fn new(dir: &Path, name: &str, reversible: bool, timestamp: bool) -> 
             "path": b.path,
             "exists": b.exists,
             "tracked": b.tracked,
-            "line": format!("migrate::build::track(\"{}\");", b.rel),
+            "line": format!("litemigrate::build::track(\"{}\");", b.rel),
         })),
     });
     Ok(Outcome::new(data, s))

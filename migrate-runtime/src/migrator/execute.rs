@@ -251,7 +251,7 @@ impl<'m> Migrator<'m> {
 const STEP_GUARD: &str = "migrate_step_guard";
 
 fn open_step_guard(tx: &Connection, a: &Action) -> Result<(), UnitFailure> {
-    tx.execute_batch(&format!("SAVEPOINT {}", migrate_core::sql::quote_ident(STEP_GUARD)))
+    tx.execute_batch(&format!("SAVEPOINT {}", litemigrate_core::sql::quote_ident(STEP_GUARD)))
         .map_err(|e| UnitFailure::from(Error::db("opening the step savepoint", Some(a.at()), e)))
 }
 
@@ -264,7 +264,7 @@ fn close_step_guard(tx: &Connection, a: &Action) -> Result<(), Error> {
             "a COMMIT, END or ROLLBACK left the connection outside any transaction",
         ));
     }
-    match tx.execute_batch(&format!("RELEASE {}", migrate_core::sql::quote_ident(STEP_GUARD))) {
+    match tx.execute_batch(&format!("RELEASE {}", litemigrate_core::sql::quote_ident(STEP_GUARD))) {
         Ok(()) => Ok(()),
         Err(e) if e.to_string().contains("no such savepoint") => Err(left(
             "the runner's transaction was ended and a new one begun (e.g. `COMMIT; BEGIN;` or `ROLLBACK; BEGIN;`)",
@@ -329,7 +329,7 @@ fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action) -> Re
             }
         },
         Action::DownUnknown { at, sql } => {
-            for st in migrate_core::split::statements(sql) {
+            for st in litemigrate_core::split::statements(sql) {
                 conn.execute_batch(st.sql)
                     .map_err(|e| Error::statement(at.clone(), st.line, true, e))?;
             }
@@ -341,7 +341,7 @@ fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action) -> Re
 /// Statement by statement, so a failure names the line in the file.
 fn exec_sql(conn: &Connection, sql: &str, m: &Migration, direction: Direction) -> Result<(), Error> {
     let down = direction == Direction::Down;
-    for st in migrate_core::split::statements(sql) {
+    for st in litemigrate_core::split::statements(sql) {
         conn.execute_batch(st.sql)
             .map_err(|e| Error::statement(At::of(m), st.line, down, e))?;
     }

@@ -57,7 +57,7 @@ pub struct Applied {
 /// What a run did (or, for a dry run, would do).
 ///
 /// ```no_run
-/// # static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::Migrations::empty();
+/// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
 /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
 /// let report = MIGRATIONS.migrate(&mut conn).unwrap();
 /// if !report.applied.is_empty() {

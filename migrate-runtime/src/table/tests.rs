@@ -3,7 +3,7 @@
 // This file is the parent module's `#[cfg(test)] mod tests;`: test code only.
 #[cfg(test)]
 use super::*;
-use migrate_core::layout;
+use litemigrate_core::layout;
 
 fn code_fn(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Ok(())

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: building sets from in-memory files and reading a database back.
 #![allow(dead_code)]
 
-use migrate_core::load::load_in_memory;
-use migrate_runtime::Migrations;
+use litemigrate_core::load::load_in_memory;
+use litemigrate_runtime::Migrations;
 use rusqlite::Connection;
 
 /// A set from `(file name, sql)` pairs, displayed as `migrations/<file>`.

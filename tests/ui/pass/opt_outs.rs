@@ -1,9 +1,9 @@
 // SQL that cannot run at build time (an extension) builds with `validate_sql = false`, and a down script that
 // does not restore the schema builds with `check_down = false`.
-static EXT: migrate::Migrations =
-    migrate::embed_migrations!("tests/ui/fixtures/no_validation", validate_sql = false);
-static UNCHECKED: migrate::Migrations =
-    migrate::embed_migrations!("tests/ui/fixtures/unchecked_down", check_down = false, set = "other");
+static EXT: litemigrate::Migrations =
+    litemigrate::embed_migrations!("tests/ui/fixtures/no_validation", validate_sql = false);
+static UNCHECKED: litemigrate::Migrations =
+    litemigrate::embed_migrations!("tests/ui/fixtures/unchecked_down", check_down = false, set = "other");
 
 fn main() {
     assert_eq!(EXT.len(), 1);
