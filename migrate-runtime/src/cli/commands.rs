@@ -223,7 +223,7 @@ fn url_mode(g: &GlobalArgs, path: &Path, mode: Open) -> Result<Open, Problem> {
         (Some(DbMode::ReadOnly), Open::ReadWrite | Open::Create) => Err(Problem::new(
             "read_only_database",
             format!(
-                "the database URL opens {} read-only (mode=ro), and this command writes to it",
+                "the database URL opens {} read-only (mode=ro), and this command opens it read-write",
                 path.display()
             ),
             EXIT_USAGE,
