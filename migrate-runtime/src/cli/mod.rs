@@ -128,6 +128,7 @@
 //! database's backup without `--force`), `nothing_to_redo`. `error.migration` is present when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
 mod apply;
+mod args;
 mod backups;
 mod commands;
 mod completions;
@@ -146,6 +147,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use args::{BackupArgs, BackupDirArg, ConfirmArg, DownPolicy, PolicyArgs, UpPolicy};
 pub use dburl::DbMode;
 
 /// The migrations a CLI run works on.
@@ -233,92 +235,6 @@ pub struct GlobalArgs {
     /// The open mode a database URL asked for (`?mode=`), set when `--db` / `DATABASE_URL` is resolved.
     #[arg(skip)]
     pub db_mode: Option<DbMode>,
-}
-
-/// Where backups go (`up`, `down`, `redo`, `backup`, `backups`, `restore`).
-#[derive(Debug, Clone, Default, Args)]
-pub struct BackupDirArg {
-    /// Where backups are written and looked up (default: `backups/` next to the database).
-    #[arg(long, value_name = "DIR")]
-    pub backup_dir: Option<PathBuf>,
-}
-
-/// The backup a command that writes takes first (`up`, `down`, `redo`).
-#[derive(Debug, Clone, Default, Args)]
-pub struct BackupArgs {
-    /// Where.
-    #[command(flatten)]
-    pub dir: BackupDirArg,
-    /// Do not take a verified backup first.
-    #[arg(long)]
-    pub no_backup: bool,
-}
-
-/// Confirmation of a command that can lose data (`down`, `redo`, `restore`).
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct ConfirmArg {
-    /// Confirm without asking (needed when stdin is not a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-}
-
-/// Policies beyond the default (everything unusual is an error): what the runtime's planner is given. The commands
-/// take the part that applies to them ([`UpPolicy`], [`DownPolicy`]).
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct PolicyArgs {
-    /// Apply migrations below the newest applied version.
-    #[arg(long)]
-    pub allow_out_of_order: bool,
-    /// Ignore applied migrations whose files are gone.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Roll back migrations this set does not know, with the down SQL the history recorded.
-    #[arg(long)]
-    pub allow_unknown_rollback: bool,
-}
-
-/// The policies that apply to `up`.
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct UpPolicy {
-    /// Apply migrations below the newest applied version.
-    #[arg(long)]
-    pub allow_out_of_order: bool,
-    /// Ignore applied migrations whose files are gone.
-    #[arg(long)]
-    pub allow_missing: bool,
-}
-
-impl From<UpPolicy> for PolicyArgs {
-    fn from(p: UpPolicy) -> PolicyArgs {
-        PolicyArgs {
-            allow_out_of_order: p.allow_out_of_order,
-            allow_missing: p.allow_missing,
-            allow_unknown_rollback: false,
-        }
-    }
-}
-
-/// The policies that apply to `down`.
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct DownPolicy {
-    /// Ignore applied migrations whose files are gone.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Roll back migrations this set does not know, with the down SQL the history recorded.
-    #[arg(long)]
-    pub allow_unknown_rollback: bool,
-}
-
-impl From<DownPolicy> for PolicyArgs {
-    fn from(p: DownPolicy) -> PolicyArgs {
-        PolicyArgs {
-            // A rollback applies nothing, so a pending file below the newest applied version is no reason to refuse
-            // it: the file stays pending.
-            allow_out_of_order: true,
-            allow_missing: p.allow_missing,
-            allow_unknown_rollback: p.allow_unknown_rollback,
-        }
-    }
 }
 
 /// One command. Use it through [`Cli`], which carries the global options.
@@ -581,4 +497,14 @@ fn clap_exit(e: clap::Error) -> u8 {
     let _ = e.print();
     // invariant: clap's exit codes are 0 (help, version) and 2 (usage).
     u8::try_from(e.exit_code()).unwrap_or(output::EXIT_USAGE)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // clap's own consistency checks (duplicate names, conflicting ids), which otherwise run only when a test
+        // happens to parse the command that breaks them.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }
