@@ -452,3 +452,34 @@ fn status_shows_both_sqlite_versions() {
         .success()
         .stdout(contains(format!("running on {}", rusqlite::version())));
 }
+
+#[test]
+fn redo_whose_reapply_fails_says_where_the_database_is_left() {
+    let p = Project::empty();
+    p.write(
+        "0001_users.up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    );
+    p.write("0001_users.down.sql", "DROP TABLE users;\n");
+    p.write("0002_uniq.up.sql", "CREATE UNIQUE INDEX users_name ON users (name);\n");
+    // A down script that leaves data the up cannot take again: the schema is restored, so the build accepts it.
+    p.write(
+        "0002_uniq.down.sql",
+        "DROP INDEX users_name;\nINSERT INTO users (name) VALUES ('dup'), ('dup');\n",
+    );
+    p.up();
+    let (v, code) = p.json(&["redo", "--yes"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "migration_failed", "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("rolled back to version 1, then applying the migrations again failed"),
+        "{msg}"
+    );
+    let hint = v["error"]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("the database is at version 1") && hint.contains("backup taken before the rollback"),
+        "{hint}"
+    );
+    assert_eq!(history(&p, "app.db"), [1]);
+}
