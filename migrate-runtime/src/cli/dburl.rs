@@ -13,7 +13,7 @@ pub(crate) const DATABASE_URL: &str = "DATABASE_URL";
 /// How a database URL asks for the file to be opened (`?mode=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbMode {
-    /// `mode=ro`: read-only; commands that write are refused before they open the file.
+    /// `mode=ro`: read-only; commands that open the file read-write (`up`, `down`, `backup`, ...) are refused first.
     ReadOnly,
     /// `mode=rw`: read-write, never creating the file.
     ReadWrite,
@@ -102,8 +102,8 @@ pub(crate) fn parse(value: &str, from: &str) -> Result<DbUrl, Problem> {
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    let (head, tail) = (s.get(..prefix.len())?, s.get(prefix.len()..)?);
+    head.eq_ignore_ascii_case(prefix).then_some(tail)
 }
 
 /// Fills `g.db` from `--db` / `MIGRATE_DB`, else `DATABASE_URL` (`env` is the variable's value), replacing a URL by

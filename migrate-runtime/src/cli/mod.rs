@@ -62,7 +62,7 @@
 //!
 //! `--db` wins over `MIGRATE_DB`, which wins over `DATABASE_URL` (the variable sqlx-cli and dbmate read). Each takes
 //! a plain path or a SQLite URL: `sqlite:app.db`, `sqlite://app.db`, `sqlite:///abs/app.db`, with `?mode=` one of
-//! `ro` (read-only: a command that writes is refused, kind `read_only_database`), `rw` (never creates the file),
+//! `ro` (read-only: a command that opens it read-write is refused, kind `read_only_database`), `rw` (never creates the file),
 //! `rwc` (the default) or `memory` (a private in-memory database for one command, like `sqlite::memory:`). Any other
 //! parameter, mode or scheme is refused (kind `bad_database_url`, exit 2).
 //!
