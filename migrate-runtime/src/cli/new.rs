@@ -92,7 +92,7 @@ pub(crate) fn new(dir: &Path, name: &str, reversible: bool, timestamp: bool) -> 
             "  {}",
             paint(
                 DIM,
-                "with `migrate = { version = \"0.1\", default-features = false }` under [build-dependencies]"
+                "with `litemigrate = { version = \"0.1\", default-features = false }` under [build-dependencies]"
             )
         );
     }
