@@ -5,7 +5,7 @@ use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
-const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`";
+const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`, `layout`";
 
 /// The macro's arguments.
 pub struct Args {
@@ -23,6 +23,8 @@ pub struct Args {
     pub validation_steps: u64,
     /// Rust-code migrations.
     pub code: Vec<CodeDecl>,
+    /// `layout = "diesel"` etc.: the directory's layout, instead of the detected one.
+    pub layout: Option<litemigrate_core::layouts::Layout>,
 }
 
 /// `(version, "name", up_fn)` or `(version, "name", up_fn, down_fn)`.
@@ -64,6 +66,7 @@ impl Parse for Args {
             check_down: true,
             validation_steps: litemigrate_core::compile::DEFAULT_MAX_STEPS,
             code: Vec::new(),
+            layout: None,
         };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
@@ -83,6 +86,14 @@ impl Parse for Args {
                 "validate_sql" => args.validate_sql = input.parse::<LitBool>()?.value,
                 "check_down" => args.check_down = input.parse::<LitBool>()?.value,
                 "validation_steps" => args.validation_steps = input.parse::<syn::LitInt>()?.base10_parse()?,
+                "layout" => {
+                    let lit: LitStr = input.parse()?;
+                    let layout = lit
+                        .value()
+                        .parse()
+                        .map_err(|e| syn::Error::new(lit.span(), format!("{e}")))?;
+                    args.layout = Some(layout);
+                }
                 "code" => {
                     let content;
                     bracketed!(content in input);

@@ -119,6 +119,23 @@ impl Migrations {
         Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
     }
 
+    /// [`Migrations::from_dir`] for a directory in a named layout (another tool's, see
+    /// [`litemigrate_core::layouts`]) instead of the detected one.
+    ///
+    /// ```no_run
+    /// use litemigrate_core::{compile::CompileOptions, layouts::Layout};
+    /// let set = litemigrate_runtime::Migrations::from_dir_as("migrations", Layout::Flyway, &CompileOptions::default()).unwrap();
+    /// ```
+    pub fn from_dir_as(
+        path: impl AsRef<Path>,
+        layout: litemigrate_core::layouts::Layout,
+        options: &CompileOptions,
+    ) -> Result<Migrations, Error> {
+        let sources = litemigrate_core::load::load_dir_as(path.as_ref(), Some(layout))?;
+        let compiled = litemigrate_core::compile::compile(sources, options)?;
+        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+    }
+
     /// The same set under another set name.
     pub fn with_set_name(mut self, set_name: &str) -> Migrations {
         self.set = Cow::Owned(set_name.to_owned());
