@@ -4,7 +4,7 @@
 
 use super::{Layout, flyway, numbered, sections};
 use crate::load::{Entry, LoadError, SourceFile};
-use crate::name;
+use crate::name::{self, NameError};
 
 /// What one entry says about the layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,9 +113,15 @@ fn evidence(file: &SourceFile) -> Option<Evidence> {
         Some(Layout::Goose) => return Some(Evidence::Goose),
         _ => {}
     }
-    let native = name::parse(&file.file_name).is_ok();
-    if native && !numbered::starts_no_transaction(text) {
-        return Some(Evidence::Numbered { sqlx: false });
+    match name::parse(&file.file_name) {
+        Ok(_) => Some(Evidence::Numbered {
+            sqlx: numbered::starts_no_transaction(text),
+        }),
+        // Only the description's characters make a name sqlx's; a bad version is a mistake in any layout, and
+        // this library's own message for it is the better one.
+        Err(NameError::BadNameChar { .. }) => {
+            numbered::split(&file.file_name).map(|_| Evidence::Numbered { sqlx: true })
+        }
+        Err(_) => None,
     }
-    numbered::split(&file.file_name).map(|_| Evidence::Numbered { sqlx: true })
 }
