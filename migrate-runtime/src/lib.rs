@@ -54,6 +54,7 @@
 // most once per run, never in a loop, so its size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+pub mod adopt;
 pub mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -405,6 +405,10 @@ impl<'m> Migrator<'m> {
         // since the plan was made, and the plan stands without reading the history again.
         let mut planned_at = data_version(conn)?;
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
+        if current == 0 && !actions.is_empty() {
+            // Only here, never on the launch fast path: no history of ours and a run from version 1 ahead.
+            crate::adopt::refuse_foreign_history(conn)?;
+        }
         let per_migration = self.mode == Mode::PerMigration;
         let mut retakes = 0;
         // `PRAGMA data_version` just before the backup was taken: see `restore_after_failure`.
