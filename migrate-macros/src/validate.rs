@@ -85,7 +85,7 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         max_steps: args.validation_steps,
     };
     let cache_file = cache_file(rel, &options);
-    let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
+    let compiled = cache::compile_cached_with(set, &options, &args.validate_functions, cache_file.as_deref())
         .map_err(|e| err(e.to_string()))?
         .compiled;
     Ok(Validated {

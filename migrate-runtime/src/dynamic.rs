@@ -131,8 +131,25 @@ impl Migrations {
         layout: litemigrate_core::layouts::Layout,
         options: &CompileOptions,
     ) -> Result<Migrations, Error> {
-        let sources = litemigrate_core::load::load_dir_as(path.as_ref(), Some(layout))?;
-        let compiled = litemigrate_core::compile::compile(sources, options)?;
+        Migrations::from_dir_with(path, Some(layout), options, &[])
+    }
+
+    /// [`Migrations::from_dir`] with every choice: the layout (`None`: detected) and functions declared to exist
+    /// during validation (what the macro's `validate_functions` and the CLI's `--validate-function` give).
+    ///
+    /// ```no_run
+    /// use litemigrate_core::compile::{CompileOptions, FunctionStub};
+    /// let stubs: Vec<FunctionStub> = vec!["vec_length/1".parse().unwrap()];
+    /// let set = litemigrate_runtime::Migrations::from_dir_with("migrations", None, &CompileOptions::default(), &stubs).unwrap();
+    /// ```
+    pub fn from_dir_with(
+        path: impl AsRef<Path>,
+        layout: Option<litemigrate_core::layouts::Layout>,
+        options: &CompileOptions,
+        stubs: &[litemigrate_core::compile::FunctionStub],
+    ) -> Result<Migrations, Error> {
+        let sources = litemigrate_core::load::load_dir_as(path.as_ref(), layout)?;
+        let compiled = litemigrate_core::compile::compile_with(sources, options, stubs)?;
         Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
     }
 

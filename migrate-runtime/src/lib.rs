@@ -86,4 +86,4 @@ pub use verify::Verification;
 pub use litemigrate_core::compile::{CompileError, CompileOptions, Compiled};
 pub use litemigrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
 pub use litemigrate_core::schema::SchemaDiff;
-pub use litemigrate_core::{compile, expand, fts5, load, name, schema};
+pub use litemigrate_core::{compile, expand, fts5, layouts, load, name, schema};

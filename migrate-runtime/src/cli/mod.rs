@@ -106,6 +106,7 @@
 //! `schema`, `confirmation_required`, `declined`, `check_failed`, `io`, `bad_name`, `bad_version` (`new`
 //! after the largest version). `error.migration` is present when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
+mod adopt;
 mod apply;
 mod backups;
 mod commands;
@@ -186,6 +187,20 @@ pub struct GlobalArgs {
     /// not finish within it (an unbounded recursive CTE) fails with its file and line instead of hanging.
     #[arg(long, global = true, value_name = "N")]
     pub validation_steps: Option<u64>,
+    /// Loading --dir: do not execute the SQL while validating (the macro's `validate_sql = false`).
+    #[arg(long, global = true)]
+    pub no_validate_sql: bool,
+    /// Loading --dir: do not prove that each down restores the schema (the macro's `check_down = false`).
+    #[arg(long, global = true)]
+    pub no_check_down: bool,
+    /// Loading --dir: a function to stub during validation, `NAME/ARITY` or `NAME`; repeatable (the macro's
+    /// `validate_functions`).
+    #[arg(long = "validate-function", global = true, value_name = "NAME/ARITY")]
+    pub validate_functions: Vec<litemigrate_core::compile::FunctionStub>,
+    /// Loading --dir: its layout (litemigrate, diesel, sqlx, golang-migrate, refinery, flyway, dbmate, goose)
+    /// instead of the detected one (the macro's `layout`).
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<litemigrate_core::layouts::Layout>,
 }
 
 /// Policies beyond the default (everything unusual is an error).
@@ -261,6 +276,9 @@ pub enum Command {
         /// The version the database's schema already is at.
         version: u64,
     },
+    /// Take over the history of the tool that migrated this database (sqlx, diesel, refinery, Flyway, dbmate,
+    /// golang-migrate, goose, rusqlite_migration), after checking it against the migrations and the schema.
+    Adopt(adopt::AdoptArgs),
     /// Take a verified backup now.
     Backup {
         /// Compress with zstd.
@@ -325,6 +343,7 @@ impl Command {
             Command::Verify => "verify",
             Command::History => "history",
             Command::Baseline { .. } => "baseline",
+            Command::Adopt(_) => "adopt",
             Command::Backup { .. } => "backup",
             Command::Backups => "backups",
             Command::Restore { .. } => "restore",
