@@ -347,3 +347,129 @@ fn baseline_ignores_another_tools_history_table() {
     set.baseline(&mut conn, set.latest_version()).unwrap();
     assert!(set.status(&conn).unwrap().is_up_to_date());
 }
+
+/// dbmate, goose, golang-migrate and Flyway through their documented tables. Flyway's checksum here is computed
+/// with this library's reading of Flyway's algorithm (CRC32 over the lines), so it shows the comparison runs, not
+/// that it agrees with a real Flyway.
+#[test]
+fn dbmate_goose_golang_migrate_and_flyway_tables_are_read() {
+    let apply_ups = |conn: &Connection, set: &Migrations| {
+        for m in set.iter() {
+            conn.execute_batch(m.up_sql().unwrap()).unwrap();
+        }
+    };
+    // dbmate: text versions, one row each.
+    let dir = copy("dbmate");
+    let set = load(dir.path());
+    let mut conn = Connection::open_in_memory().unwrap();
+    apply_ups(&conn, &set);
+    conn.execute_batch("CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY);")
+        .unwrap();
+    for m in set.iter() {
+        conn.execute("INSERT INTO schema_migrations VALUES (?1)", [m.version().to_string()])
+            .unwrap();
+    }
+    assert_eq!(set.migrate(&mut conn).unwrap_err().kind(), ErrorKind::ForeignHistory);
+    let a = set.adopt(&mut conn, &AdoptOptions::default()).unwrap();
+    assert_eq!((a.tool, a.migrations, a.checksums_compared), (Tool::Dbmate, 3, false));
+
+    // goose: a row per up and down; version 2 was rolled back, so only 1 is applied.
+    let dir = copy("goose");
+    let set = load(dir.path());
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(set.get(1).unwrap().up_sql().unwrap()).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, \
+         is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (2, 0);",
+    )
+    .unwrap();
+    let a = set.adopt(&mut conn, &AdoptOptions::default()).unwrap();
+    assert_eq!((a.tool, a.version), (Tool::Goose, 1));
+    let report = set.migrate(&mut conn).unwrap();
+    assert_eq!(report.applied.iter().map(|x| x.version).collect::<Vec<_>>(), [2, 3]);
+
+    // golang-migrate: one row, the current version; dirty means a failed migration.
+    let dir = copy("golang-migrate");
+    let set = load(dir.path());
+    let mut conn = Connection::open_in_memory().unwrap();
+    apply_ups(&conn, &set);
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, 1);",
+    )
+    .unwrap();
+    let err = set.adopt(&mut conn, &AdoptOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Adopt(AdoptError::Failed {
+                tool: Tool::GolangMigrate,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    conn.execute_batch("UPDATE schema_migrations SET dirty = 0").unwrap();
+    let a = set.adopt(&mut conn, &AdoptOptions::default()).unwrap();
+    assert_eq!((a.tool, a.version, a.migrations), (Tool::GolangMigrate, 2, 2));
+
+    // Flyway: versioned rows with checksums; an edited file is named.
+    let dir = copy("flyway");
+    let flyway = |dir: &Path| {
+        Migrations::from_dir_as(
+            dir,
+            litemigrate_core::layouts::Layout::Flyway,
+            &CompileOptions::default(),
+        )
+        .unwrap()
+    };
+    let set = flyway(dir.path());
+    let crc = |sql: &str| {
+        let mut h = crc32fast::Hasher::new();
+        for line in sql.lines() {
+            h.update(line.as_bytes());
+        }
+        h.finalize() as i32
+    };
+    let mut conn = Connection::open_in_memory().unwrap();
+    apply_ups(&conn, &set);
+    conn.execute_batch(
+        "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), \
+         description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, \
+         installed_by VARCHAR(100) NOT NULL, installed_on TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+         execution_time INT NOT NULL, success BOOL NOT NULL);",
+    )
+    .unwrap();
+    for (rank, m) in set.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO flyway_schema_history VALUES (?1, ?2, ?3, 'SQL', ?4, ?5, 'me', CURRENT_TIMESTAMP, 1, 1)",
+            rusqlite::params![
+                rank as i64 + 1,
+                m.version().to_string(),
+                m.name(),
+                m.up_file(),
+                crc(m.up_sql().unwrap())
+            ],
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("V3__Add_email.sql"),
+        "alter table PERSON add column EMAIL varchar(250);\n",
+    )
+    .unwrap();
+    let err = flyway(dir.path())
+        .adopt(&mut conn, &AdoptOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Adopt(AdoptError::Edited { files, .. }) if files[0].ends_with("V3__Add_email.sql")),
+        "{err}"
+    );
+    std::fs::copy(
+        fixture("flyway").join("V3__Add_email.sql"),
+        dir.path().join("V3__Add_email.sql"),
+    )
+    .unwrap();
+    let a = flyway(dir.path()).adopt(&mut conn, &AdoptOptions::default()).unwrap();
+    assert_eq!((a.tool, a.migrations, a.checksums_compared), (Tool::Flyway, 3, true));
+}
