@@ -186,10 +186,10 @@ pub(crate) fn read(layout: Layout, files: Vec<SourceFile>) -> Result<Vec<Unit>, 
 pub fn name_of_file(file: &str) -> &str {
     let mut parts = file.rsplit(['/', '\\']);
     let last = parts.next().unwrap_or(file);
-    if matches!(last, "up.sql" | "down.sql") {
-        if let Some(dir) = parts.next() {
-            return dir.split_once('_').map_or(dir, |(_, rest)| rest);
-        }
+    if matches!(last, "up.sql" | "down.sql")
+        && let Some(dir) = parts.next()
+    {
+        return dir.split_once('_').map_or(dir, |(_, rest)| rest);
     }
     let stem = [".up.sql", ".down.sql", ".sql"]
         .iter()

@@ -190,11 +190,14 @@ fn version(tool: Tool, text: String) -> Result<u64, AdoptError> {
     n.ok_or(AdoptError::BadVersion { tool, version: text })
 }
 
+/// One row as read: the version text, the stored checksum, whether it failed.
+type RawRow = (String, Option<Stored>, bool);
+
 /// Reads what `tool` recorded.
 pub(crate) fn read(conn: &Connection, tool: Tool) -> Result<Applied, Error> {
-    let rows = |sql: &str, f: &dyn Fn(&rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<Stored>, bool)>| {
+    let rows = |sql: &str, f: &dyn Fn(&rusqlite::Row<'_>) -> rusqlite::Result<RawRow>| {
         let mut stmt = conn.prepare(sql).map_err(db)?;
-        let raw: Vec<(String, Option<Stored>, bool)> = stmt
+        let raw: Vec<RawRow> = stmt
             .query_map([], |r| f(r))
             .map_err(db)?
             .collect::<Result<_, _>>()
