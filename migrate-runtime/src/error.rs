@@ -684,6 +684,8 @@ mod tests {
             (ErrorKind::SchemaDrift, "schema_drift"),
             (ErrorKind::Load, "load"),
             (ErrorKind::Backup, "backup"),
+            (ErrorKind::ForeignHistory, "foreign_history"),
+            (ErrorKind::Adopt, "adopt"),
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);
