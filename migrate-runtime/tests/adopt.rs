@@ -4,7 +4,7 @@
 
 use litemigrate_core::compile::CompileOptions;
 use litemigrate_runtime::adopt::{AdoptError, AdoptOptions, Tool};
-use litemigrate_runtime::{Error, ErrorKind, Migrations};
+use litemigrate_runtime::{Error, ErrorKind, Migrations, Target};
 use rusqlite::Connection;
 use sha2::{Digest, Sha384};
 use std::path::{Path, PathBuf};
@@ -246,6 +246,12 @@ fn sqlx_database_is_adopted_crlf_is_not_an_edit_and_an_edit_is_named() {
     let set = load(dir.path());
     let adopted = set.adopt(&mut conn, &AdoptOptions::default()).unwrap();
     assert_eq!((adopted.tool, adopted.migrations), (Tool::Sqlx, 3));
+    // Rolled back to 0 and migrated again: the history table is ours now, so the launch is not refused although
+    // `_sqlx_migrations` is still there.
+    set.migrator().target(Target::Version(0)).run(&mut conn).unwrap();
+    assert!(table_exists(&conn, "_sqlx_migrations") && !table_exists(&conn, "users"));
+    set.migrate(&mut conn).unwrap();
+    assert!(set.status(&conn).unwrap().is_up_to_date());
     next_applies_alone(
         dir.path(),
         "20240201000000_Add-Bio.up.sql",
