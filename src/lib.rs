@@ -78,6 +78,16 @@ pub mod build {
 ///   `fn(&rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError>`. Their checksum covers the version and
 ///   name only (the build cannot see the function's code), so change what one does by adding a new version. The
 ///   build does not run them, so it assumes they change data, not the schema.
+/// - `layout = "diesel"` (or `sqlx`, `golang-migrate`, `refinery`, `flyway`, `dbmate`, `goose`, `litemigrate`):
+///   read the directory in that tool's layout instead of the detected one. Needed for Flyway's `U` (undo) files,
+///   which refinery reads differently; see `litemigrate::layouts`.
+/// - `validate_functions = ["vec_length/1"]`: functions (`name/arity`, or `name` for any arity) that exist at run
+///   time, e.g. from an extension, stubbed during validation only so every other statement is still checked.
+///
+/// ```
+/// static DIESEL: litemigrate::Migrations = litemigrate::embed_migrations!("tests/fixtures/layouts/diesel");
+/// assert_eq!(DIESEL.get(20180114171611).unwrap().name(), "create_users");
+/// ```
 ///
 /// ```
 /// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {

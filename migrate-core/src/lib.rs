@@ -23,6 +23,7 @@ pub mod expand;
 pub mod fts5;
 pub mod hint;
 pub mod layout;
+pub mod layouts;
 pub mod lex;
 pub mod load;
 pub mod name;

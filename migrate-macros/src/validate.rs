@@ -4,6 +4,7 @@
 use crate::parse::Args;
 use litemigrate_core::cache;
 use litemigrate_core::compile::{CompileOptions, Compiled};
+use litemigrate_core::layouts::{self, Layout};
 use litemigrate_core::load::{self, CodeMigration, LoadError};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,6 +13,8 @@ use std::path::PathBuf;
 pub struct Validated {
     /// The migrations directory, absolute.
     pub abs_dir: PathBuf,
+    /// The directory as the call wrote it (without a trailing `/`): the prefix of every file's display name.
+    pub rel_dir: String,
     /// What `litemigrate_core::compile` produced.
     pub compiled: Compiled,
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
@@ -48,7 +51,15 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
             not_verbatim.insert(f.display.clone());
         }
     }
-    let mut set = load::load_files(files).map_err(|e| err(e.to_string()))?;
+    let layout = match args.layout {
+        Some(l) => l,
+        None => layouts::detect(&files).map_err(|e| err(e.to_string()))?,
+    };
+    // A dbmate or goose script is a section of its file, never the file's bytes.
+    if matches!(layout, Layout::Dbmate | Layout::Goose) {
+        not_verbatim.extend(files.iter().map(|f| f.display.clone()));
+    }
+    let mut set = load::load_files_as(files, Some(layout)).map_err(|e| err(e.to_string()))?;
 
     let mut code = Vec::with_capacity(args.code.len());
     for c in &args.code {
@@ -74,10 +85,11 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         max_steps: args.validation_steps,
     };
     let cache_file = cache_file(rel, &options);
-    let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
+    let compiled = cache::compile_cached_with(set, &options, &args.validate_functions, cache_file.as_deref())
         .map_err(|e| err(e.to_string()))?
         .compiled;
     Ok(Validated {
+        rel_dir: rel.to_owned(),
         abs_dir,
         compiled,
         not_verbatim,

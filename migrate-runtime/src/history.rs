@@ -95,6 +95,8 @@ pub(crate) enum Kind {
     Code,
     /// Recorded by `baseline` without running.
     Baseline,
+    /// Recorded by `adopt`: another tool applied it.
+    Adopted,
 }
 
 impl Kind {
@@ -104,6 +106,7 @@ impl Kind {
             Kind::Sql => "sql",
             Kind::Code => "code",
             Kind::Baseline => "baseline",
+            Kind::Adopted => "adopted",
         }
     }
 

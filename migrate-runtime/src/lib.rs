@@ -54,6 +54,7 @@
 // most once per run, never in a loop, so its size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+pub mod adopt;
 pub mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -86,4 +87,4 @@ pub use verify::Verification;
 pub use litemigrate_core::compile::{CompileError, CompileOptions, Compiled};
 pub use litemigrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
 pub use litemigrate_core::schema::SchemaDiff;
-pub use litemigrate_core::{compile, expand, fts5, load, name, schema};
+pub use litemigrate_core::{compile, expand, fts5, layouts, load, name, schema};

@@ -405,6 +405,11 @@ impl<'m> Migrator<'m> {
         // since the plan was made, and the plan stands without reading the history again.
         let mut planned_at = data_version(conn)?;
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
+        // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
+        // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
+        if current == 0 && !actions.is_empty() && !table.exists(conn)? {
+            crate::adopt::refuse_foreign_history(conn)?;
+        }
         let per_migration = self.mode == Mode::PerMigration;
         let mut retakes = 0;
         // `PRAGMA data_version` just before the backup was taken: see `restore_after_failure`.

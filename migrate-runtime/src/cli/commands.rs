@@ -37,6 +37,15 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         )
         .hint("drop --validation-steps (the build's bound is `validation_steps = N` in embed_migrations!)"));
     }
+    if matches!(source, Source::Embedded(_))
+        && (g.no_validate_sql || g.no_check_down || !g.validate_functions.is_empty() || g.layout.is_some())
+    {
+        return Err(Problem::usage(
+            "--no-validate-sql, --no-check-down, --validate-function and --layout choose how --dir is loaded; this \
+             program's migrations were loaded and validated when it was built",
+        )
+        .hint("drop them (the build's options are `validate_sql`, `check_down`, `validate_functions`, `layout`)"));
+    }
     let json = out.json;
     match &cli.command {
         Command::New {
@@ -69,6 +78,7 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Verify => inspect::verify(source, g),
         Command::History => inspect::history(source, g),
         Command::Baseline { version } => inspect::baseline(source, g, *version),
+        Command::Adopt(args) => super::adopt::adopt(source, g, args),
         Command::Backup { compress, .. } => backups::backup_now(source, g, *compress, json),
         Command::Backups { all, .. } => backups::backups(g, *all),
         Command::Restore { id, dry_run, force, .. } => backups::restore(source, g, id, *dry_run, *force, json),
@@ -111,7 +121,10 @@ pub(super) fn load<'a>(source: Source<'a>, g: &GlobalArgs) -> Result<Cow<'a, Mig
             if let Some(steps) = g.validation_steps {
                 opts.max_steps = steps;
             }
-            let m = Migrations::from_dir(&dir, &opts).map_err(Problem::runtime)?;
+            opts.run_sql = !g.no_validate_sql;
+            opts.check_down = !g.no_check_down;
+            let m =
+                Migrations::from_dir_with(&dir, g.layout, &opts, &g.validate_functions).map_err(Problem::runtime)?;
             Ok(Cow::Owned(match &g.set {
                 Some(s) => m.with_set_name(s),
                 None => m,

@@ -127,6 +127,7 @@
 //! after the largest version), `bad_database_url`, `read_only_database`, `foreign_backup` (`restore` of another
 //! database's backup without `--force`), `nothing_to_redo`. `error.migration` is present when the error is about one migration. Usage errors found by clap itself are printed by clap, not as JSON.
 
+mod adopt;
 mod apply;
 mod args;
 mod backups;
@@ -235,6 +236,20 @@ pub struct GlobalArgs {
     /// The open mode a database URL asked for (`?mode=`), set when `--db` / `DATABASE_URL` is resolved.
     #[arg(skip)]
     pub db_mode: Option<DbMode>,
+    /// Loading --dir: do not execute the SQL while validating (the macro's `validate_sql = false`).
+    #[arg(long, global = true)]
+    pub no_validate_sql: bool,
+    /// Loading --dir: do not prove that each down restores the schema (the macro's `check_down = false`).
+    #[arg(long, global = true)]
+    pub no_check_down: bool,
+    /// Loading --dir: a function to stub during validation, `NAME/ARITY` or `NAME`; repeatable (the macro's
+    /// `validate_functions`).
+    #[arg(long = "validate-function", global = true, value_name = "NAME/ARITY")]
+    pub validate_functions: Vec<litemigrate_core::compile::FunctionStub>,
+    /// Loading --dir: its layout (litemigrate, diesel, sqlx, golang-migrate, refinery, flyway, dbmate, goose)
+    /// instead of the detected one (the macro's `layout`).
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<litemigrate_core::layouts::Layout>,
 }
 
 /// One command. Use it through [`Cli`], which carries the global options.
@@ -320,6 +335,9 @@ pub enum Command {
         /// The version the database's schema already is at.
         version: u64,
     },
+    /// Take over the history of the tool that migrated this database (sqlx, diesel, refinery, Flyway, dbmate,
+    /// golang-migrate, goose, rusqlite_migration), after checking it against the migrations and the schema.
+    Adopt(adopt::AdoptArgs),
     /// Take a verified backup now.
     Backup {
         /// Compress with zstd.
@@ -409,6 +427,7 @@ impl Command {
             Command::Verify => "verify",
             Command::History => "history",
             Command::Baseline { .. } => "baseline",
+            Command::Adopt(_) => "adopt",
             Command::Backup { .. } => "backup",
             Command::Backups { .. } => "backups",
             Command::Restore { .. } => "restore",

@@ -138,6 +138,11 @@ impl Problem {
                 "nothing was changed; fix the backup problem, pass --backup-dir, or accept the risk with --no-backup"
                     .to_owned(),
             ),
+            ErrorKind::ForeignHistory => Some(
+                "run `migrate adopt` once (add `--from <tool>` if it cannot tell); it checks the other tool's history \
+                 and the schema, and records them"
+                    .to_owned(),
+            ),
             ErrorKind::HistoryNotEmpty => {
                 Some("baseline is only for a database without history; use `status` and `up`".to_owned())
             }
