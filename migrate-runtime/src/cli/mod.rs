@@ -17,13 +17,14 @@
 //! enum App {
 //!     Serve,
 //!     /// Database migrations: status, up, down, backups, ...
-//!     Migrate(litemigrate_runtime::cli::Cli),
+//!     // Boxed: the whole command line is large next to `Serve` (clippy's `large_enum_variant`).
+//!     Migrate(Box<litemigrate_runtime::cli::Cli>),
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
 //!     match App::parse() {
 //!         App::Serve => std::process::ExitCode::SUCCESS,
-//!         App::Migrate(cli) => litemigrate_runtime::cli::run(litemigrate_runtime::cli::Source::Embedded(&MIGRATIONS), cli),
+//!         App::Migrate(cli) => litemigrate_runtime::cli::run(litemigrate_runtime::cli::Source::Embedded(&MIGRATIONS), *cli),
 //!     }
 //! }
 //! ```
