@@ -234,6 +234,21 @@ fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
 /// assert!(err.to_string().starts_with("migrations/0002_idx.sql:1: CREATE INDEX i ON missing_table(x): no such table"));
 /// ```
 pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compiled, CompileError> {
+    compile_with(set, opts, &mut |_, _| Ok(()))
+}
+
+/// What [`compile_with`] calls before each SQL migration's up runs: the validation connection and the migration.
+/// An `Err` fails the build naming the migration's file.
+pub type BeforeUp<'a> = dyn FnMut(&mut rusqlite::Connection, &MigrationSource) -> Result<(), String> + 'a;
+
+/// [`compile`] with a hook before each SQL migration's up: a catalog of databases uses it to attach the other
+/// database a `-- migrate:attach` migration reads, at the version its `requires` names
+/// ([`crate::databases::attach_for_validation`]).
+pub fn compile_with(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    before_up: &mut BeforeUp<'_>,
+) -> Result<Compiled, CompileError> {
     if !opts.run_sql {
         let mut migrations = Vec::with_capacity(set.len());
         for source in set {
@@ -279,6 +294,10 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
             });
             downs.push(None);
         } else {
+            before_up(&mut db.conn, &source).map_err(|message| CompileError::Database {
+                file: source.up.path.clone(),
+                message,
+            })?;
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
             db.run_migration(&source, &chunks, Direction::Up)?;
             hash = db.hash();
