@@ -55,6 +55,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod backup;
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod dynamic;
@@ -69,6 +70,7 @@ pub mod table;
 mod verify;
 
 pub use backup::BackupInfo;
+pub use catalog::{CatalogError, CatalogOptions, CatalogReport, CatalogStatus, Databases};
 pub use error::{At, Error, ErrorKind, FkViolation, SqliteVersions};
 pub use history::{DEFAULT_TABLE, Failure};
 pub use litemigrate_core::Checksum;
