@@ -225,57 +225,67 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    /// Opens every file (creating the writable ones that are missing) and reads where each stands.
+    /// Opens every file and reads where each stands; then creates the writable ones that are missing (only once
+    /// every existing file passed its checks, so a refusal changes nothing).
     fn new(cat: &'a Databases, dir: &'a Path, opts: &'a CatalogOptions) -> Result<Runner<'a>, CatalogError> {
         let mut dbs = Vec::with_capacity(cat.databases().len());
         let mut reports = Vec::with_capacity(cat.databases().len());
         for d in cat.databases() {
             let path = d.path_in(dir);
             let existed = path.exists();
-            let flags = if d.read_only() {
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-            } else {
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+            let mut db = Db {
+                path: path.clone(),
+                conn: None,
+                existed,
+                current: 0,
+                seen: None,
+                changed: false,
             };
-            if d.read_only() && !existed {
+            if !existed && d.read_only() {
                 return Err(CatalogError::ReadOnlyMissing {
                     database: d.name().to_owned(),
                     file: path,
                 });
             }
-            let conn = open(d.name(), &path, flags, opts.busy_timeout)?;
             if existed {
+                let flags = if d.read_only() {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                };
+                let conn = open(d.name(), &path, flags, opts.busy_timeout)?;
                 needs_no_baseline(d.name(), &path, &conn)?;
-            }
-            let (status, current) = d
-                .migrations()
-                .migrator()
-                .checked_status(&conn)
-                .map_err(|e| db_err(d.name(), &path, e))?;
-            if d.read_only() && !status.is_up_to_date() {
-                return Err(CatalogError::ReadOnlyBehind {
-                    database: d.name().to_owned(),
-                    file: path,
-                    current,
-                    latest: d.migrations().latest_version(),
-                });
+                let (status, current) = d
+                    .migrations()
+                    .migrator()
+                    .checked_status(&conn)
+                    .map_err(|e| db_err(d.name(), &path, e))?;
+                if d.read_only() && !status.is_up_to_date() {
+                    return Err(CatalogError::ReadOnlyBehind {
+                        database: d.name().to_owned(),
+                        file: path,
+                        current,
+                        latest: d.migrations().latest_version(),
+                    });
+                }
+                db.conn = Some(conn);
+                db.current = current;
             }
             reports.push(DatabaseReport {
                 database: d.name().to_owned(),
-                file: path.clone(),
+                file: path,
                 created: !existed,
-                from_version: current,
-                to_version: current,
+                from_version: db.current,
+                to_version: db.current,
                 applied: Vec::new(),
             });
-            dbs.push(Db {
-                path,
-                conn: Some(conn),
-                existed,
-                current,
-                seen: None,
-                changed: false,
-            });
+            dbs.push(db);
+        }
+        for (d, db) in cat.databases().iter().zip(&mut dbs) {
+            if db.conn.is_none() {
+                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+                db.conn = Some(open(d.name(), &db.path, flags, opts.busy_timeout)?);
+            }
         }
         Ok(Runner {
             cat,
