@@ -206,6 +206,41 @@ fn fail_run(data: &Path, opts: &CatalogOptions) -> CatalogError {
 }
 
 #[test]
+fn a_write_by_another_connection_meanwhile_means_nothing_is_restored_and_the_file_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().to_path_buf();
+    fail_release_1(&data);
+    let b = data.join("b.db");
+    let opts = CatalogOptions {
+        // After `b` migrated, the application writes to it from a connection of its own.
+        on_step: Some(litemigrate::catalog::OnStep::new(move |db, _| {
+            if db == "b" {
+                Connection::open(&b)
+                    .unwrap()
+                    .execute_batch("INSERT INTO t(v) VALUES ('written meanwhile');")
+                    .unwrap();
+            }
+        })),
+        ..CatalogOptions::default()
+    };
+    let err = fail_run(&data, &opts);
+    let CatalogError::NotRestored { database, written, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!((database.as_str(), written), ("d", &data.join("b.db")));
+    assert!(
+        err.to_string().contains("b.db") && err.to_string().contains("nothing was restored"),
+        "{err}"
+    );
+    // Nothing discarded: the write is there, and a, b, c keep version 2.
+    let c = Connection::open(data.join("b.db")).unwrap();
+    assert_eq!(count(&c, "t"), 3);
+    for name in ["a", "b", "c"] {
+        assert_eq!(version(&FAIL, &data, name), 2, "{name}");
+    }
+}
+
+#[test]
 fn keep_progress_keeps_the_databases_that_migrated() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path();

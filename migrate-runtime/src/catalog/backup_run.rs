@@ -242,8 +242,8 @@ fn read_run(dir: &Path) -> Option<BackupRun> {
     Some(run)
 }
 
-/// The backup run with that id.
-pub(super) fn find_run(data_dir: &Path, id: &str) -> Result<BackupRun, CatalogError> {
+/// The backup run with that id in a data directory.
+pub fn find_run(data_dir: &Path, id: &str) -> Result<BackupRun, CatalogError> {
     let runs = BackupRun::runs_dir(data_dir);
     // The id is a directory name: refuse anything that would leave the runs directory.
     let plain = !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..";
@@ -363,4 +363,41 @@ fn replace_file(src: &Path, dst: &Path) -> Result<(), CatalogError> {
         .and_then(|f| f.sync_all())
         .map_err(|e| io_err(&tmp, e))?;
     fs::rename(&tmp, dst).map_err(|e| io_err(dst, e))
+}
+
+impl super::Databases {
+    /// A backup run now (reason `manual`) of every database file that exists in `data_dir`, and of
+    /// `opts.extra_paths`.
+    ///
+    /// ```no_run
+    /// # static DATABASES: litemigrate_runtime::catalog::Databases = litemigrate_runtime::catalog::Databases::empty();
+    /// let run = DATABASES.backup_all("data", &Default::default()).unwrap();
+    /// println!("backup run {} in {}", run.id, run.dir.display());
+    /// ```
+    pub fn backup_all(
+        &self,
+        data_dir: impl AsRef<Path>,
+        opts: &super::CatalogOptions,
+    ) -> Result<BackupRun, CatalogError> {
+        let dir = data_dir.as_ref();
+        let mut run = NewRun::start(dir, Reason::Manual)?;
+        for d in self.databases() {
+            let path = d.path_in(dir);
+            if !path.exists() {
+                continue;
+            }
+            let flags = if d.read_only() {
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            } else {
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            };
+            let conn = super::run::open(d.name(), &path, flags, opts.busy_timeout)?;
+            let v = d.migrations().status(&conn).map_or(0, |s| s.current_version);
+            run.add_database(&conn, d.name(), d.file(), (v, v), &opts.backup_options)?;
+        }
+        for p in &opts.extra_paths {
+            run.add_extra(p)?;
+        }
+        Ok(run.run)
+    }
 }

@@ -15,6 +15,14 @@ pub enum CatalogError {
         /// What failed.
         message: String,
     },
+    /// A catalog directory loaded at run time breaks a rule (the message names the file, as the build's would).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The catalog directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A database file could not be opened or read.
     #[error("database `{database}` ({}): {source}", file.display())]
     Open {
@@ -164,6 +172,28 @@ pub enum CatalogError {
         /// The id.
         id: String,
     },
+}
+
+impl CatalogError {
+    /// A stable snake_case name for the variant (the CLI's JSON `error.kind` is `catalog_` + this).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CatalogError::Io { .. } => "io",
+            CatalogError::Invalid { .. } => "invalid",
+            CatalogError::Open { .. } => "open",
+            CatalogError::ReadOnlyMissing { .. } => "read_only_missing",
+            CatalogError::ReadOnlyBehind { .. } => "read_only_behind",
+            CatalogError::NeedsBaseline { .. } => "needs_baseline",
+            CatalogError::Database { .. } => "database",
+            CatalogError::Failed { .. } => "failed",
+            CatalogError::NotRestored { .. } => "not_restored",
+            CatalogError::RestoreFailed { .. } => "restore_failed",
+            CatalogError::Backup { .. } => "backup",
+            CatalogError::Unorderable { .. } => "unorderable",
+            CatalogError::UnknownDatabase { .. } => "unknown_database",
+            CatalogError::UnknownRun { .. } => "unknown_run",
+        }
+    }
 }
 
 fn outcome(run: Option<&str>, restored: &[PathBuf], kept: bool) -> String {

@@ -39,13 +39,14 @@
 
 mod backup_run;
 mod error;
+mod load;
 mod plan;
 mod run;
 mod status;
 
-pub use backup_run::{BackupRun, RunExtra, RunFile, list_runs, restore_run};
+pub use backup_run::{BackupRun, RunExtra, RunFile, find_run, list_runs, restore_run};
 pub use error::CatalogError;
-pub use run::{CatalogOptions, CatalogReport, DatabaseReport};
+pub use run::{CatalogOptions, CatalogReport, DatabaseReport, OnStep};
 pub use status::{CatalogStatus, DatabaseStatus};
 
 use crate::table::Migrations;

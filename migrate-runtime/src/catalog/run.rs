@@ -12,6 +12,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How [`Databases::migrate_all_with`] runs.
@@ -40,6 +41,34 @@ pub struct CatalogOptions {
     pub backup_options: BackupOptions,
     /// How long to wait for another connection's lock on a file (default 30 s).
     pub busy_timeout: Duration,
+    /// Called with the database's name after each migration of a step has committed (a progress display).
+    pub on_step: Option<OnStep>,
+}
+
+/// The callback of [`CatalogOptions::on_step`]: the database's name and the migration that ran.
+///
+/// ```
+/// use litemigrate_runtime::catalog::{CatalogOptions, OnStep};
+/// let opts = CatalogOptions {
+///     on_step: Some(OnStep::new(|db, a| eprintln!("{db}: {} {}", a.version, a.name))),
+///     ..CatalogOptions::default()
+/// };
+/// # let _ = opts;
+/// ```
+#[derive(Clone)]
+pub struct OnStep(Arc<dyn Fn(&str, &Applied) + Send + Sync>);
+
+impl OnStep {
+    /// Wraps a callback.
+    pub fn new(f: impl Fn(&str, &Applied) + Send + Sync + 'static) -> Self {
+        OnStep(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for OnStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnStep")
+    }
 }
 
 impl Default for CatalogOptions {
@@ -50,6 +79,7 @@ impl Default for CatalogOptions {
             backup: BackupPolicy::Required,
             backup_options: BackupOptions::default(),
             busy_timeout: Duration::from_secs(30),
+            on_step: None,
         }
     }
 }
@@ -387,6 +417,11 @@ impl<'a> Runner<'a> {
             let _ = conn.execute_batch(&format!("DETACH DATABASE {}", quote_ident(name)));
         }
         let report = result?;
+        if let Some(OnStep(f)) = &self.opts.on_step {
+            for a in &report.applied {
+                f(d.name(), a);
+            }
+        }
         let r = &mut self.reports[step.db];
         r.to_version = report.to_version.max(r.to_version);
         r.applied.extend(report.applied);

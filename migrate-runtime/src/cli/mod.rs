@@ -108,6 +108,7 @@
 
 mod apply;
 mod backups;
+mod catalog;
 mod commands;
 mod fts;
 mod inspect;
@@ -116,6 +117,7 @@ mod output;
 mod schema;
 
 use crate::table::Migrations;
+pub use catalog::CatalogSource;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -186,6 +188,13 @@ pub struct GlobalArgs {
     /// not finish within it (an unbounded recursive CTE) fails with its file and line instead of hanging.
     #[arg(long, global = true, value_name = "N")]
     pub validation_steps: Option<u64>,
+    /// A catalog's data directory: the commands work on every database of the catalog (`--dir` then holds one
+    /// subdirectory per database).
+    #[arg(long, global = true, env = "MIGRATE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// With --data-dir: run the command on this database of the catalog only.
+    #[arg(long, global = true, value_name = "NAME", requires = "data_dir")]
+    pub database: Option<String>,
 }
 
 /// Policies beyond the default (everything unusual is an error).
@@ -351,7 +360,32 @@ pub fn run(source: Source<'_>, cli: Cli) -> ExitCode {
 /// [`run`], returning the exit code as a number (for tests and wrappers that combine codes).
 pub fn run_code(source: Source<'_>, cli: Cli) -> u8 {
     let out = output::Output::new(cli.global.json, cli.command.name());
-    let result = commands::dispatch(source, &cli, &out);
+    let result = match (&cli.global.data_dir, source) {
+        (Some(data), Source::Dir) => catalog::dispatch(CatalogSource::Dir, &cli, &out, data),
+        (Some(_), Source::Embedded(_)) => Err(output::Problem::usage(
+            "--data-dir is for a catalog of databases; this program carries one set of migrations",
+        )),
+        (None, _) => commands::dispatch(source, &cli, &out),
+    };
+    out.finish(result)
+}
+
+/// [`run_code`] over an application's compiled-in catalog (`embed_databases!`): `--data-dir` names the data
+/// directory, `--database NAME` one database of it.
+///
+/// ```no_run
+/// use clap::Parser;
+/// # static DATABASES: litemigrate_runtime::Databases = litemigrate_runtime::Databases::empty();
+/// let cli = litemigrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--data-dir", "data", "status"]);
+/// let code = litemigrate_runtime::cli::run_catalog(&DATABASES, cli);
+/// # let _ = code;
+/// ```
+pub fn run_catalog(databases: &crate::catalog::Databases, cli: Cli) -> u8 {
+    let out = output::Output::new(cli.global.json, cli.command.name());
+    let result = match &cli.global.data_dir {
+        Some(data) => catalog::dispatch(CatalogSource::Embedded(databases), &cli, &out, data),
+        None => Err(output::Problem::usage("no data directory given").hint("pass --data-dir <dir>")),
+    };
     out.finish(result)
 }
 
