@@ -417,12 +417,8 @@ impl<'a> Runner<'a> {
             let _ = conn.execute_batch(&format!("DETACH DATABASE {}", quote_ident(name)));
         }
         let report = result?;
-        if let Some(OnStep(f)) = &self.opts.on_step {
-            for a in &report.applied {
-                f(d.name(), a);
-            }
-        }
         let r = &mut self.reports[step.db];
+        let applied_before = r.applied.len();
         r.to_version = report.to_version.max(r.to_version);
         r.applied.extend(report.applied);
         self.dbs[step.db].changed = true;
@@ -430,6 +426,12 @@ impl<'a> Runner<'a> {
         for &a in &step.attach {
             self.dbs[a].changed = true;
             self.dbs[a].seen = data_version(self.dbs[a].conn.as_ref());
+        }
+        // After `seen`: what the callback's own connections write counts as another connection's write.
+        if let Some(OnStep(f)) = &self.opts.on_step {
+            for a in &self.reports[step.db].applied[applied_before..] {
+                f(d.name(), a);
+            }
         }
         Ok(())
     }
