@@ -28,12 +28,13 @@ enum App {
         db: PathBuf,
     },
     /// Database migrations: status, up, down, verify, history, backup, backups, restore, fts, schema.
-    Migrate(litemigrate::cli::Cli),
+    // Boxed: the commands' options are large next to this app's own.
+    Migrate(Box<litemigrate::cli::Cli>),
 }
 
 fn main() -> ExitCode {
     match App::parse() {
-        App::Migrate(cli) => litemigrate::cli::run(litemigrate::cli::Source::Embedded(&MIGRATIONS), cli),
+        App::Migrate(cli) => litemigrate::cli::run(litemigrate::cli::Source::Embedded(&MIGRATIONS), *cli),
         App::List { db } => match list(&db) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

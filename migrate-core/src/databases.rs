@@ -151,7 +151,7 @@ pub fn check(dbs: &[CatalogDb<'_>]) -> Result<Vec<Requirement>, DatabasesError> 
     let known = || dbs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
     let mut out = Vec::new();
     // edges[db][m]: the (db, migration) a node requires, besides its predecessor in its own database.
-    let mut edges: Vec<Vec<Vec<(usize, usize)>>> = dbs.iter().map(|d| vec![Vec::new(); d.migrations.len()]).collect();
+    let mut edges: Vec<Vec<Vec<Node>>> = dbs.iter().map(|d| vec![Vec::new(); d.migrations.len()]).collect();
     for (di, db) in dbs.iter().enumerate() {
         for (mi, m) in db.migrations.iter().enumerate() {
             let file = &m.up.path;
@@ -212,8 +212,11 @@ pub fn check(dbs: &[CatalogDb<'_>]) -> Result<Vec<Requirement>, DatabasesError> 
     Ok(out)
 }
 
+/// A migration of the graph: (database index, migration index).
+type Node = (usize, usize);
+
 /// Depth-first search over the migration graph, iterative (a catalog may hold thousands of migrations).
-fn find_cycle(dbs: &[CatalogDb<'_>], edges: &[Vec<Vec<(usize, usize)>>]) -> Result<(), DatabasesError> {
+fn find_cycle(dbs: &[CatalogDb<'_>], edges: &[Vec<Vec<Node>>]) -> Result<(), DatabasesError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -221,18 +224,18 @@ fn find_cycle(dbs: &[CatalogDb<'_>], edges: &[Vec<Vec<(usize, usize)>>]) -> Resu
         Done,
     }
     let mut mark: Vec<Vec<Mark>> = dbs.iter().map(|d| vec![Mark::New; d.migrations.len()]).collect();
-    let deps = |(d, m): (usize, usize)| {
+    let deps = |(d, m): Node| {
         let own = m.checked_sub(1).map(|p| (d, p));
         own.into_iter().chain(edges[d][m].iter().copied())
     };
-    let path_of = |(d, m): (usize, usize)| dbs[d].migrations[m].up.path.clone();
+    let path_of = |(d, m): Node| dbs[d].migrations[m].up.path.clone();
     for d in 0..dbs.len() {
         for m in 0..dbs[d].migrations.len() {
             if mark[d][m] != Mark::New {
                 continue;
             }
             // (node, its dependencies not yet visited)
-            let mut stack: Vec<((usize, usize), Vec<(usize, usize)>)> = vec![((d, m), deps((d, m)).collect())];
+            let mut stack: Vec<(Node, Vec<Node>)> = vec![((d, m), deps((d, m)).collect())];
             mark[d][m] = Mark::Open;
             while let Some((node, pending)) = stack.last_mut() {
                 let node = *node;

@@ -56,7 +56,10 @@ pub struct CatalogOptions {
 /// # let _ = opts;
 /// ```
 #[derive(Clone)]
-pub struct OnStep(Arc<dyn Fn(&str, &Applied) + Send + Sync>);
+pub struct OnStep(Arc<StepFn>);
+
+/// What [`OnStep`] calls.
+type StepFn = dyn Fn(&str, &Applied) + Send + Sync;
 
 impl OnStep {
     /// Wraps a callback.
