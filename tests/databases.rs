@@ -394,3 +394,23 @@ fn one_backup_run_covers_every_changed_file_and_restoring_it_brings_every_file_b
         Err(CatalogError::UnknownRun { .. })
     ));
 }
+
+#[test]
+fn the_commands_run_over_a_compiled_in_catalog() {
+    use clap::Parser;
+    use litemigrate_runtime::cli::{Cli, run_catalog};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data = data.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["app-migrate", "--json", "--data-dir", data];
+        all.extend_from_slice(args);
+        run_catalog(&ASSISTANT, Cli::parse_from(all))
+    };
+    assert_eq!(run(&["status", "--check"]), 3, "nothing migrated yet");
+    assert_eq!(run(&["up"]), 0);
+    assert_eq!(run(&["status", "--check"]), 0);
+    assert_eq!(run(&["--database", "knowledge", "verify"]), 0);
+    assert_eq!(run(&["--dir", "migrations", "status"]), 2, "the catalog is compiled in");
+    assert_eq!(version(&ASSISTANT, Path::new(data), "tasks"), 2);
+}
