@@ -51,6 +51,11 @@
 //! (standalone only: the bound on one statement's SQLite steps while `--dir` is validated, the macro's
 //! `validation_steps`; 0 removes it).
 //!
+//! Over a catalog of databases (`embed_databases!`): `--data-dir <dir>` (env `MIGRATE_DATA_DIR`) with `--dir` holding
+//! one subdirectory per database (or an application's compiled-in catalog, [`run_catalog`]); `status`, `up`,
+//! `verify`, `history`, `backup`, `backups` and `restore <run>` then work on every database, and `--database NAME`
+//! runs any command on one of them.
+//!
 //! Only `up` and `restore` create a missing database file (`up` only once it has work to do); every other command
 //! that needs one says it does not exist. `backup`, `backups`, `restore` and `fts` do not load the migrations, so
 //! they work while the directory has a broken file.
