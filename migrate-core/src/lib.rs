@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;
+pub mod databases;
 #[cfg(feature = "sqlite")]
 pub use compile::replay;
 pub mod direction;

@@ -56,6 +56,7 @@
 
 pub mod adopt;
 pub mod backup;
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
@@ -71,6 +72,7 @@ pub mod table;
 mod verify;
 
 pub use backup::BackupInfo;
+pub use catalog::{CatalogError, CatalogOptions, CatalogReport, CatalogStatus, Databases};
 pub use error::{At, Error, ErrorKind, FkViolation, SqliteVersions};
 pub use history::{DEFAULT_TABLE, Failure};
 pub use litemigrate_core::Checksum;

@@ -27,7 +27,7 @@
 mod execute;
 mod report;
 
-use execute::data_version;
+pub(crate) use execute::data_version;
 pub use report::{Applied, Mode, Policy, Report, Target};
 
 use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason};
@@ -389,6 +389,15 @@ impl<'m> Migrator<'m> {
             }
             Newest::Corrupt => Ok(None),
         }
+    }
+
+    /// The launch check alone (a catalog makes it for each file before deciding whether anything needs a lock or a
+    /// backup run): `Some(version)` when the database is at the target with the embedded chain.
+    pub(crate) fn is_current(&self, conn: &Connection) -> Result<Option<u64>, Error> {
+        let table = HistoryTable::new(&self.table)?;
+        let target = self.resolve_target()?;
+        self.fast_check(conn, &table, target)
+            .map_err(|e| explain_unreadable(conn, e))
     }
 
     /// Runs the migration (or, with `dry_run`, plans it).

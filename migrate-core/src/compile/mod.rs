@@ -246,6 +246,22 @@ pub fn compile_with(
     opts: &CompileOptions,
     stubs: &[FunctionStub],
 ) -> Result<Compiled, CompileError> {
+    compile_with_hook(set, opts, stubs, &mut |_, _| Ok(()))
+}
+
+/// What [`compile_with_hook`] calls before each SQL migration's up runs: the validation connection and the
+/// migration. An `Err` fails the build naming the migration's file.
+pub type BeforeUp<'a> = dyn FnMut(&mut rusqlite::Connection, &MigrationSource) -> Result<(), String> + 'a;
+
+/// [`compile_with`] with a hook before each SQL migration's up: a catalog of databases uses it to attach the other
+/// database a `-- migrate:attach` migration reads, at the version its `requires` names
+/// ([`crate::databases::attach_for_validation`]).
+pub fn compile_with_hook(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    stubs: &[FunctionStub],
+    before_up: &mut BeforeUp<'_>,
+) -> Result<Compiled, CompileError> {
     if !opts.run_sql {
         let mut migrations = Vec::with_capacity(set.len());
         for source in set {
@@ -291,6 +307,10 @@ pub fn compile_with(
             });
             downs.push(None);
         } else {
+            before_up(&mut db.conn, &source).map_err(|message| CompileError::Database {
+                file: source.up.path.clone(),
+                message,
+            })?;
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
             db.run_migration(&source, &chunks, Direction::Up)?;
             hash = db.hash();

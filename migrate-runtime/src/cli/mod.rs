@@ -67,6 +67,11 @@
 //! `rwc` (the default) or `memory` (a private in-memory database for one command, like `sqlite::memory:`). Any other
 //! parameter, mode or scheme is refused (kind `bad_database_url`, exit 2).
 //!
+//! Over a catalog of databases (`embed_databases!`): `--data-dir <dir>` (env `MIGRATE_DATA_DIR`) with `--dir` holding
+//! one subdirectory per database (or an application's compiled-in catalog, [`run_catalog`]); `status`, `up`,
+//! `verify`, `history`, `backup`, `backups` and `restore <run>` then work on every database, and `--database NAME`
+//! runs any command on one of them.
+//!
 //! Only `up` and `restore` create a missing database file (`up` only once it has work to do); every other command
 //! that needs one says it does not exist. `backup`, `backups`, `restore` and `fts` do not load the migrations, so
 //! they work while the directory has a broken file.
@@ -132,6 +137,7 @@ mod adopt;
 mod apply;
 mod args;
 mod backups;
+mod catalog;
 mod commands;
 mod completions;
 mod dburl;
@@ -144,6 +150,7 @@ mod render;
 mod schema;
 
 use crate::table::Migrations;
+pub use catalog::CatalogSource;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -251,6 +258,13 @@ pub struct GlobalArgs {
     /// instead of the detected one (the macro's `layout`).
     #[arg(long, global = true, value_name = "LAYOUT")]
     pub layout: Option<litemigrate_core::layouts::Layout>,
+    /// A catalog's data directory: the commands work on every database of the catalog (`--dir` then holds one
+    /// subdirectory per database).
+    #[arg(long, global = true, env = "MIGRATE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// With --data-dir: run the command on this database of the catalog only.
+    #[arg(long, global = true, value_name = "NAME", requires = "data_dir")]
+    pub database: Option<String>,
 }
 
 /// One command. Use it through [`Cli`], which carries the global options.
@@ -479,7 +493,33 @@ pub fn run_code(source: Source<'_>, mut cli: Cli) -> u8 {
     if let Err(p) = dburl::resolve(&mut cli.global, std::env::var_os(dburl::DATABASE_URL)) {
         return out.finish(Err(p));
     }
-    let result = commands::dispatch(source, &cli, &out);
+    let result = match (&cli.global.data_dir, source) {
+        (Some(data), Source::Dir) => catalog::dispatch(CatalogSource::Dir, &cli, &out, data),
+        (Some(_), Source::Embedded(_)) => Err(output::Problem::usage(
+            "--data-dir is for a catalog of databases; this program carries one set of migrations",
+        )),
+        (None, _) => commands::dispatch(source, &cli, &out),
+    };
+    out.finish(result)
+}
+
+/// [`run_code`] over an application's compiled-in catalog (`embed_databases!`): `--data-dir` names the data
+/// directory, `--database NAME` one database of it.
+///
+/// ```no_run
+/// use clap::Parser;
+/// # static DATABASES: litemigrate_runtime::Databases = litemigrate_runtime::Databases::empty();
+/// let cli = litemigrate_runtime::cli::Cli::parse_from(["myapp-migrate", "--data-dir", "data", "status"]);
+/// let code = litemigrate_runtime::cli::run_catalog(&DATABASES, cli);
+/// # let _ = code;
+/// ```
+pub fn run_catalog(databases: &crate::catalog::Databases, mut cli: Cli) -> u8 {
+    let out = output::Output::new(cli.global.json, cli.command.name());
+    cli.command.fold_into(&mut cli.global);
+    let result = match &cli.global.data_dir {
+        Some(data) => catalog::dispatch(CatalogSource::Embedded(databases), &cli, &out, data),
+        None => Err(output::Problem::usage("no data directory given").hint("pass --data-dir <dir>")),
+    };
     out.finish(result)
 }
 
