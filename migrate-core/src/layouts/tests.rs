@@ -1,4 +1,5 @@
 // This file is the parent module's `#[cfg(test)] mod tests;`: test code only.
+#[cfg(test)]
 use super::*;
 use crate::load::{Entry, LoadError, MigrationSource, SourceFile, load_files, load_files_as};
 
