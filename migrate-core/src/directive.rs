@@ -9,7 +9,14 @@ use crate::lex::{self, TokenKind};
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
+pub const KNOWN: &[&str] = &[
+    "no-transaction",
+    "foreign-keys=off",
+    "fts5",
+    "fts5-resync",
+    "rebuild",
+    "squashes",
+];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +44,10 @@ pub enum Directive {
         /// Indexes, triggers and views not to recreate.
         drop: Vec<String>,
     },
+    /// `squashes <first>..=<V> chain=<hex> schema=<hex> data=<hex>`: this file, written by `migrate squash`,
+    /// replaces versions up to V (its own version). Its chain value is the old files' chain at V, so databases
+    /// that ran them and databases that ran this file agree from V on. See [`crate::squash`].
+    Squashes(Box<crate::squash::Squashes>),
 }
 
 impl Directive {
@@ -55,6 +66,7 @@ impl Directive {
             Directive::Rebuild { .. } => "rebuild".into(),
             Directive::Fts5(i) => format!("fts5 {}", i.name().to_lowercase()),
             Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
+            Directive::Squashes(_) => "squashes".into(),
             d => d.to_string(),
         }
     }
@@ -68,6 +80,7 @@ impl fmt::Display for Directive {
             Directive::Fts5(i) => write!(f, "fts5 {}", i.name()),
             Directive::Fts5Resync { index } => write!(f, "fts5-resync {index}"),
             Directive::Rebuild { table, .. } => write!(f, "rebuild {table}"),
+            Directive::Squashes(s) => write!(f, "squashes {}..={}", s.first, s.last),
         }
     }
 }
@@ -96,6 +109,14 @@ impl Directives {
     /// Some directive generates SQL (see [`Directive::generates_sql`]).
     pub fn generates_sql(&self) -> bool {
         self.list.iter().any(|(_, d)| d.generates_sql())
+    }
+
+    /// The `-- migrate:squashes` directive, if the file is a squash.
+    pub fn squashes(&self) -> Option<&crate::squash::Squashes> {
+        self.list.iter().find_map(|(_, d)| match d {
+            Directive::Squashes(s) => Some(&**s),
+            _ => None,
+        })
     }
 
     /// Whether there are none.
@@ -228,6 +249,9 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
         },
         "rebuild" => parse_rebuild(args).map_err(bad),
+        "squashes" => crate::squash::Squashes::parse(args)
+            .map(|s| Directive::Squashes(Box::new(s)))
+            .map_err(bad),
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
 }

@@ -34,6 +34,7 @@ pub mod schema;
 pub mod script;
 pub mod split;
 pub mod sql;
+pub mod squash;
 
 pub use checksum::Checksum;
 pub use load::{CodeMigration, LoadError, MigrationSource, Script};

@@ -142,6 +142,20 @@ pub enum Error {
         /// The newest applied version.
         newest_applied: u64,
     },
+    /// The set starts with a squash of versions up to `at.version`, and the database stopped below it: the files
+    /// that would bring it there are gone from this release.
+    #[error(
+        "{at}: this release squashed versions up to {at_version}, but the database stopped at version \
+         {newest_applied}; migrate it to {at_version} first with a release that still has those migrations, \
+         then with this one",
+        at_version = at.version
+    )]
+    SquashedBelow {
+        /// The squash migration.
+        at: At,
+        /// The newest applied version, below the squash.
+        newest_applied: u64,
+    },
     /// A history row that cannot be read.
     #[error("history table {table}: row for version {version:?} is corrupt: {detail}")]
     CorruptHistory {
@@ -426,6 +440,8 @@ pub enum ErrorKind {
     TransactionLeft,
     /// [`Error::WritesHistoryTable`].
     WritesHistoryTable,
+    /// [`Error::SquashedBelow`].
+    SquashedBelow,
 }
 
 impl ErrorKind {
@@ -464,6 +480,7 @@ impl ErrorKind {
             ErrorKind::Backup => "backup",
             ErrorKind::TransactionLeft => "transaction_left",
             ErrorKind::WritesHistoryTable => "writes_history_table",
+            ErrorKind::SquashedBelow => "squashed_below",
         }
     }
 }
@@ -517,6 +534,7 @@ impl Error {
             Error::Backup(_) => ErrorKind::Backup,
             Error::TransactionLeft { .. } => ErrorKind::TransactionLeft,
             Error::WritesHistoryTable { .. } => ErrorKind::WritesHistoryTable,
+            Error::SquashedBelow { .. } => ErrorKind::SquashedBelow,
             Error::RestoredFromBackup { source, .. }
             | Error::NotRestored { source, .. }
             | Error::RestoreFailed { source, .. } => source.kind(),
@@ -536,7 +554,8 @@ impl Error {
             | Error::ForeignKeyViolation { at, .. }
             | Error::LockFile { at, .. }
             | Error::TransactionLeft { at, .. }
-            | Error::WritesHistoryTable { at, .. } => Some(at),
+            | Error::WritesHistoryTable { at, .. }
+            | Error::SquashedBelow { at, .. } => Some(at),
             Error::Busy { at, .. }
             | Error::ReadOnly { at, .. }
             | Error::DiskFull { at, .. }
@@ -674,6 +693,7 @@ mod tests {
             (ErrorKind::SchemaDrift, "schema_drift"),
             (ErrorKind::Load, "load"),
             (ErrorKind::Backup, "backup"),
+            (ErrorKind::SquashedBelow, "squashed_below"),
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);

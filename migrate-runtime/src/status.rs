@@ -24,6 +24,9 @@ pub enum State {
     Ahead,
     /// Embedded, not applied, but below the newest applied version.
     OutOfOrder,
+    /// Applied by a release before the squash that replaced it: covered by the squash, whose chain value the
+    /// database's row at the squash's version matches.
+    Squashed,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             State::Missing => "MISSING",
             State::Ahead => "AHEAD",
             State::OutOfOrder => "OUT-OF-ORDER",
+            State::Squashed => "squashed",
         }
     }
 }
@@ -130,7 +134,7 @@ impl Status {
     pub fn is_up_to_date(&self) -> bool {
         self.entries
             .iter()
-            .all(|e| matches!(e.state, State::Applied | State::Baseline))
+            .all(|e| matches!(e.state, State::Applied | State::Baseline | State::Squashed))
     }
 
     /// Entries in a given state.
@@ -282,14 +286,19 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_
     let latest = migrations.latest_version();
     let mut embedded = Vec::with_capacity(migrations.len());
     let mut unknown = Vec::new();
+    let squash = migrations.iter().next().filter(|m| m.is_squash());
+    // A database that ran the files a squash replaced: its row at the squash's version carries the same chain.
+    let squashed = squash.is_some_and(|s| rows.iter().any(|r| r.version == s.version && r.chain == s.chain()));
     let mut rows = rows.into_iter().peekable();
     for m in migrations.iter() {
         while let Some(r) = rows.next_if(|r| r.version < m.version) {
-            unknown.push((r, State::Missing));
+            let state = if squashed { State::Squashed } else { State::Missing };
+            unknown.push((r, state));
         }
         match rows.next_if(|r| r.version == m.version) {
             Some(r) => {
-                let state = if r.checksum != m.checksum() {
+                let via_old_files = m.is_squash() && r.chain == m.chain();
+                let state = if r.checksum != m.checksum() && !via_old_files {
                     State::Divergent
                 } else if r.kind == Kind::Baseline.as_str() {
                     State::Baseline

@@ -190,6 +190,12 @@ impl<'a> Migration<'a> {
         Checksum(h)
     }
 
+    /// A squash (`-- migrate:squashes`): it replaces every version up to its own, and a database that ran those
+    /// migrations is recognised by its chain value at this version.
+    pub fn is_squash(&self) -> bool {
+        self.flags & flags::SQUASH != 0
+    }
+
     /// `-- migrate:no-transaction`.
     pub fn no_transaction(&self) -> bool {
         self.flags & flags::NO_TRANSACTION != 0

@@ -111,6 +111,15 @@ pub enum LoadError {
         /// The line and what is wrong.
         error: DirectiveError,
     },
+    /// A `-- migrate:squashes` file that is not the set's first migration, or whose range does not end at its own
+    /// version: the squash replaces everything below it, so the files it replaced must be deleted.
+    #[error("{file}: {reason}")]
+    Squash {
+        /// The squash file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl LoadError {
@@ -128,7 +137,8 @@ impl LoadError {
             | LoadError::NotUtf8 { file, .. }
             | LoadError::NulByte { file, .. }
             | LoadError::Refused { file, .. }
-            | LoadError::Directive { file, .. } => vec![file],
+            | LoadError::Directive { file, .. }
+            | LoadError::Squash { file, .. } => vec![file],
         }
     }
 }

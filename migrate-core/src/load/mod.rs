@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 mod error;
 mod read;
+mod squashed;
 
 pub use error::LoadError;
 #[cfg(feature = "include-dir")]
@@ -156,11 +157,11 @@ pub fn add_code_migrations(set: &mut Vec<MigrationSource>, code: &[CodeMigration
     Ok(())
 }
 
-/// Recomputes every chain value of an ordered set.
+/// Recomputes every chain value of an ordered set (a squash keeps the chain its directive carries).
 pub fn rechain(set: &mut [MigrationSource]) {
     let mut chain = Checksum::ZERO;
     for m in set {
-        chain = checksum::chain(&chain, m.version, &m.checksum);
+        chain = squashed::link(&m.up, &chain, m.version, &m.checksum);
         m.chain = chain;
     }
 }
@@ -218,7 +219,8 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
             })?;
         }
         let checksum = checksum::checksum(&up.sql);
-        chain = checksum::chain(&chain, version, &checksum);
+        squashed::check(&up, version, out.first())?;
+        chain = squashed::link(&up, &chain, version, &checksum);
         out.push(MigrationSource {
             version,
             name: up_name(&up.path),

@@ -70,6 +70,7 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Restore { id, dry_run } => backups::restore(source, g, id, *dry_run, json),
         Command::Fts(cmd) => fts::fts_command(g, cmd),
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
+        Command::Squash(a) => super::squash::squash(source, g, a.to, a.out.as_deref(), a.replace),
     }
 }
 

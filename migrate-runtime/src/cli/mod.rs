@@ -44,6 +44,7 @@
 //! | `restore <id> [--dry-run]` | restores a backup (the current state is backed up first; asks for confirmation) |
 //! | `fts rebuild\|optimize\|check <index>` | FTS5 maintenance |
 //! | `schema [--live\|--embedded\|--diff]` | the live or embedded structural schema, or the difference |
+//! | `squash --to V [--out FILE \| --replace]` | one migration replacing versions up to V (standalone only) |
 //!
 //! Global options (before or after the command): `--db <file>` (env `MIGRATE_DB`), `--dir <dir>` (env
 //! `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`, `--history-table <name>`, `--json`,
@@ -114,6 +115,7 @@ mod inspect;
 mod new;
 mod output;
 mod schema;
+mod squash;
 
 use crate::table::Migrations;
 use clap::{Args, Parser, Subcommand};
@@ -292,6 +294,22 @@ pub enum Command {
         #[arg(long, group = "which")]
         diff: bool,
     },
+    /// Write one migration that replaces every migration up to --to V (standalone binary only).
+    Squash(SquashArgs),
+}
+
+/// `squash`'s arguments (in their own struct, so the command enum gains one line).
+#[derive(Debug, Clone, Args)]
+pub struct SquashArgs {
+    /// The last version the squash replaces.
+    #[arg(long, value_name = "V")]
+    pub to: u64,
+    /// Write the squash to this file (default: print it).
+    #[arg(long, value_name = "FILE", conflicts_with = "replace")]
+    pub out: Option<PathBuf>,
+    /// Write it into --dir and delete the files it replaces.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `fts` subcommands.
@@ -330,6 +348,7 @@ impl Command {
             Command::Restore { .. } => "restore",
             Command::Fts(_) => "fts",
             Command::Schema { .. } => "schema",
+            Command::Squash(_) => "squash",
         }
     }
 }
