@@ -108,5 +108,6 @@ macro_rules! embed_migrations {
 pub mod __private {
     pub use litemigrate_core::Checksum;
     pub use litemigrate_macros::embed_migrations as embed_migrations_impl;
+    pub use litemigrate_runtime::Repeatable;
     pub use litemigrate_runtime::table::{Code, CodeFn, Migrations};
 }

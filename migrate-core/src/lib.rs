@@ -28,6 +28,7 @@ pub mod load;
 pub mod name;
 pub mod normalize;
 pub mod rebuild;
+pub mod repeatable;
 pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;

@@ -14,6 +14,8 @@ pub struct Validated {
     pub abs_dir: PathBuf,
     /// What `litemigrate_core::compile` produced.
     pub compiled: Compiled,
+    /// The repeatable migrations (`R__<name>.sql`), checked against the final schema.
+    pub repeatables: Vec<litemigrate_core::repeatable::Repeatable>,
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
     /// `include_str!`, which would carry the raw bytes.
     pub not_verbatim: HashSet<String>,
@@ -48,6 +50,7 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
             not_verbatim.insert(f.display.clone());
         }
     }
+    let repeatables = litemigrate_core::repeatable::load_repeatables(&files).map_err(|e| err(e.to_string()))?;
     let mut set = load::load_files(files).map_err(|e| err(e.to_string()))?;
 
     let mut code = Vec::with_capacity(args.code.len());
@@ -77,9 +80,11 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
     let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
         .map_err(|e| err(e.to_string()))?
         .compiled;
+    litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(|e| err(e.to_string()))?;
     Ok(Validated {
         abs_dir,
         compiled,
+        repeatables,
         not_verbatim,
     })
 }

@@ -60,6 +60,8 @@ impl Builder {
             rows: Rows::Owned(Arc::new(self.rows)),
             final_schema: final_schema.map(Cow::Owned),
             sqlite_version: sqlite_version.map(Cow::Owned),
+            repeatables: Cow::Borrowed(&[]),
+            repeat_digest: None,
         }
     }
 }
@@ -114,9 +116,26 @@ impl Migrations {
     /// println!("{}", set.migrate(&mut conn).unwrap());
     /// ```
     pub fn from_dir(path: impl AsRef<Path>, options: &CompileOptions) -> Result<Migrations, Error> {
-        let sources = litemigrate_core::load::load_dir(path.as_ref())?;
+        let files = litemigrate_core::load::read_dir(path.as_ref())?;
+        let repeatables = litemigrate_core::repeatable::load_repeatables(&files)?;
+        let sources = litemigrate_core::load::load_files(files)?;
         let compiled = litemigrate_core::compile::compile(sources, options)?;
-        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+        litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(Error::Repeatable)?;
+        Ok(Migrations::from_compiled(DEFAULT_SET, compiled).with_repeatables(repeatables))
+    }
+
+    /// The same set with these repeatable migrations (from `litemigrate_core::repeatable::load_repeatables`,
+    /// already checked with `litemigrate_core::repeatable::check`).
+    pub fn with_repeatables(mut self, repeatables: Vec<litemigrate_core::repeatable::Repeatable>) -> Migrations {
+        let mut list: Vec<crate::repeat::Repeatable> = repeatables
+            .into_iter()
+            .map(crate::repeat::Repeatable::from_loaded)
+            .collect();
+        list.sort_by(|a, b| a.name().cmp(b.name()));
+        let named: Vec<(&str, Checksum)> = list.iter().map(|r| (r.name(), r.checksum())).collect();
+        self.repeat_digest = litemigrate_core::repeatable::digest(&named);
+        self.repeatables = Cow::Owned(list);
+        self
     }
 
     /// The same set under another set name.

@@ -97,6 +97,8 @@ pub(crate) enum Kind {
     Code,
     /// Recorded by `baseline` without running.
     Baseline,
+    /// A repeatable migration that ran (rows keyed by `<set>#repeatable`, see `repeat.rs`).
+    Repeatable,
 }
 
 impl Kind {
@@ -106,6 +108,7 @@ impl Kind {
             Kind::Sql => "sql",
             Kind::Code => "code",
             Kind::Baseline => "baseline",
+            Kind::Repeatable => "repeatable",
         }
     }
 

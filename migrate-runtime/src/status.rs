@@ -127,6 +127,8 @@ pub struct Status {
     /// The SQLite the set was validated with at build time and the one this process runs on: SQL that passed the
     /// build can fail at launch on an older SQLite.
     pub sqlite: SqliteVersions,
+    /// The repeatable migrations (`R__<name>.sql`) and whether each is current.
+    pub repeatables: Vec<crate::repeat::RepeatableEntry>,
 }
 
 impl Status {
@@ -135,6 +137,10 @@ impl Status {
         self.entries
             .iter()
             .all(|e| matches!(e.state, State::Applied | State::Baseline | State::Squashed))
+            && self
+                .repeatables
+                .iter()
+                .all(|r| r.state == crate::repeat::RepeatableState::Current)
     }
 
     /// Entries in a given state.
@@ -160,6 +166,16 @@ impl fmt::Display for Status {
             writeln!(f, "SQLite: {}", self.sqlite)?;
         }
         self.write_table(f, &TableOptions::PLAIN)?;
+        for r in &self.repeatables {
+            writeln!(
+                f,
+                "  repeatable {} {:?} applied at {} ({})",
+                r.name,
+                r.state,
+                r.applied_at.as_deref().unwrap_or("-"),
+                r.file
+            )?;
+        }
         if let Some(fail) = &self.last_failure {
             writeln!(
                 f,
@@ -376,6 +392,7 @@ impl Classified<'_> {
             entries,
             last_failure,
             sqlite: SqliteVersions::new(build_sqlite),
+            repeatables: Vec::new(),
         }
     }
 }
@@ -407,6 +424,7 @@ mod tests {
             ],
             last_failure: None,
             sqlite: SqliteVersions::new(None),
+            repeatables: Vec::new(),
         }
     }
 

@@ -183,7 +183,14 @@ impl Migrator<'_> {
         }
         table.create(&tx)?;
         // The history is empty here, so `user_version` is free unless the application uses it.
-        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?.is_some();
+        let stamp = self.stamps()
+            && crate::stamp::owned(
+                &tx,
+                &table,
+                set,
+                &crate::repeat::stamp_digests(&tx, &table, self.migrations())?,
+            )?
+            .is_some();
         let now = history::now();
         let rows: Vec<_> = m
             .iter()

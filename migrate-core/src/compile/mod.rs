@@ -213,7 +213,7 @@ fn shorten(sql: &str) -> String {
 }
 
 /// SQLite's own message from a rusqlite error, without rusqlite's "in <sql> at offset n" suffix.
-fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
+pub(crate) fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
     let message = match e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => {

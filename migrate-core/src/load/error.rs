@@ -111,6 +111,14 @@ pub enum LoadError {
         /// The line and what is wrong.
         error: DirectiveError,
     },
+    /// A repeatable migration (`R__<name>.sql`) with a bad name or a directive.
+    #[error("{file}: {reason}")]
+    Repeatable {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A `-- migrate:squashes` file that is not the set's first migration, or whose range does not end at its own
     /// version: the squash replaces everything below it, so the files it replaced must be deleted.
     #[error("{file}: {reason}")]
@@ -138,7 +146,8 @@ impl LoadError {
             | LoadError::NulByte { file, .. }
             | LoadError::Refused { file, .. }
             | LoadError::Directive { file, .. }
-            | LoadError::Squash { file, .. } => vec![file],
+            | LoadError::Squash { file, .. }
+            | LoadError::Repeatable { file, .. } => vec![file],
         }
     }
 }

@@ -185,6 +185,10 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
     files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     let mut by_version: BTreeMap<u64, Vec<(FileName, SourceFile)>> = BTreeMap::new();
     for file in files {
+        // Read by `repeatable::load_repeatables`.
+        if crate::repeatable::is_repeatable(&file.file_name) {
+            continue;
+        }
         match name::classify(&file.file_name) {
             Ok(Classified::Ignored) => {}
             Ok(Classified::Migration(_)) | Err(_) if matches!(file.contents, Entry::Dir) => {

@@ -417,6 +417,20 @@ pub(crate) fn render_status(st: &Status) -> String {
             .map(|p| format!(", {}", paint(RED, p)))
             .unwrap_or_default()
     );
+    for r in &st.repeatables {
+        let state = match r.state {
+            crate::RepeatableState::Current => paint(GREEN, "current"),
+            crate::RepeatableState::Changed => paint(YELLOW, "changed"),
+            crate::RepeatableState::New => paint(YELLOW, "new"),
+        };
+        let _ = writeln!(
+            s,
+            "  repeatable {} {state} (last applied {}; {})",
+            r.name,
+            r.applied_at.as_deref().unwrap_or("never"),
+            r.file
+        );
+    }
     for e in st.in_state(State::Divergent) {
         let _ = writeln!(
             s,
@@ -454,6 +468,14 @@ pub(crate) fn problems_summary(st: &Status) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// The repeatable migrations a run applied (or, dry, would apply).
+fn repeatables_applied(r: &Report, s: &mut String) {
+    let verb = if r.dry_run { "would apply" } else { "applied" };
+    for name in &r.repeatables {
+        let _ = writeln!(s, "  repeatable {name} {verb}");
+    }
+}
+
 pub(crate) fn render_report(r: &Report) -> String {
     let mut s = String::new();
     if r.plan.is_empty() {
@@ -464,6 +486,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             r.set_name,
             r.from_version
         );
+        repeatables_applied(r, &mut s);
         return s;
     }
     if r.dry_run {
@@ -477,6 +500,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             r.plan.units()
         );
         let _ = write!(s, "{}", r.plan);
+        repeatables_applied(r, &mut s);
         return s;
     }
     let verb = if r.to_version < r.from_version {
@@ -509,6 +533,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             paint(DIM, format!("({})", ms(a.duration_us)))
         );
     }
+    repeatables_applied(r, &mut s);
     s
 }
 
