@@ -45,8 +45,7 @@ fn time<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
         out = Some(f());
         times.push(start.elapsed());
     }
-    // invariant: RUNS > 0, so `f` ran.
-    (median(times), out.expect("ran"))
+    (median(times), out.expect("ran")) // invariant: RUNS > 0, so `f` ran.
 }
 
 fn dump(conn: &Connection) -> Vec<String> {

@@ -218,3 +218,17 @@ fn a_repeatable_that_is_not_re_runnable_is_refused_when_loading() {
     let msg = Migrations::from_dir(&dir, &Default::default()).unwrap_err().to_string();
     assert!(msg.contains("R__views.sql:2: ") && msg.contains("nope"), "{msg}");
 }
+
+#[test]
+fn verify_expects_what_the_repeatables_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("migrations");
+    write_dir(&dir, VIEW_V1);
+    let mut conn = Connection::open_in_memory().unwrap();
+    let set = load(&dir);
+    set.migrate(&mut conn).unwrap();
+    set.verify(&conn).unwrap();
+    // A view the repeatable does not create is still drift.
+    conn.execute_batch("CREATE VIEW stray AS SELECT 1;").unwrap();
+    assert_eq!(set.verify(&conn).unwrap_err().kind(), ErrorKind::SchemaDrift);
+}
