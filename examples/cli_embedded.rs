@@ -8,7 +8,7 @@
 //! cargo run --example cli_embedded -- list --db todo.db
 //! ```
 //!
-//! An application enables the facade's `cli` feature (`migrate = { version = "0.1", features = ["cli"] }`) and
+//! An application enables the facade's `cli` feature (`litemigrate = { version = "0.1", features = ["cli"] }`) and
 //! adds `litemigrate::cli::Cli` as one variant of its own clap command. `--dir` and `new` are refused: the set is the
 //! one compiled into this binary, validated when it was built.
 

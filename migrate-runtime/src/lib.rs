@@ -57,6 +57,7 @@
 pub mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod clock;
 mod dynamic;
 mod error;
 pub mod fts;
