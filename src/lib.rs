@@ -157,6 +157,7 @@ pub mod __private {
     pub use litemigrate_core::Checksum;
     pub use litemigrate_macros::embed_databases as embed_databases_impl;
     pub use litemigrate_macros::embed_migrations as embed_migrations_impl;
+    pub use litemigrate_runtime::Repeatable;
     pub use litemigrate_runtime::catalog::{Database, Databases, Requirement};
     pub use litemigrate_runtime::table::{Code, CodeFn, Migrations};
 }

@@ -17,6 +17,7 @@ pub const KNOWN: &[&str] = &[
     "rebuild",
     "requires",
     "attach",
+    "squashes",
 ];
 
 /// One parsed directive.
@@ -62,6 +63,10 @@ pub enum Directive {
         /// The other database.
         database: String,
     },
+    /// `squashes <first>..=<V> chain=<hex> schema=<hex> data=<hex>`: this file, written by `migrate squash`,
+    /// replaces versions up to V (its own version). Its chain value is the old files' chain at V, so databases
+    /// that ran them and databases that ran this file agree from V on. See [`crate::squash`].
+    Squashes(Box<crate::squash::Squashes>),
 }
 
 impl Directive {
@@ -81,6 +86,7 @@ impl Directive {
             Directive::Fts5(i) => format!("fts5 {}", i.name().to_lowercase()),
             Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
             Directive::Requires { database, .. } => format!("requires {database}"),
+            Directive::Squashes(_) => "squashes".into(),
             d => d.to_string(),
         }
     }
@@ -96,6 +102,7 @@ impl fmt::Display for Directive {
             Directive::Rebuild { table, .. } => write!(f, "rebuild {table}"),
             Directive::Requires { database, version } => write!(f, "requires {database}@{version}"),
             Directive::Attach { database } => write!(f, "attach {database}"),
+            Directive::Squashes(s) => write!(f, "squashes {}..={}", s.first, s.last),
         }
     }
 }
@@ -138,6 +145,14 @@ impl Directives {
     pub fn attaches(&self) -> impl Iterator<Item = (usize, &str)> {
         self.list.iter().filter_map(|(line, d)| match d {
             Directive::Attach { database } => Some((*line, database.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The `-- migrate:squashes` directive, if the file is a squash.
+    pub fn squashes(&self) -> Option<&crate::squash::Squashes> {
+        self.list.iter().find_map(|(_, d)| match d {
+            Directive::Squashes(s) => Some(&**s),
             _ => None,
         })
     }
@@ -279,6 +294,9 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             }),
             _ => Err(bad("expected exactly a database name: `attach <database>`".into())),
         },
+        "squashes" => crate::squash::Squashes::parse(args)
+            .map(|s| Directive::Squashes(Box::new(s)))
+            .map_err(bad),
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
 }

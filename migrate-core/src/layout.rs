@@ -50,6 +50,8 @@ pub mod flags {
     pub const SCHEMA_HASH: u8 = 8;
     /// A Rust-code migration; its functions are in the table's `code`.
     pub const CODE: u8 = 16;
+    /// A `-- migrate:squashes` file: it stands for every version up to its own (see `litemigrate_core::squash`).
+    pub const SQUASH: u8 = 32;
 }
 
 /// The flags of a loaded migration. `reversible` is passed in because a code migration's down is declared in the
@@ -62,6 +64,7 @@ pub fn flags_of(source: &MigrationSource, reversible: bool, has_schema_hash: boo
         (source.up.directives.foreign_keys_off(), flags::FOREIGN_KEYS_OFF),
         (has_schema_hash, flags::SCHEMA_HASH),
         (source.code, flags::CODE),
+        (source.up.directives.squashes().is_some(), flags::SQUASH),
     ] {
         if on {
             f |= bit;

@@ -30,12 +30,14 @@ pub mod load;
 pub mod name;
 pub mod normalize;
 pub mod rebuild;
+pub mod repeatable;
 pub mod safety;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod script;
 pub mod split;
 pub mod sql;
+pub mod squash;
 
 pub use checksum::Checksum;
 pub use load::{CodeMigration, LoadError, MigrationSource, Script};

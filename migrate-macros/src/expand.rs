@@ -113,6 +113,22 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         );
     }
 
+    // Repeatables: few and small, so plain literals (tracked like any rewritten file).
+    let mut repeatables = String::new();
+    for r in &set.repeatables {
+        let _ = write!(
+            repeatables,
+            "{p}::Repeatable::__embedded({:?}, {:?}, {}, {:?}),",
+            r.name,
+            r.path,
+            sql_expr(set, &mut tracked, &r.path, &r.sql, &r.sql),
+            r.checksum.0
+        );
+    }
+    let named: Vec<(&str, litemigrate_core::Checksum)> =
+        set.repeatables.iter().map(|r| (r.name.as_str(), r.checksum)).collect();
+    let repeat_digest =
+        litemigrate_core::repeatable::digest(&named).map_or_else(|| NONE.to_owned(), |d| format!("{SOME}({:?})", d.0));
     let set_name = args
         .set
         .as_ref()
@@ -121,8 +137,10 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
         "const _: &[&[u8]] = &[{tracked}];\n\
          static __MIGRATE_SQL: [&str; {n2}] = [{sql}];\n\
          static __MIGRATE_CODE: [{p}::Code; {ncode}] = [{code_rows}];\n\
-         {p}::Migrations::__embedded({set_name:?}, &__MIGRATE_SQL, __MIGRATE_META, __MIGRATE_FILES, &__MIGRATE_CODE, \
-         {final_schema}, {sqlite_version})",
+         static __MIGRATE_REPEATABLES: [{p}::Repeatable; {nrep}] = [{repeatables}];\n\
+         {p}::Migrations::__embedded_with_repeatables({set_name:?}, &__MIGRATE_SQL, __MIGRATE_META, __MIGRATE_FILES, \
+         &__MIGRATE_CODE, {final_schema}, {sqlite_version}, &__MIGRATE_REPEATABLES, {repeat_digest})",
+        nrep = set.repeatables.len(),
         n2 = 2 * n,
         ncode = n_code,
         final_schema = opt_str(set.compiled.final_schema.as_deref()),

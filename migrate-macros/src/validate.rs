@@ -17,6 +17,8 @@ pub struct Validated {
     pub rel_dir: String,
     /// What `litemigrate_core::compile` produced.
     pub compiled: Compiled,
+    /// The repeatable migrations (`R__<name>.sql`), checked against the final schema.
+    pub repeatables: Vec<litemigrate_core::repeatable::Repeatable>,
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
     /// `include_str!`, which would carry the raw bytes.
     pub not_verbatim: HashSet<String>,
@@ -32,6 +34,8 @@ pub struct Loaded {
     rel: String,
     /// The migrations, in version order.
     pub set: Vec<litemigrate_core::MigrationSource>,
+    /// The repeatable (`R__`) migrations, checked against the final schema once the set compiles.
+    repeatables: Vec<litemigrate_core::repeatable::Repeatable>,
     not_verbatim: HashSet<String>,
 }
 
@@ -73,6 +77,7 @@ pub fn load(args: &Args) -> syn::Result<Loaded> {
     if matches!(layout, Layout::Dbmate | Layout::Goose) {
         not_verbatim.extend(files.iter().map(|f| f.display.clone()));
     }
+    let repeatables = litemigrate_core::repeatable::load_repeatables(&files).map_err(|e| err(e.to_string()))?;
     let mut set = load::load_files_as(files, Some(layout)).map_err(|e| err(e.to_string()))?;
 
     let mut code = Vec::with_capacity(args.code.len());
@@ -96,6 +101,7 @@ pub fn load(args: &Args) -> syn::Result<Loaded> {
         abs_dir,
         rel: rel.to_owned(),
         set,
+        repeatables,
         not_verbatim,
     })
 }
@@ -112,6 +118,7 @@ pub fn compile(
         abs_dir,
         rel,
         set,
+        repeatables,
         not_verbatim,
     } = loaded;
     let rel = rel.as_str();
@@ -130,10 +137,12 @@ pub fn compile(
                 .compiled
         }
     };
+    litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(|e| err(e.to_string()))?;
     Ok(Validated {
         rel_dir: rel.to_owned(),
         abs_dir,
         compiled,
+        repeatables,
         not_verbatim,
     })
 }

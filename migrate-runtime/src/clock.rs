@@ -118,6 +118,7 @@ impl Instant {
     }
 
     /// `20261122103000`: the version `migrate new --timestamp` gives a file.
+    #[cfg(any(feature = "cli", test))] // only `migrate new` uses it
     pub(crate) fn digits(self) -> u64 {
         let c = self.civil();
         let date = c.year.clamp(0, 9999) as u64 * 10_000 + u64::from(c.month) * 100 + u64::from(c.day);

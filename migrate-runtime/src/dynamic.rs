@@ -60,6 +60,8 @@ impl Builder {
             rows: Rows::Owned(Arc::new(self.rows)),
             final_schema: final_schema.map(Cow::Owned),
             sqlite_version: sqlite_version.map(Cow::Owned),
+            repeatables: Cow::Borrowed(&[]),
+            repeat_digest: None,
         }
     }
 }
@@ -114,9 +116,21 @@ impl Migrations {
     /// println!("{}", set.migrate(&mut conn).unwrap());
     /// ```
     pub fn from_dir(path: impl AsRef<Path>, options: &CompileOptions) -> Result<Migrations, Error> {
-        let sources = litemigrate_core::load::load_dir(path.as_ref())?;
-        let compiled = litemigrate_core::compile::compile(sources, options)?;
-        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+        Migrations::from_dir_with(path, None, options, &[])
+    }
+
+    /// The same set with these repeatable migrations (from `litemigrate_core::repeatable::load_repeatables`,
+    /// already checked with `litemigrate_core::repeatable::check`).
+    pub fn with_repeatables(mut self, repeatables: Vec<litemigrate_core::repeatable::Repeatable>) -> Migrations {
+        let mut list: Vec<crate::repeat::Repeatable> = repeatables
+            .into_iter()
+            .map(crate::repeat::Repeatable::from_loaded)
+            .collect();
+        list.sort_by(|a, b| a.name().cmp(b.name()));
+        let named: Vec<(&str, Checksum)> = list.iter().map(|r| (r.name(), r.checksum())).collect();
+        self.repeat_digest = litemigrate_core::repeatable::digest(&named);
+        self.repeatables = Cow::Owned(list);
+        self
     }
 
     /// [`Migrations::from_dir`] for a directory in a named layout (another tool's, see
@@ -148,9 +162,13 @@ impl Migrations {
         options: &CompileOptions,
         stubs: &[litemigrate_core::compile::FunctionStub],
     ) -> Result<Migrations, Error> {
-        let sources = litemigrate_core::load::load_dir_as(path.as_ref(), layout)?;
+        let files = litemigrate_core::load::read_dir(path.as_ref())?;
+        // Repeatables (`R__`) are read beside the versioned files in every layout.
+        let repeatables = litemigrate_core::repeatable::load_repeatables(&files)?;
+        let sources = litemigrate_core::load::load_files_as(files, layout)?;
         let compiled = litemigrate_core::compile::compile_with(sources, options, stubs)?;
-        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+        litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(Error::Repeatable)?;
+        Ok(Migrations::from_compiled(DEFAULT_SET, compiled).with_repeatables(repeatables))
     }
 
     /// The same set under another set name.

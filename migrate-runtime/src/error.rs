@@ -142,6 +142,20 @@ pub enum Error {
         /// The newest applied version.
         newest_applied: u64,
     },
+    /// The set starts with a squash of versions up to `at.version`, and the database stopped below it: the files
+    /// that would bring it there are gone from this release.
+    #[error(
+        "{at}: this release squashed versions up to {at_version}, but the database stopped at version \
+         {newest_applied}; migrate it to {at_version} first with a release that still has those migrations, \
+         then with this one",
+        at_version = at.version
+    )]
+    SquashedBelow {
+        /// The squash migration.
+        at: At,
+        /// The newest applied version, below the squash.
+        newest_applied: u64,
+    },
     /// A history row that cannot be read.
     #[error("history table {table}: row for version {version:?} is corrupt: {detail}")]
     CorruptHistory {
@@ -326,6 +340,10 @@ pub enum Error {
     /// A migrations directory whose SQL does not compile (run-time loading).
     #[error(transparent)]
     Compile(#[from] litemigrate_core::compile::CompileError),
+    /// A repeatable migration of a directory fails against the final schema or is not re-runnable (run-time
+    /// loading; kind [`ErrorKind::Compile`], as the macro rejects it the same way).
+    #[error(transparent)]
+    Repeatable(litemigrate_core::repeatable::RepeatableError),
     /// The backup taken before the first write failed, or the database is one an interrupted restore left
     /// half-written ([`crate::backup::BackupError::RestoreInterrupted`], whatever the backup policy); nothing was
     /// migrated.
@@ -433,6 +451,8 @@ pub enum ErrorKind {
     ForeignHistory,
     /// Any other [`Error::Adopt`].
     Adopt,
+    /// [`Error::SquashedBelow`].
+    SquashedBelow,
 }
 
 impl ErrorKind {
@@ -473,6 +493,7 @@ impl ErrorKind {
             ErrorKind::WritesHistoryTable => "writes_history_table",
             ErrorKind::ForeignHistory => "foreign_history",
             ErrorKind::Adopt => "adopt",
+            ErrorKind::SquashedBelow => "squashed_below",
         }
     }
 }
@@ -522,11 +543,12 @@ impl Error {
             Error::SchemaDrift { .. } => ErrorKind::SchemaDrift,
             Error::Integrity { .. } => ErrorKind::Integrity,
             Error::Load(_) => ErrorKind::Load,
-            Error::Compile(_) => ErrorKind::Compile,
+            Error::Compile(_) | Error::Repeatable(_) => ErrorKind::Compile,
             Error::Backup(_) => ErrorKind::Backup,
             Error::TransactionLeft { .. } => ErrorKind::TransactionLeft,
             Error::WritesHistoryTable { .. } => ErrorKind::WritesHistoryTable,
             Error::Adopt(e) => e.kind(),
+            Error::SquashedBelow { .. } => ErrorKind::SquashedBelow,
             Error::RestoredFromBackup { source, .. }
             | Error::NotRestored { source, .. }
             | Error::RestoreFailed { source, .. } => source.kind(),
@@ -546,7 +568,8 @@ impl Error {
             | Error::ForeignKeyViolation { at, .. }
             | Error::LockFile { at, .. }
             | Error::TransactionLeft { at, .. }
-            | Error::WritesHistoryTable { at, .. } => Some(at),
+            | Error::WritesHistoryTable { at, .. }
+            | Error::SquashedBelow { at, .. } => Some(at),
             Error::Busy { at, .. }
             | Error::ReadOnly { at, .. }
             | Error::DiskFull { at, .. }
@@ -686,6 +709,7 @@ mod tests {
             (ErrorKind::Backup, "backup"),
             (ErrorKind::ForeignHistory, "foreign_history"),
             (ErrorKind::Adopt, "adopt"),
+            (ErrorKind::SquashedBelow, "squashed_below"),
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);

@@ -71,6 +71,8 @@ pub(crate) struct Row {
     pub name: String,
     pub file: String,
     pub checksum: Checksum,
+    /// The chain value recorded with the row: how a squash recognises a database that ran the files it replaced.
+    pub chain: Checksum,
     pub applied_at: String,
     pub duration_us: u64,
     pub kind: String,
@@ -97,6 +99,8 @@ pub(crate) enum Kind {
     Baseline,
     /// Recorded by `adopt`: another tool applied it.
     Adopted,
+    /// A repeatable migration that ran (rows keyed by `<set>#repeatable`, see `repeat.rs`).
+    Repeatable,
 }
 
 impl Kind {
@@ -107,6 +111,7 @@ impl Kind {
             Kind::Code => "code",
             Kind::Baseline => "baseline",
             Kind::Adopted => "adopted",
+            Kind::Repeatable => "repeatable",
         }
     }
 
@@ -295,9 +300,8 @@ impl HistoryTable {
                 return Err(corrupt("column duration_us: not a non-negative integer".into()));
             }
         };
-        // The chain is not needed by the full comparison, but a row whose chain is garbage is still corrupt.
-        sum(4, "chain")?;
         Ok(Row {
+            chain: sum(4, "chain")?,
             version,
             name: text(1, "name")?,
             file: text(2, "file")?,

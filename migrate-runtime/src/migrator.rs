@@ -34,6 +34,7 @@ use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason}
 use crate::error::Error;
 use crate::history::{self, HistoryTable, Newest};
 use crate::plan::{self, Action, Direction, Plan};
+use crate::repeat;
 use crate::stamp;
 use crate::status::{self, Status};
 use crate::table::Migrations;
@@ -376,15 +377,22 @@ impl<'m> Migrator<'m> {
         if self.header_stamp
             && target > 0
             && let Some(m) = self.migrations.get(target)
-            && stamp::read(conn)? == stamp::value(&table.name, set, &m.chain())
+            && stamp::read(conn)?
+                == stamp::value(
+                    &table.name,
+                    set,
+                    &stamp::stamp_chain(&m.chain(), self.migrations.repeat_digest()),
+                )
         {
             return Ok(Some(target));
         }
         match table.newest(conn, set)? {
             Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
             Newest::Row(v, chain) => {
+                // With repeatables, only the stamp says they are current too: the run checks them.
                 let up_to_date = u64::try_from(v).ok() == Some(target)
-                    && self.migrations.get(target).is_some_and(|m| m.chain() == chain);
+                    && self.migrations.get(target).is_some_and(|m| m.chain() == chain)
+                    && self.migrations.repeat_digest().is_none();
                 Ok(up_to_date.then_some(target))
             }
             Newest::Corrupt => Ok(None),
@@ -425,7 +433,13 @@ impl<'m> Migrator<'m> {
         let mut snapshot_dv;
         let report = loop {
             if actions.is_empty() {
-                return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, current));
+                let mut report = Report::nothing(self.migrations, self.mode, self.dry_run, current);
+                report.repeatables = if self.dry_run {
+                    repeat::pending(conn, &table, self.migrations, false)?
+                } else {
+                    repeat::apply(conn, &table, self.migrations, self.header_stamp, false)?
+                };
+                return Ok(report);
             }
             let mut report = Report {
                 set_name: self.migrations.set_name().to_owned(),
@@ -437,8 +451,11 @@ impl<'m> Migrator<'m> {
                 applied: Vec::new(),
                 backup: None,
                 backup_warnings: Vec::new(),
+                repeatables: Vec::new(),
             };
             if self.dry_run {
+                let rolls_back = report.plan.steps.iter().any(|s| s.direction == Direction::Down);
+                report.repeatables = repeat::pending(conn, &table, self.migrations, rolls_back)?;
                 return Ok(report);
             }
             let versions = (report.from_version, report.to_version);
@@ -481,6 +498,9 @@ impl<'m> Migrator<'m> {
                 return Err(self.restore_after_failure(conn, e, failed));
             }
         };
+        // After a rollback every repeatable runs again: the downs may have dropped what they created.
+        let rolled_back = report.plan.steps.iter().any(|s| s.direction == Direction::Down);
+        report.repeatables = repeat::apply(conn, &table, self.migrations, self.header_stamp, rolled_back)?;
         Ok(report)
     }
 
@@ -516,17 +536,16 @@ impl<'m> Migrator<'m> {
         check(&c)?;
         let current = c.current;
         let last_failure = table.last_failure(conn, set)?;
-        Ok((
-            c.to_status(
-                set,
-                &table.name,
-                exists,
-                self.migrations.latest_version(),
-                last_failure,
-                self.migrations.build_sqlite_version(),
-            ),
-            current,
-        ))
+        let mut status = c.to_status(
+            set,
+            &table.name,
+            exists,
+            self.migrations.latest_version(),
+            last_failure,
+            self.migrations.build_sqlite_version(),
+        );
+        status.repeatables = repeat::entries(conn, &table, self.migrations)?;
+        Ok((status, current))
     }
 
     fn planner(&self) -> plan::Planner<'m> {

@@ -332,6 +332,18 @@ impl<'a> Planner<'a> {
     /// Divergent, missing, ahead and out-of-order are errors unless the policy allows them. `for_run` relaxes
     /// "ahead" when the caller asked to roll unknown migrations back to an explicit version.
     pub fn check_policy(&self, c: &Classified<'_>, for_run: bool) -> Result<(), Error> {
+        // Before the other checks: the rows below a squash would read as "missing", but the way forward is an
+        // older release, not --allow-missing.
+        if let Some((squash, None, _)) = c.embedded.first()
+            && squash.is_squash()
+            && c.current > 0
+            && c.current < squash.version
+        {
+            return Err(Error::SquashedBelow {
+                at: At::of(squash),
+                newest_applied: c.current,
+            });
+        }
         for (m, row, state) in &c.embedded {
             if *state == State::Divergent {
                 // invariant: a divergent entry always has its history row.

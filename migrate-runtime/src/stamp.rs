@@ -16,6 +16,7 @@
 use crate::error::Error;
 use crate::history::{HistoryTable, Newest};
 use litemigrate_core::Checksum;
+pub(crate) use litemigrate_core::repeatable::stamp_chain;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
@@ -42,13 +43,25 @@ pub(crate) fn read(conn: &Connection) -> Result<i32, Error> {
 /// Whether this set may write `user_version`: it is 0, or it holds the stamp of the set's newest history row.
 /// `Some(value read)` when it may, so the caller can see whether its migrations changed it meanwhile
 /// ([`still_ours`]).
-pub(crate) fn owned(conn: &Connection, table: &HistoryTable, set: &str) -> Result<Option<i32>, Error> {
+/// `digests`: the repeatables digests a covering stamp of this set may have been written with
+/// (`crate::repeat::stamp_digests`; empty for a set without repeatables).
+pub(crate) fn owned(
+    conn: &Connection,
+    table: &HistoryTable,
+    set: &str,
+    digests: &[Checksum],
+) -> Result<Option<i32>, Error> {
     let current = read(conn)?;
     if current == 0 {
         return Ok(Some(0));
     }
     let ours = match table.newest(conn, set)? {
-        Newest::Row(_, chain) => current == value(&table.name, set, &chain),
+        Newest::Row(_, chain) => {
+            current == value(&table.name, set, &chain)
+                || digests
+                    .iter()
+                    .any(|d| current == value(&table.name, set, &stamp_chain(&chain, Some(d))))
+        }
         Newest::NoTable | Newest::Empty | Newest::Corrupt => false,
     };
     Ok(ours.then_some(current))
@@ -67,8 +80,18 @@ pub(crate) fn still_ours(conn: &Connection, before: Option<i32>) -> Result<bool,
 /// Sets `user_version` to the stamp of the set's newest history row (0 once the set has no rows). Call inside the
 /// transaction that changed the history, after [`owned`] said yes at its start.
 pub(crate) fn write(conn: &Connection, table: &HistoryTable, set: &str) -> Result<(), Error> {
+    write_covering(conn, table, set, None)
+}
+
+/// [`write`], covering the set's repeatables (`digest`) too: call only once they are current.
+pub(crate) fn write_covering(
+    conn: &Connection,
+    table: &HistoryTable,
+    set: &str,
+    digest: Option<&Checksum>,
+) -> Result<(), Error> {
     let v = match table.newest(conn, set)? {
-        Newest::Row(_, chain) => value(&table.name, set, &chain),
+        Newest::Row(_, chain) => value(&table.name, set, &stamp_chain(&chain, digest)),
         // A corrupt newest row: clear the stamp, so launches read the history and report it.
         Newest::NoTable | Newest::Empty | Newest::Corrupt => 0,
     };

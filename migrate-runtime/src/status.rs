@@ -24,6 +24,9 @@ pub enum State {
     Ahead,
     /// Embedded, not applied, but below the newest applied version.
     OutOfOrder,
+    /// Applied by a release before the squash that replaced it: covered by the squash, whose chain value the
+    /// database's row at the squash's version matches.
+    Squashed,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             State::Missing => "MISSING",
             State::Ahead => "AHEAD",
             State::OutOfOrder => "OUT-OF-ORDER",
+            State::Squashed => "squashed",
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Status {
     /// The SQLite the set was validated with at build time and the one this process runs on: SQL that passed the
     /// build can fail at launch on an older SQLite.
     pub sqlite: SqliteVersions,
+    /// The repeatable migrations (`R__<name>.sql`) and whether each is current.
+    pub repeatables: Vec<crate::repeat::RepeatableEntry>,
 }
 
 impl Status {
@@ -130,7 +136,11 @@ impl Status {
     pub fn is_up_to_date(&self) -> bool {
         self.entries
             .iter()
-            .all(|e| matches!(e.state, State::Applied | State::Baseline))
+            .all(|e| matches!(e.state, State::Applied | State::Baseline | State::Squashed))
+            && self
+                .repeatables
+                .iter()
+                .all(|r| r.state == crate::repeat::RepeatableState::Current)
     }
 
     /// Entries in a given state.
@@ -156,6 +166,16 @@ impl fmt::Display for Status {
             writeln!(f, "SQLite: {}", self.sqlite)?;
         }
         self.write_table(f, &TableOptions::PLAIN)?;
+        for r in &self.repeatables {
+            writeln!(
+                f,
+                "  repeatable {} {:?} applied at {} ({})",
+                r.name,
+                r.state,
+                r.applied_at.as_deref().unwrap_or("-"),
+                r.file
+            )?;
+        }
         if let Some(fail) = &self.last_failure {
             writeln!(
                 f,
@@ -282,14 +302,19 @@ pub(crate) fn classify(migrations: &Migrations, rows: Vec<Row>) -> Classified<'_
     let latest = migrations.latest_version();
     let mut embedded = Vec::with_capacity(migrations.len());
     let mut unknown = Vec::new();
+    let squash = migrations.iter().next().filter(|m| m.is_squash());
+    // A database that ran the files a squash replaced: its row at the squash's version carries the same chain.
+    let squashed = squash.is_some_and(|s| rows.iter().any(|r| r.version == s.version && r.chain == s.chain()));
     let mut rows = rows.into_iter().peekable();
     for m in migrations.iter() {
         while let Some(r) = rows.next_if(|r| r.version < m.version) {
-            unknown.push((r, State::Missing));
+            let state = if squashed { State::Squashed } else { State::Missing };
+            unknown.push((r, state));
         }
         match rows.next_if(|r| r.version == m.version) {
             Some(r) => {
-                let state = if r.checksum != m.checksum() {
+                let via_old_files = m.is_squash() && r.chain == m.chain();
+                let state = if r.checksum != m.checksum() && !via_old_files {
                     State::Divergent
                 } else if r.kind == Kind::Baseline.as_str() {
                     State::Baseline
@@ -367,6 +392,7 @@ impl Classified<'_> {
             entries,
             last_failure,
             sqlite: SqliteVersions::new(build_sqlite),
+            repeatables: Vec::new(),
         }
     }
 }
@@ -398,6 +424,7 @@ mod tests {
             ],
             last_failure: None,
             sqlite: SqliteVersions::new(None),
+            repeatables: Vec::new(),
         }
     }
 

@@ -187,6 +187,12 @@ impl<'a> Migration<'a> {
         Checksum(h)
     }
 
+    /// A squash (`-- migrate:squashes`): it replaces every version up to its own, and a database that ran those
+    /// migrations is recognised by its chain value at this version.
+    pub fn is_squash(&self) -> bool {
+        self.flags & flags::SQUASH != 0
+    }
+
     /// `-- migrate:no-transaction`.
     pub fn no_transaction(&self) -> bool {
         self.flags & flags::NO_TRANSACTION != 0
@@ -230,6 +236,11 @@ pub struct Migrations {
     pub(crate) rows: Rows,
     pub(crate) final_schema: Option<Cow<'static, str>>,
     pub(crate) sqlite_version: Option<Cow<'static, str>>,
+    /// The repeatable migrations, in name order.
+    pub(crate) repeatables: Cow<'static, [crate::repeat::Repeatable]>,
+    /// `litemigrate_core::repeatable::digest` of them, computed when the set is built so the launch check only
+    /// combines it.
+    pub(crate) repeat_digest: Option<Checksum>,
 }
 
 /// Where a set's rows live: the macro's four flat statics, or run-time data the set owns. Both have the same
@@ -364,9 +375,31 @@ impl Migrations {
         final_schema: Option<&'static str>,
         sqlite_version: Option<&'static str>,
     ) -> Migrations {
+        Migrations::__embedded_with_repeatables(set, sql, meta, files, code, final_schema, sqlite_version, &[], None)
+    }
+
+    /// [`Migrations::__embedded`] with repeatable migrations and their digest; not a stable API.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __embedded_with_repeatables(
+        set: &'static str,
+        sql: &'static [&'static str],
+        meta: &'static [u8],
+        files: &'static str,
+        code: &'static [Code],
+        final_schema: Option<&'static str>,
+        sqlite_version: Option<&'static str>,
+        repeatables: &'static [crate::repeat::Repeatable],
+        repeat_digest: Option<[u8; 32]>,
+    ) -> Migrations {
         // The O(1) part of `check`, and the part the decoder's indexing relies on.
         assert!(sql.len().is_multiple_of(2) && meta.len() == sql.len() / 2 * STRIDE);
         Migrations {
+            repeatables: Cow::Borrowed(repeatables),
+            repeat_digest: match repeat_digest {
+                Some(d) => Some(Checksum(d)),
+                None => None,
+            },
             set: Cow::Borrowed(set),
             rows: Rows::Static { sql, meta, files, code },
             final_schema: match final_schema {
@@ -388,6 +421,15 @@ impl Migrations {
     /// ```
     pub const fn empty() -> Migrations {
         Migrations::__embedded(litemigrate_core::layout::DEFAULT_SET, &[], &[], "", &[], None, None)
+    }
+
+    /// The repeatable migrations (`R__<name>.sql`), in name order.
+    pub fn repeatables(&self) -> &[crate::repeat::Repeatable] {
+        &self.repeatables
+    }
+
+    pub(crate) fn repeat_digest(&self) -> Option<&Checksum> {
+        self.repeat_digest.as_ref()
     }
 
     /// The set name that keys this set's rows in the history table (default `default`).

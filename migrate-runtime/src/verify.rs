@@ -72,8 +72,10 @@ impl Migrations {
     /// The expected structural schema after `version`: the embedded final schema for the newest version, otherwise
     /// the embedded up SQL replayed in memory the way the build ran it (`litemigrate_core::replay`; Rust-code migrations
     /// are assumed not to change the schema, as the build assumes). The one place the runtime and the CLI get it.
+    /// With repeatable migrations, they run last (in name order), as every run ends with them.
     pub(crate) fn expected_schema(&self, version: u64) -> Result<Schema, ExpectedSchemaError> {
         if version == self.latest_version()
+            && self.repeatables().is_empty()
             && let Some(text) = self.final_schema()
         {
             return Ok(Schema::from_text(text)?);
@@ -84,11 +86,28 @@ impl Migrations {
             no_transaction: m.no_transaction(),
             foreign_keys_off: m.foreign_keys_off(),
         });
-        Ok(replay::schema_after(steps)?)
+        if self.repeatables().is_empty() {
+            return Ok(replay::schema_after(steps)?);
+        }
+        let conn = replay::database_after(steps)?;
+        for r in self.repeatables() {
+            for st in litemigrate_core::split::statements(r.sql()) {
+                conn.execute_batch(st.sql).map_err(|e| ReplayError::Statement {
+                    file: r.file().to_owned(),
+                    line: st.line,
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        Schema::read(&conn).map_err(|e| ReplayError::Database(e.to_string()).into())
     }
 
-    /// The embedded schema hash after `version` (the empty schema's for 0).
+    /// The embedded schema hash after `version` (the empty schema's for 0). With repeatable migrations, the hash of
+    /// [`Migrations::expected_schema`], which includes what they create.
     pub(crate) fn expected_hash(&self, version: u64) -> Option<Checksum> {
+        if !self.repeatables().is_empty() {
+            return self.expected_schema(version).ok().map(|s| s.hash());
+        }
         if version == 0 {
             return Some(Schema::default().hash());
         }
@@ -185,7 +204,14 @@ impl Migrator<'_> {
         }
         table.create(&tx)?;
         // The history is empty here, so `user_version` is free unless the application uses it.
-        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?.is_some();
+        let stamp = self.stamps()
+            && crate::stamp::owned(
+                &tx,
+                &table,
+                set,
+                &crate::repeat::stamp_digests(&tx, &table, self.migrations())?,
+            )?
+            .is_some();
         let now = history::now();
         let rows: Vec<_> = m
             .iter()

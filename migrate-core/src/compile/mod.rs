@@ -147,6 +147,21 @@ pub enum CompileError {
         /// The SQLite version used.
         sqlite_version: String,
     },
+    /// A `-- migrate:squashes` file does not produce the schema or the rows its directive records: it was edited
+    /// after `migrate squash` wrote it.
+    #[error(
+        "{file}: this squash does not reproduce the {what} it records (`{what}={expected}`, the file produces          {found}); it was edited after `migrate squash` wrote it: generate it again"
+    )]
+    SquashMismatch {
+        /// The squash file.
+        file: String,
+        /// `schema` or `data`.
+        what: String,
+        /// The hash the directive records.
+        expected: Checksum,
+        /// The hash the file produces.
+        found: Checksum,
+    },
     /// The validation database itself failed (not a statement of a migration).
     #[error("{file}: cannot validate: the in-memory SQLite database failed: {message}")]
     Database {
@@ -164,7 +179,8 @@ impl CompileError {
             CompileError::Expand(e) => vec![e.file.as_str()],
             CompileError::Statement { file, .. }
             | CompileError::Database { file, .. }
-            | CompileError::ForeignKeyViolation { file, .. } => vec![file],
+            | CompileError::ForeignKeyViolation { file, .. }
+            | CompileError::SquashMismatch { file, .. } => vec![file],
             CompileError::DownMismatch { down_file, up_file, .. } => vec![down_file, up_file],
         }
     }
@@ -200,7 +216,7 @@ fn shorten(sql: &str) -> String {
 }
 
 /// SQLite's own message from a rusqlite error, without rusqlite's "in <sql> at offset n" suffix.
-fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
+pub(crate) fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
     let message = match e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => {
@@ -314,6 +330,9 @@ pub fn compile_with_hook(
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
             db.run_migration(&source, &chunks, Direction::Up)?;
             hash = db.hash();
+            if let Some(s) = source.up.directives.squashes() {
+                crate::squash::check_compiled(&db.conn, &source.up.path, s, hash)?;
+            }
             // The down runs against the schema this up leaves, which is also the schema it is expanded against.
             let down = expand::expand_down(&source.up, source.down.as_ref(), Some(&db.conn))?;
             migrations.push(CompiledMigration {

@@ -65,6 +65,18 @@ pub enum ReplayError {
 /// assert!(err.to_string().starts_with("m/1_bad.sql:2: no such table"));
 /// ```
 pub fn schema_after<'a>(steps: impl IntoIterator<Item = ReplayStep<'a>>) -> Result<Schema, ReplayError> {
+    Ok(replay(steps)?.schema())
+}
+
+/// Like [`schema_after`], returning the in-memory database itself (schema and rows), e.g. for
+/// [`crate::squash::generate`].
+pub fn database_after<'a>(
+    steps: impl IntoIterator<Item = ReplayStep<'a>>,
+) -> Result<rusqlite::Connection, ReplayError> {
+    Ok(replay(steps)?.conn)
+}
+
+fn replay<'a>(steps: impl IntoIterator<Item = ReplayStep<'a>>) -> Result<Tracked, ReplayError> {
     // The build's own runner, so the replay is validation itself: foreign keys enforced, memory only (an ATTACH
     // opens an in-memory database), the same step bound.
     let mut db = Tracked::open(DEFAULT_MAX_STEPS, Vec::new().into()).map_err(ReplayError::Database)?;
@@ -105,7 +117,7 @@ pub fn schema_after<'a>(steps: impl IntoIterator<Item = ReplayStep<'a>>) -> Resu
                 other => ReplayError::Database(other.to_string()),
             })?;
     }
-    Ok(db.schema())
+    Ok(db)
 }
 
 #[cfg(test)]

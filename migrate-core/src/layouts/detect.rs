@@ -10,7 +10,7 @@ use crate::name::{self, NameError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Evidence {
     Diesel,
-    /// `V…__`, `U…__` or `R__`: refinery or Flyway.
+    /// `V…__` or `U…__`: refinery or Flyway.
     Prefixed,
     Dbmate,
     Goose,
@@ -100,7 +100,11 @@ fn evidence(file: &SourceFile) -> Option<Evidence> {
         return None;
     }
     let stem = file.file_name.strip_suffix(".sql")?;
-    if flyway::split_prefixed(stem).is_some() || stem.starts_with("R__") {
+    // `R__` (repeatable) files are read in every layout, so they say nothing about which one this is.
+    if crate::repeatable::is_repeatable(&file.file_name) {
+        return None;
+    }
+    if flyway::split_prefixed(stem).is_some() {
         return Some(Evidence::Prefixed);
     }
     let Entry::File(bytes) = &file.contents else {

@@ -50,9 +50,6 @@ pub(crate) fn read(layout: Layout, mut files: Vec<SourceFile>) -> Result<Vec<Uni
         let Some(stem) = file.file_name.strip_suffix(".sql") else {
             return Err(bad(file.display, "not a `.sql` file".into()));
         };
-        if stem.starts_with("R__") {
-            return Err(LoadError::Repeatable { file: file.display });
-        }
         let Some((prefix, version_text, name)) = split_prefixed(stem) else {
             return Err(bad(file.display, "no `V{version}__` prefix".into()));
         };

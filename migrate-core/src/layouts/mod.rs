@@ -118,7 +118,7 @@ impl FromStr for Layout {
 }
 
 /// What a file is to a layout. `Repeatable` (Flyway's `R__`) is recognised so it is never misread as a versioned
-/// file; applying repeatable migrations is not implemented yet, so the loader refuses them by name.
+/// file; the versioned loader leaves such files to [`crate::repeatable::load_repeatables`], in every layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// The up script of a version.

@@ -137,10 +137,13 @@ fn refinery_and_flyway_read_u_files_differently_and_detection_refuses_to_guess()
         load_files_as(files(), Some(Layout::Refinery)),
         Err(LoadError::DuplicateVersion { version: 1, .. })
     ));
-    assert!(matches!(
-        load_files(vec![f("V1__a.sql", "SELECT 1;"), f("R__views.sql", "SELECT 1;")]),
-        Err(LoadError::Repeatable { file }) if file == "m/R__views.sql"
-    ));
+    // A repeatable beside Flyway's versioned files is not a versioned migration (nor evidence of a layout): the
+    // versioned loader leaves it to `repeatable::load_repeatables`.
+    let files = vec![f("V1__a.sql", "SELECT 1;"), f("R__views.sql", "SELECT 1;")];
+    let set = load_files(files.clone()).unwrap();
+    assert_eq!(set.iter().map(|m| m.version).collect::<Vec<_>>(), [1]);
+    let r = crate::repeatable::load_repeatables(&files).unwrap();
+    assert_eq!(r.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["views"]);
     assert!(matches!(
         load_files(vec![f("V1.1__a.sql", "SELECT 1;")]),
         Err(LoadError::NotInLayout { .. })

@@ -135,12 +135,6 @@ pub enum LoadError {
         /// The first `U` file.
         file: String,
     },
-    /// A repeatable (`R__`) migration, which this library does not apply yet.
-    #[error("{file}: repeatable (`R__`) migrations are not supported yet")]
-    Repeatable {
-        /// The file.
-        file: String,
-    },
     /// A name that does not fit the directory's (detected or named) layout.
     #[error("{file}: not a {layout} migration: {reason}; expected {expected}")]
     NotInLayout {
@@ -194,6 +188,23 @@ pub enum LoadError {
         /// The file that sorts first by name.
         later: String,
     },
+    /// A repeatable migration (`R__<name>.sql`) with a bad name or a directive.
+    #[error("{file}: {reason}")]
+    Repeatable {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A `-- migrate:squashes` file that is not the set's first migration, or whose range does not end at its own
+    /// version: the squash replaces everything below it, so the files it replaced must be deleted.
+    #[error("{file}: {reason}")]
+    Squash {
+        /// The squash file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl LoadError {
@@ -216,10 +227,11 @@ impl LoadError {
             | LoadError::Refused { file, .. }
             | LoadError::Directive { file, .. }
             | LoadError::AmbiguousUndo { file }
-            | LoadError::Repeatable { file }
             | LoadError::NotInLayout { file, .. }
             | LoadError::Section { file, .. }
-            | LoadError::Metadata { file, .. } => vec![file],
+            | LoadError::Metadata { file, .. }
+            | LoadError::Squash { file, .. }
+            | LoadError::Repeatable { file, .. } => vec![file],
         }
     }
 }

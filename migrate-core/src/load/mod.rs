@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 mod error;
 mod read;
+mod squashed;
 
 pub use error::LoadError;
 #[cfg(feature = "include-dir")]
@@ -157,11 +158,11 @@ pub fn add_code_migrations(set: &mut Vec<MigrationSource>, code: &[CodeMigration
     Ok(())
 }
 
-/// Recomputes every chain value of an ordered set.
+/// Recomputes every chain value of an ordered set (a squash keeps the chain its directive carries).
 pub fn rechain(set: &mut [MigrationSource]) {
     let mut chain = Checksum::ZERO;
     for m in set {
-        chain = checksum::chain(&chain, m.version, &m.checksum);
+        chain = squashed::link(&m.up, &chain, m.version, &m.checksum);
         m.chain = chain;
     }
 }
@@ -195,7 +196,9 @@ pub fn load_files(files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadEr
 /// let set = load_files_as(vec![f("V1__init.sql", "CREATE TABLE a(x);"), f("U1__init.sql", "DROP TABLE a;")], Some(Layout::Flyway)).unwrap();
 /// assert!(set[0].down.is_some());
 /// ```
-pub fn load_files_as(files: Vec<SourceFile>, layout: Option<Layout>) -> Result<Vec<MigrationSource>, LoadError> {
+pub fn load_files_as(mut files: Vec<SourceFile>, layout: Option<Layout>) -> Result<Vec<MigrationSource>, LoadError> {
+    // Repeatable (`R__`) files are valid in every layout and are read by `repeatable::load_repeatables`.
+    files.retain(|f| !crate::repeatable::is_repeatable(&f.file_name));
     let layout = match layout {
         Some(l) => l,
         None => layouts::detect(&files)?,
@@ -223,7 +226,8 @@ fn finish(mut units: Vec<Unit>) -> Result<Vec<MigrationSource>, LoadError> {
             return Err(LoadError::EmptyUp { file: up.path });
         }
         let down = u.down.map(part_script).transpose()?;
-        out.push(migration(u.version, u.name, up, down, &mut chain)?);
+        let m = migration(u.version, u.name, up, down, &mut chain, out.first())?;
+        out.push(m);
     }
     Ok(out)
 }
@@ -246,6 +250,7 @@ fn migration(
     up: Script,
     down: Option<Script>,
     chain: &mut Checksum,
+    first: Option<&MigrationSource>,
 ) -> Result<MigrationSource, LoadError> {
     // The up file's `no-transaction` governs its down too: the runner runs both the same way.
     let in_transaction = !up.directives.no_transaction();
@@ -257,7 +262,8 @@ fn migration(
         })?;
     }
     let checksum = checksum::checksum(&up.sql);
-    *chain = checksum::chain(chain, version, &checksum);
+    squashed::check(&up, version, first)?;
+    *chain = squashed::link(&up, chain, version, &checksum);
     Ok(MigrationSource {
         version,
         name,
@@ -274,6 +280,10 @@ fn load_native(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadE
     files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     let mut by_version: BTreeMap<u64, Vec<(FileName, SourceFile)>> = BTreeMap::new();
     for file in files {
+        // Read by `repeatable::load_repeatables`.
+        if crate::repeatable::is_repeatable(&file.file_name) {
+            continue;
+        }
         match name::classify(&file.file_name) {
             Ok(Classified::Ignored) => {}
             Ok(Classified::Migration(_)) | Err(_) if matches!(file.contents, Entry::Dir) => {
@@ -299,7 +309,8 @@ fn load_native(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadE
         }
         let down = down.map(script).transpose()?;
         let name = up_name(&up.path);
-        out.push(migration(version, name, up, down, &mut chain)?);
+        let m = migration(version, name, up, down, &mut chain, out.first())?;
+        out.push(m);
     }
     Ok(out)
 }

@@ -162,7 +162,8 @@ impl Migrator<'_> {
                     .map_err(|e| Error::db("resetting PRAGMA user_version", None, e))?,
             }
         }
-        let stamp = self.stamps() && crate::stamp::owned(&tx, &table, set)?.is_some();
+        let stamp = self.stamps()
+            && crate::stamp::owned(&tx, &table, set, &crate::repeat::stamp_digests(&tx, &table, m)?)?.is_some();
         let now = history::now();
         let rows: Vec<_> = m
             .iter()

@@ -169,6 +169,7 @@ mod tests {
             entries: vec![entry(10, true), entry(20, true), entry(30, true), entry(40, false)],
             last_failure: None,
             sqlite: crate::SqliteVersions::new(None),
+            repeatables: Vec::new(),
         };
         assert_eq!(steps_target(&st, 1), 20);
         assert_eq!(steps_target(&st, 2), 10);

@@ -89,3 +89,17 @@ impl From<DownPolicy> for PolicyArgs {
         }
     }
 }
+
+/// `squash`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct SquashArgs {
+    /// The last version the squash replaces.
+    #[arg(long, value_name = "V")]
+    pub to: u64,
+    /// Write the squash to this file (default: print it).
+    #[arg(long, value_name = "FILE", conflicts_with = "replace")]
+    pub out: Option<PathBuf>,
+    /// Write it into --dir and delete the files it replaces.
+    #[arg(long)]
+    pub replace: bool,
+}

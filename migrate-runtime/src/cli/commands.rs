@@ -85,6 +85,7 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Fts(cmd) => fts::fts_command(g, cmd),
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
         Command::Completions { shell } => Ok(super::completions::completions(*shell)),
+        Command::Squash(a) => super::squash::squash(source, g, a.to, a.out.as_deref(), a.replace),
     }
 }
 

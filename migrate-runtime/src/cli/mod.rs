@@ -47,6 +47,7 @@
 //! | `fts rebuild\|optimize\|check <index>` | FTS5 maintenance |
 //! | `schema [--live\|--embedded\|--diff]` | the live or embedded structural schema, or the difference |
 //! | `completions bash\|zsh\|fish\|powershell\|elvish` | a shell completion script on stdout |
+//! | `squash --to V [--out FILE \| --replace]` | one migration replacing versions up to V (standalone only) |
 //!
 //! Global options (before or after the command): `--db <file|url>` (env `MIGRATE_DB`, else `DATABASE_URL`; see
 //! below), `--dir <dir>` (env `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`,
@@ -148,6 +149,7 @@ mod output;
 mod redo;
 mod render;
 mod schema;
+mod squash;
 
 use crate::table::Migrations;
 pub use catalog::CatalogSource;
@@ -156,7 +158,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use args::{BackupArgs, BackupDirArg, ConfirmArg, DownPolicy, PolicyArgs, UpPolicy};
+pub use args::{BackupArgs, BackupDirArg, ConfirmArg, DownPolicy, PolicyArgs, SquashArgs, UpPolicy};
 pub use dburl::DbMode;
 
 /// The migrations a CLI run works on.
@@ -408,6 +410,8 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Write one migration that replaces every migration up to --to V (standalone binary only).
+    Squash(SquashArgs),
 }
 
 /// `fts` subcommands.
@@ -449,6 +453,7 @@ impl Command {
             Command::Fts(_) => "fts",
             Command::Schema { .. } => "schema",
             Command::Completions { .. } => "completions",
+            Command::Squash(_) => "squash",
         }
     }
 

@@ -115,6 +115,10 @@ impl Problem {
                 "use the newer release's migrations, or roll back with `down --to <V> --allow-unknown-rollback`"
                     .to_owned(),
             ),
+            ErrorKind::SquashedBelow => Some(
+                "run `up` with the previous release (it still has the squashed migrations), then with this one"
+                    .to_owned(),
+            ),
             ErrorKind::OutOfOrder => {
                 Some("renumber the file above the newest applied version, or pass --allow-out-of-order".to_owned())
             }

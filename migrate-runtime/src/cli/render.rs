@@ -28,7 +28,7 @@ impl Paint for Colour {
 /// The colour of a state in tables.
 fn state_style(s: State) -> anstyle::Style {
     match s {
-        State::Applied | State::Baseline => GREEN,
+        State::Applied | State::Baseline | State::Squashed => GREEN,
         State::Pending => YELLOW,
         _ => RED,
     }
@@ -65,6 +65,20 @@ pub(crate) fn render_status(st: &Status) -> String {
     );
     // The JSON carries both versions; a person comparing a build with a deployment needs them as much.
     let _ = writeln!(s, "  {}", paint(DIM, format!("sqlite: {}", st.sqlite)));
+    for r in &st.repeatables {
+        let state = match r.state {
+            crate::RepeatableState::Current => paint(GREEN, "current"),
+            crate::RepeatableState::Changed => paint(YELLOW, "changed"),
+            crate::RepeatableState::New => paint(YELLOW, "new"),
+        };
+        let _ = writeln!(
+            s,
+            "  repeatable {} {state} (last applied {}; {})",
+            r.name,
+            r.applied_at.as_deref().unwrap_or("never"),
+            r.file
+        );
+    }
     for e in st.in_state(State::Divergent) {
         let _ = writeln!(
             s,
@@ -102,6 +116,14 @@ pub(crate) fn problems_summary(st: &Status) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// The repeatable migrations a run applied (or, dry, would apply).
+fn repeatables_applied(r: &Report, s: &mut String) {
+    let verb = if r.dry_run { "would apply" } else { "applied" };
+    for name in &r.repeatables {
+        let _ = writeln!(s, "  repeatable {name} {verb}");
+    }
+}
+
 pub(crate) fn render_report(r: &Report) -> String {
     let mut s = String::new();
     if r.plan.is_empty() {
@@ -112,6 +134,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             r.set_name,
             r.from_version
         );
+        repeatables_applied(r, &mut s);
         return s;
     }
     if r.dry_run {
@@ -125,6 +148,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             r.plan.units()
         );
         let _ = write!(s, "{}", r.plan);
+        repeatables_applied(r, &mut s);
         return s;
     }
     let verb = if r.to_version < r.from_version {
@@ -157,6 +181,7 @@ pub(crate) fn render_report(r: &Report) -> String {
             paint(DIM, format!("({})", ms(a.duration_us)))
         );
     }
+    repeatables_applied(r, &mut s);
     s
 }
 

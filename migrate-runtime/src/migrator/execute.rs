@@ -161,7 +161,12 @@ impl<'m> Migrator<'m> {
         }
         table.create(&tx)?;
         let stamp_before = if self.header_stamp {
-            stamp::owned(&tx, table, set)?
+            stamp::owned(
+                &tx,
+                table,
+                set,
+                &crate::repeat::stamp_digests(&tx, table, self.migrations)?,
+            )?
         } else {
             None
         };
@@ -235,7 +240,14 @@ impl<'m> Migrator<'m> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
         // Read after the migration ran: one that set `user_version` itself has made it the application's.
-        let stamp = self.header_stamp && stamp::owned(&tx, table, set)?.is_some();
+        let stamp = self.header_stamp
+            && stamp::owned(
+                &tx,
+                table,
+                set,
+                &crate::repeat::stamp_digests(&tx, table, self.migrations)?,
+            )?
+            .is_some();
         record(&tx, table, set, a, us)?;
         if stamp {
             stamp::write(&tx, table, set)?;

@@ -86,6 +86,9 @@ pub struct Report {
     /// Backup problems that did not stop the run: a failed backup under [`BackupPolicy::BestEffort`](crate::backup::BackupPolicy::BestEffort), or a failed
     /// retention pass (the new backup is kept).
     pub backup_warnings: Vec<String>,
+    /// The repeatable migrations applied after the versioned ones, by name, in the order they ran (in a dry run,
+    /// the ones that would run).
+    pub repeatables: Vec<String>,
 }
 
 impl Report {
@@ -100,23 +103,25 @@ impl Report {
             applied: Vec::new(),
             backup: None,
             backup_warnings: Vec::new(),
+            repeatables: Vec::new(),
         }
     }
 
     /// Whether the run had nothing to do.
     pub fn is_noop(&self) -> bool {
-        self.plan.is_empty()
+        self.plan.is_empty() && self.repeatables.is_empty()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.plan.is_empty() {
-            return writeln!(
+            writeln!(
                 f,
                 "set `{}`: up to date at version {}",
                 self.set_name, self.from_version
-            );
+            )?;
+            return self.write_repeatables(f);
         }
         if self.dry_run {
             writeln!(
@@ -152,6 +157,15 @@ impl fmt::Display for Report {
                 a.name,
                 a.duration_us as f64 / 1000.0
             )?;
+        }
+        self.write_repeatables(f)
+    }
+}
+
+impl Report {
+    fn write_repeatables(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.repeatables {
+            writeln!(f, "  repeatable {r} applied")?;
         }
         Ok(())
     }

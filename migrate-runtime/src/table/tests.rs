@@ -125,6 +125,8 @@ fn iter_yields_every_row_from_both_ends() {
         rows: Rows::Owned(Arc::new(rows)),
         final_schema: None,
         sqlite_version: None,
+        repeatables: Cow::Borrowed(&[]),
+        repeat_digest: None,
     };
     let mut it = set.iter();
     assert_eq!(it.len(), 3);
