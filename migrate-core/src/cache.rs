@@ -82,14 +82,30 @@ pub fn compile_cached(
     opts: &CompileOptions,
     file: Option<&Path>,
 ) -> Result<Cached, CompileError> {
+    compile_cached_with(set, opts, &compile::Analysis::default(), file)
+}
+
+/// [`compile_cached`] with rows, fixtures and lint settings ([`compile::compile_with`]). The key covers them too. A
+/// result with lint findings is not stored, so its warnings show on every build until they are fixed or allowed.
+pub fn compile_cached_with(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    analysis: &compile::Analysis,
+    file: Option<&Path>,
+) -> Result<Cached, CompileError> {
     // Without SQL execution compiling is cheaper than reading a file.
     let Some(file) = file.filter(|_| opts.run_sql) else {
         return Ok(Cached {
-            compiled: compile::compile(set, opts)?,
+            compiled: compile::compile_with(set, opts, analysis)?,
             from_cache: false,
         });
     };
-    let key = key(&set, opts);
+    let key = {
+        let mut h = Sha256::new();
+        h.update(key(&set, opts).as_bytes());
+        h.update(format!("{analysis:?}").as_bytes());
+        Checksum(h.finalize().into())
+    };
     if let Some(bytes) = std::fs::read(file).ok()
         && let Some(parts) = decode(&bytes, &key, &set)
     {
@@ -98,7 +114,13 @@ pub fn compile_cached(
             from_cache: true,
         });
     }
-    let compiled = compile::compile(set, opts)?;
+    let compiled = compile::compile_with(set, opts, analysis)?;
+    if !compiled.findings.is_empty() {
+        return Ok(Cached {
+            compiled,
+            from_cache: false,
+        });
+    }
     // Written to a temporary name and renamed, so a concurrent build never reads half a file.
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, encode(&key, &compiled)).is_ok() && std::fs::rename(&tmp, file).is_err() {
@@ -182,6 +204,8 @@ impl Parts {
             migrations,
             final_schema: self.final_schema,
             sqlite_version: self.sqlite_version,
+            // Only a set without findings is stored (see `compile_cached_with`).
+            findings: Vec::new(),
         }
     }
 }

@@ -9,7 +9,14 @@ use crate::lex::{self, TokenKind};
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
+pub const KNOWN: &[&str] = &[
+    "no-transaction",
+    "foreign-keys=off",
+    "fts5",
+    "fts5-resync",
+    "rebuild",
+    "allow",
+];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +44,9 @@ pub enum Directive {
         /// Indexes, triggers and views not to recreate.
         drop: Vec<String>,
     },
+    /// `allow <id>[,<id>…]`: silences the named lints for this file (see [`crate::lint`]); `allow rows` runs the
+    /// file against empty tables (see [`crate::compile::rows`]).
+    Allow(Vec<String>),
 }
 
 impl Directive {
@@ -55,6 +65,8 @@ impl Directive {
             Directive::Rebuild { .. } => "rebuild".into(),
             Directive::Fts5(i) => format!("fts5 {}", i.name().to_lowercase()),
             Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
+            // Several `allow` lines are fine; the same id twice is not.
+            Directive::Allow(ids) => format!("allow {}", ids.join(",")),
             d => d.to_string(),
         }
     }
@@ -68,6 +80,7 @@ impl fmt::Display for Directive {
             Directive::Fts5(i) => write!(f, "fts5 {}", i.name()),
             Directive::Fts5Resync { index } => write!(f, "fts5-resync {index}"),
             Directive::Rebuild { table, .. } => write!(f, "rebuild {table}"),
+            Directive::Allow(ids) => write!(f, "allow {}", ids.join(",")),
         }
     }
 }
@@ -91,6 +104,21 @@ impl Directives {
         self.list
             .iter()
             .any(|(_, d)| matches!(d, Directive::ForeignKeysOff | Directive::Rebuild { .. }))
+    }
+
+    /// An `allow` directive names `id` (a lint id, or `rows`).
+    pub fn allows(&self, id: &str) -> bool {
+        self.list
+            .iter()
+            .any(|(_, d)| matches!(d, Directive::Allow(ids) if ids.iter().any(|i| i == id)))
+    }
+
+    /// The line of the `allow` directive naming `id`.
+    pub fn allow_line(&self, id: &str) -> Option<usize> {
+        self.list.iter().find_map(|(line, d)| match d {
+            Directive::Allow(ids) if ids.iter().any(|i| i == id) => Some(*line),
+            _ => None,
+        })
     }
 
     /// Some directive generates SQL (see [`Directive::generates_sql`]).
@@ -228,8 +256,32 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
         },
         "rebuild" => parse_rebuild(args).map_err(bad),
+        "allow" => parse_allow(args).map_err(bad),
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
+}
+
+/// `allow id[,id…]` (or ids separated by spaces): every id must be one the lints or the row checks know, so a typo
+/// does not silently leave a check on.
+fn parse_allow(args: &str) -> Result<Directive, String> {
+    let ids: Vec<String> = args
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() {
+        return Err(format!(
+            "expected the ids to allow: `allow <id>[,<id>…]`; known ids: {}",
+            crate::lint::allow_ids().join(", ")
+        ));
+    }
+    if let Some(bad) = ids.iter().find(|id| !crate::lint::allow_ids().contains(&id.as_str())) {
+        return Err(format!(
+            "unknown id `{bad}`; known ids: {}",
+            crate::lint::allow_ids().join(", ")
+        ));
+    }
+    Ok(Directive::Allow(ids))
 }
 
 fn parse_rebuild(args: &str) -> Result<Directive, String> {

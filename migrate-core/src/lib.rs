@@ -24,6 +24,7 @@ pub mod fts5;
 pub mod hint;
 pub mod layout;
 pub mod lex;
+pub mod lint;
 pub mod load;
 pub mod name;
 pub mod normalize;
