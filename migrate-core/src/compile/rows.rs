@@ -95,13 +95,13 @@ struct ForeignKey {
 
 impl Rows {
     /// Gives every table not seeded yet its generated rows, parents before children.
-    pub(super) fn seed(&mut self, db: &Tracked) {
-        let pending: Vec<String> = db
-            .tables()
+    pub(super) fn seed(&mut self, db: &mut Tracked) {
+        let mut pending: Vec<String> = db
+            .take_new_tables()
             .into_iter()
-            .filter(|t| !self.counts.contains_key(&t.to_ascii_lowercase()))
+            .filter(|t| db.has_table(t) && !self.counts.contains_key(&t.to_ascii_lowercase()))
             .collect();
-        let mut pending = pending;
+        pending.dedup();
         // A round fills every table whose parents have rows; a child waits for a later round.
         while !pending.is_empty() {
             let before = pending.len();
@@ -125,6 +125,11 @@ impl Rows {
         }
     }
 
+    /// Whether the table was seeded (it existed before the running migration, or an earlier fixture filled it).
+    pub(super) fn knew(&self, lower: &str) -> bool {
+        self.counts.contains_key(lower)
+    }
+
     /// The rows a table holds now, read from the database.
     fn count(db: &Tracked, table: &str) -> Option<i64> {
         db.conn
@@ -136,7 +141,7 @@ impl Rows {
 
     /// Empties every table (foreign keys off, as the runtime never does it): a file that says
     /// `-- migrate:allow rows` runs against empty tables, which are seeded again before the next migration.
-    pub(super) fn clear(&mut self, db: &Tracked) {
+    pub(super) fn clear(&mut self, db: &mut Tracked) {
         let _ = db.conn.execute_batch("PRAGMA foreign_keys = OFF");
         for t in db.tables() {
             if self.counts.get(&t.to_ascii_lowercase()).is_some_and(|n| *n > 0) {
@@ -145,6 +150,10 @@ impl Rows {
         }
         let _ = db.conn.execute_batch("PRAGMA foreign_keys = ON");
         self.counts.clear();
+        // Every table is seeded again before the next migration.
+        let tables = db.tables();
+        db.take_new_tables();
+        db.requeue_tables(tables);
     }
 
     /// After a script ran: re-reads the counts of the tables it wrote rows of and reports the first table that
@@ -157,14 +166,13 @@ impl Rows {
         what: &str,
     ) -> Result<Vec<(String, i64)>, CompileError> {
         let named = deleted_or_dropped(sql);
-        let existing: HashSet<String> = db.tables().iter().map(|t| t.to_ascii_lowercase()).collect();
         let mut changed = Vec::new();
         for w in &db.written {
             let (table, file, line) = (&w.table, &w.file, &w.line);
             let Some(&before) = self.counts.get(table) else {
                 continue;
             };
-            if !existing.contains(table) {
+            if !db.has_table(table) {
                 self.counts.remove(table);
                 continue;
             }
@@ -186,8 +194,6 @@ impl Rows {
                 self.counts.insert(table.clone(), now);
             }
         }
-        // Dropped tables (renamed ones come back under their new name and are seeded again).
-        self.counts.retain(|t, _| existing.contains(t));
         Ok(changed)
     }
 
@@ -251,7 +257,7 @@ impl Rows {
                 Some(k) => parent_keys.push(k),
                 None => {
                     let parent_known = self.counts.contains_key(&fk.parent.to_ascii_lowercase());
-                    let parent_exists = db.tables().iter().any(|t| t.eq_ignore_ascii_case(&fk.parent));
+                    let parent_exists = db.has_table(&fk.parent);
                     if parent_known || !parent_exists {
                         // The parent stays empty (or does not exist): only NULL keys can be inserted.
                         parent_keys.push(Vec::new());

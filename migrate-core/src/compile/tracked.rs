@@ -167,6 +167,8 @@ pub(super) struct Tracked {
     /// The tables the running migration wrote rows of (lower-cased), with the file and line of the first statement
     /// that did: where a row check points when rows vanished.
     pub(super) written: Vec<Written>,
+    /// Tables described since the last [`Tracked::take_new_tables`]: created or renamed (what `rows` seeds).
+    new_tables: Vec<String>,
 }
 
 /// A table the running migration wrote rows of.
@@ -255,6 +257,7 @@ impl Tracked {
             steps,
             attached_in_memory: false,
             written: Vec::new(),
+            new_tables: Vec::new(),
         };
         Ok(db)
     }
@@ -280,6 +283,24 @@ impl Tracked {
             .filter(|e| e.kind == ObjectKind::Table && e.object.is_some())
             .map(|e| e.name.clone())
             .collect()
+    }
+
+    /// The plain tables created or renamed since the last call.
+    pub(super) fn take_new_tables(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.new_tables)
+    }
+
+    /// Queues tables for the next [`Tracked::take_new_tables`].
+    pub(super) fn requeue_tables(&mut self, tables: Vec<String>) {
+        self.new_tables.extend(tables);
+    }
+
+    /// Whether a plain table of that name exists.
+    pub(super) fn has_table(&self, name: &str) -> bool {
+        self.names
+            .get(&name_key(false, name))
+            .and_then(|r| self.rows.get(r))
+            .is_some_and(|e| e.kind == ObjectKind::Table && e.object.is_some())
     }
 
     /// Records the tables the statement that just ran wrote rows of, at `file:line`; `dml`: the statement was an
@@ -467,6 +488,9 @@ impl Tracked {
                 let h = o.hash();
                 (o, h)
             });
+            if row.kind == ObjectKind::Table && object.is_some() {
+                self.new_tables.push(row.name.clone());
+            }
             let entry = Entry {
                 kind: row.kind,
                 name: row.name,
