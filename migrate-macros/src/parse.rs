@@ -5,7 +5,8 @@ use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
-const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`";
+const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`, `rows`, `fixtures`, `allow`, \
+                    `deny`, `min_sqlite`";
 
 /// The macro's arguments.
 pub struct Args {
@@ -23,6 +24,8 @@ pub struct Args {
     pub validation_steps: u64,
     /// Rust-code migrations.
     pub code: Vec<CodeDecl>,
+    /// Rows, fixtures and lints (`rows`, `fixtures`, `allow`, `deny`, `min_sqlite`); see `analysis.rs`.
+    pub analysis: crate::analysis::AnalysisArgs,
 }
 
 /// `(version, "name", up_fn)` or `(version, "name", up_fn, down_fn)`.
@@ -64,6 +67,7 @@ impl Parse for Args {
             check_down: true,
             validation_steps: litemigrate_core::compile::DEFAULT_MAX_STEPS,
             code: Vec::new(),
+            analysis: Default::default(),
         };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
@@ -94,6 +98,7 @@ impl Parse for Args {
                         content.parse::<Token![,]>()?;
                     }
                 }
+                _ if args.analysis.parse_option(&key, input)? => {}
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),

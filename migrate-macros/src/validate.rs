@@ -17,6 +17,8 @@ pub struct Validated {
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
     /// `include_str!`, which would carry the raw bytes.
     pub not_verbatim: HashSet<String>,
+    /// Absolute paths of the fixture files, tracked for rebuilds.
+    pub fixture_paths: Vec<String>,
 }
 
 pub fn validate(args: &Args) -> syn::Result<Validated> {
@@ -73,14 +75,16 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
         check_down: args.check_down,
         max_steps: args.validation_steps,
     };
+    let (analysis, fixture_paths) = args.analysis.analysis(&manifest_dir)?;
     let cache_file = cache_file(rel, &options);
-    let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
+    let compiled = cache::compile_cached_with(set, &options, &analysis, cache_file.as_deref())
         .map_err(|e| err(e.to_string()))?
         .compiled;
     Ok(Validated {
         abs_dir,
         compiled,
         not_verbatim,
+        fixture_paths,
     })
 }
 
