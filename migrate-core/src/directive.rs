@@ -427,6 +427,25 @@ mod tests {
     }
 
     #[test]
+    fn allow_names_known_ids_on_one_or_several_lines() {
+        let d = parse("-- migrate:allow drop-table, rename-column\n-- migrate:allow rows\nDROP TABLE t;").unwrap();
+        assert!(d.allows("drop-table") && d.allows("rename-column") && d.allows("rows"));
+        assert!(!d.allows("drop-column"));
+        assert_eq!(d.allow_line("rows"), Some(2));
+        let kind = |s: &str| parse(s).unwrap_err().kind;
+        assert!(
+            matches!(kind("-- migrate:allow\n"), DirectiveErrorKind::BadArgs { message, .. } if message.contains("known ids"))
+        );
+        assert!(
+            matches!(kind("-- migrate:allow drop-tables\n"), DirectiveErrorKind::BadArgs { message, .. } if message.contains("unknown id `drop-tables`"))
+        );
+        assert_eq!(
+            kind("-- migrate:allow rows\n-- migrate:allow rows\n"),
+            DirectiveErrorKind::Duplicate("allow rows".into())
+        );
+    }
+
+    #[test]
     fn the_header_is_read_as_sql() {
         // A block comment is a comment: directives may follow it.
         let d = parse("/* why this runs outside a transaction */\n-- migrate:no-transaction\nVACUUM;").unwrap();

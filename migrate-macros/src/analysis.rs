@@ -91,44 +91,16 @@ fn ids(input: ParseStream) -> syn::Result<Vec<LitStr>> {
     Ok(out)
 }
 
-/// `fixtures/NNNN_name.sql`: SQL seeded after version NNNN. Returns them and their absolute paths (to track).
+/// The fixtures and their absolute paths (to track).
 fn read_fixtures(manifest_dir: &Path, dir: &LitStr) -> syn::Result<(Vec<Fixture>, Vec<String>)> {
-    let err = |m: String| syn::Error::new(dir.span(), m);
     let rel = dir.value();
     let rel = rel.trim_end_matches(['/', '\\']);
-    let abs = manifest_dir.join(rel);
-    let entries = std::fs::read_dir(&abs).map_err(|e| {
-        err(format!(
-            "{rel}: cannot read the fixtures directory ({}): {e}",
-            abs.display()
-        ))
-    })?;
-    let mut out = Vec::new();
-    let mut tracked = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| err(format!("{rel}: {e}")))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(".sql") else {
-            continue;
-        };
-        let version = stem
-            .split_once('_')
-            .map_or(stem, |(v, _)| v)
-            .parse::<u64>()
-            .map_err(|_| {
-                err(format!(
-                    "{rel}/{name}: a fixture is named `<version>_<name>.sql` (it runs after that migration version)"
-                ))
-            })?;
-        let sql = std::fs::read_to_string(entry.path()).map_err(|e| err(format!("{rel}/{name}: {e}")))?;
-        tracked.push(entry.path().to_string_lossy().into_owned());
-        out.push(Fixture {
-            version,
-            path: format!("{rel}/{name}"),
-            sql,
-        });
-    }
-    Ok((out, tracked))
+    let read = litemigrate_core::compile::rows::read_fixtures(&manifest_dir.join(rel), rel)
+        .map_err(|m| syn::Error::new(dir.span(), m))?;
+    Ok(read
+        .into_iter()
+        .map(|(f, p)| (f, p.to_string_lossy().into_owned()))
+        .unzip())
 }
 
 /// Denied findings as one compile error; the others as warnings (uses of deprecated constants), and the fixture

@@ -580,10 +580,25 @@ fn rows_required(
     if fresh.run_migration(m, &chunks, Direction::Up).is_err() {
         return e;
     }
+    // A rebuild's copy names its temporary table; the user knows the table being rebuilt.
+    let table = rows::statement_table(statement).map(|t| {
+        m.up.directives
+            .list
+            .iter()
+            .find_map(|(_, d)| match d {
+                crate::directive::Directive::Rebuild { table, .. }
+                    if crate::rebuild::temp_name(table).eq_ignore_ascii_case(&t) =>
+                {
+                    Some(table.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or(t)
+    });
     CompileError::RowsRequired {
         file: file.clone(),
         line: *line,
-        table: rows::statement_table(statement),
+        table,
         statement: statement.clone(),
         message: message.clone(),
         sqlite_version: sqlite_version.clone(),

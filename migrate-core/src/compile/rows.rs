@@ -497,6 +497,39 @@ fn display_name(db: &Tracked, lower: &str) -> String {
         .unwrap_or_else(|| lower.to_owned())
 }
 
+/// Reads a fixtures directory: every `<version>_<name>.sql` (other files are ignored), named `{display_dir}/<file>`
+/// in errors. Returns each fixture with its path on disk (the macro tracks them for rebuilds).
+pub fn read_fixtures(dir: &std::path::Path, display_dir: &str) -> Result<Vec<(Fixture, std::path::PathBuf)>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "{display_dir}: cannot read the fixtures directory ({}): {e}",
+            dir.display()
+        )
+    })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{display_dir}: {e}"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".sql") else {
+            continue;
+        };
+        let version = stem.split_once('_').map_or(stem, |(v, _)| v).parse::<u64>().map_err(|_| {
+            format!("{display_dir}/{name}: a fixture is named `<version>_<name>.sql` (it runs after that migration version)")
+        })?;
+        let sql = std::fs::read_to_string(entry.path()).map_err(|e| format!("{display_dir}/{name}: {e}"))?;
+        out.push((
+            Fixture {
+                version,
+                path: format!("{display_dir}/{name}"),
+                sql,
+            },
+            entry.path(),
+        ));
+    }
+    out.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    Ok(out)
+}
+
 /// A fixture file's statements, run one by one so an error names its line.
 pub(super) fn run_fixture(db: &mut Tracked, f: &Fixture) -> Result<(), CompileError> {
     db.written.clear();

@@ -70,6 +70,13 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Restore { id, dry_run } => backups::restore(source, g, id, *dry_run, json),
         Command::Fts(cmd) => fts::fts_command(g, cmd),
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
+        Command::Lint(args) => match source {
+            Source::Dir => super::lint::lint(&migrations_dir(g), args, g.validation_steps),
+            Source::Embedded(_) => Err(Problem::usage(
+                "`lint` reads the migration files; this program's migrations were checked when it was built",
+            )
+            .hint("run the standalone binary in the crate: `migrate --dir migrations lint`")),
+        },
     }
 }
 

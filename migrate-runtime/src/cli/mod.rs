@@ -44,6 +44,7 @@
 //! | `restore <id> [--dry-run]` | restores a backup (the current state is backed up first; asks for confirmation) |
 //! | `fts rebuild\|optimize\|check <index>` | FTS5 maintenance |
 //! | `schema [--live\|--embedded\|--diff]` | the live or embedded structural schema, or the difference |
+//! | `lint [--allow ID] [--deny ID] [--min-sqlite V] [--fixtures DIR] [--no-rows]` | the build's row checks and lints over `--dir` (standalone only; exit 3 when a finding is denied) |
 //!
 //! Global options (before or after the command): `--db <file>` (env `MIGRATE_DB`), `--dir <dir>` (env
 //! `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`, `--history-table <name>`, `--json`,
@@ -111,6 +112,8 @@ mod backups;
 mod commands;
 mod fts;
 mod inspect;
+mod lint;
+pub use lint::LintArgs;
 mod new;
 mod output;
 mod schema;
@@ -280,6 +283,8 @@ pub enum Command {
     /// FTS5 index maintenance.
     #[command(subcommand)]
     Fts(FtsCommand),
+    /// Run the build's row checks and lints over --dir (standalone binary only; exit 3 when a finding is denied).
+    Lint(lint::LintArgs),
     /// Print the live schema, the embedded one, or the difference.
     Schema {
         /// The live database's structural schema (the default when --db is given).
@@ -330,6 +335,7 @@ impl Command {
             Command::Restore { .. } => "restore",
             Command::Fts(_) => "fts",
             Command::Schema { .. } => "schema",
+            Command::Lint(_) => "lint",
         }
     }
 }
