@@ -177,13 +177,14 @@ pub enum CompileError {
     /// A statement fails because the tables hold rows and succeeds on an empty database: it would pass every
     /// empty-schema check and fail on the first real database.
     #[error(
-        "{file}:{line}: {statement}: {message} (validated with SQLite {sqlite_version}). This fails only because {} \
+        "{file}:{line}: {statement}: {message} (validated with SQLite {}). This fails only because {} \
          holds rows: the same statement succeeds on empty tables, so it would pass on a fresh database and fail on \
          every database with data (validation seeds each table with generated rows, and fixtures if given). Make \
          it work with existing rows (a default that references an existing row or NULL, a backfill before \
          tightening NOT NULL, removing duplicates before a unique index); if no real database can hold such rows \
          (the generator cannot know your CHECKs), opt out with `-- migrate:allow rows` in the file or `rows = false` \
          in embed_migrations!",
+        rusqlite::version(),
         table.as_deref().map_or_else(|| "the table".to_owned(), |t| format!("table {}", crate::schema::quote(t)))
     )]
     RowsRequired {
@@ -197,8 +198,6 @@ pub enum CompileError {
         statement: String,
         /// SQLite's message.
         message: String,
-        /// The SQLite version used.
-        sqlite_version: String,
     },
     /// up → down of a reversible migration loses rows of a table that exists before the up and after the down.
     #[error(
@@ -556,7 +555,6 @@ fn rows_required(
         line,
         statement,
         message,
-        sqlite_version,
         direction: Direction::Up,
         ..
     } = &e
@@ -601,7 +599,6 @@ fn rows_required(
         table,
         statement: statement.clone(),
         message: message.clone(),
-        sqlite_version: sqlite_version.clone(),
     }
 }
 

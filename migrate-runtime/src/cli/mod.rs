@@ -284,7 +284,7 @@ pub enum Command {
     #[command(subcommand)]
     Fts(FtsCommand),
     /// Run the build's row checks and lints over --dir (standalone binary only; exit 3 when a finding is denied).
-    Lint(lint::LintArgs),
+    Lint(Box<lint::LintArgs>),
     /// Print the live schema, the embedded one, or the difference.
     Schema {
         /// The live database's structural schema (the default when --db is given).
