@@ -78,6 +78,14 @@ pub mod build {
 ///   `fn(&rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError>`. Their checksum covers the version and
 ///   name only (the build cannot see the function's code), so change what one does by adding a new version. The
 ///   build does not run them, so it assumes they change data, not the schema.
+/// - `rows = false`: validate on empty tables instead of generated rows (see README "Rows at build time");
+///   `-- migrate:allow rows` does the same for one file.
+/// - `fixtures = "dir"`: SQL files `<version>_<name>.sql` run after that version, so validation sees realistic rows.
+/// - `allow = ["drop-table", …]`, `deny = [...]`: lints silenced for the set, or made build errors (README "Lints";
+///   `-- migrate:allow <id>` silences one file). A finding that is neither is a warning: a use of a
+///   `#[deprecated]` constant whose note is the finding, which rustc prints at this call.
+/// - `min_sqlite = "3.35"`: the oldest SQLite the application runs on; SQL that needs a newer one is a
+///   `min-sqlite` finding.
 ///
 /// ```
 /// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {

@@ -141,6 +141,9 @@ impl Rows {
 
     /// Empties every table (foreign keys off, as the runtime never does it): a file that says
     /// `-- migrate:allow rows` runs against empty tables, which are seeded again before the next migration.
+    ///
+    /// Best effort: a table that cannot be emptied (a trigger refusing deletes) keeps its rows, which only makes
+    /// the opted-out file run against more data than it asked for.
     pub(super) fn clear(&mut self, db: &mut Tracked) {
         let _ = db.conn.execute_batch("PRAGMA foreign_keys = OFF");
         for t in db.tables() {
