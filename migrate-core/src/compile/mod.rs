@@ -419,7 +419,8 @@ pub fn compile_with(
             downs.push(None);
         } else {
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
-            let lint_before = crate::lint::Before::capture(&db.conn, &chunks);
+            let lint_statements = crate::lint::statements(&chunks);
+            let lint_before = crate::lint::Before::capture(&db.conn, &lint_statements);
             if let Err(e) = db.run_migration(&source, &chunks, Direction::Up) {
                 return Err(match checked_rows {
                     Some(_) => rows_required(e, &migrations, &source, opts),
@@ -428,7 +429,7 @@ pub fn compile_with(
             }
             findings.extend(crate::lint::check_migration(
                 &source,
-                &chunks,
+                lint_statements,
                 &lint_before,
                 &db.conn,
                 &row_opts.lint,

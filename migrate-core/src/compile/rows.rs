@@ -168,7 +168,8 @@ impl Rows {
         sql: &str,
         what: &str,
     ) -> Result<Vec<(String, i64)>, CompileError> {
-        let named = deleted_or_dropped(sql);
+        // Read only when some count went down: most migrations lose no rows, and this lexes the whole script.
+        let mut named: Option<HashSet<String>> = None;
         let mut changed = Vec::new();
         for w in &db.written {
             let (table, file, line) = (&w.table, &w.file, &w.line);
@@ -182,7 +183,7 @@ impl Rows {
             let Some(now) = Self::count(db, table) else {
                 continue;
             };
-            if now < before && !w.by_dml && !named.contains(table) {
+            if now < before && !w.by_dml && !named.get_or_insert_with(|| deleted_or_dropped(sql)).contains(table) {
                 return Err(CompileError::RowsVanished {
                     file: file.clone(),
                     line: *line,

@@ -1,7 +1,6 @@
 //! What the lints compare: facts about the tables a migration names, read from the validation database before it
 //! runs and again after, and the shapes of the statements that name them (read with the lexer).
 
-use crate::expand::Chunk;
 use crate::lex::{Keyword, Token};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -45,19 +44,17 @@ pub(crate) struct Before {
 }
 
 impl Before {
-    /// Reads the tables that `DROP TABLE`, `ALTER TABLE` and `CREATE … ON` statements of `chunks` name.
-    pub(crate) fn capture(conn: &Connection, chunks: &[Chunk]) -> Before {
+    /// Reads the tables that the `DROP TABLE` and `ALTER TABLE` statements of a migration name.
+    pub(crate) fn capture(conn: &Connection, statements: &[super::Statement<'_>]) -> Before {
         let mut tables = HashMap::new();
-        for chunk in chunks {
-            for (_, toks) in crate::split::statements_with_tokens(&chunk.sql) {
-                let named = drop_table_name(&toks).or_else(|| alter_table_name(&toks));
-                if let Some(name) = named {
-                    let key = name.to_ascii_lowercase();
-                    if !tables.contains_key(&key)
-                        && let Some(f) = read_table(conn, &name)
-                    {
-                        tables.insert(key, f);
-                    }
+        for s in statements {
+            let named = drop_table_name(&s.toks).or_else(|| alter_table_name(&s.toks));
+            if let Some(name) = named {
+                let key = name.to_ascii_lowercase();
+                if !tables.contains_key(&key)
+                    && let Some(f) = read_table(conn, &name)
+                {
+                    tables.insert(key, f);
                 }
             }
         }

@@ -158,29 +158,13 @@ impl LintOptions {
 /// Lints one migration's up: `chunks` its expanded SQL, `before` the facts read before it ran, `conn` the validation
 /// database after it.
 #[cfg(feature = "sqlite")]
-pub(crate) fn check_migration(
-    m: &crate::load::MigrationSource,
-    chunks: &[crate::expand::Chunk],
-    before: &Before,
-    conn: &rusqlite::Connection,
+pub(crate) fn check_migration<'a>(
+    m: &'a crate::load::MigrationSource,
+    statements: Vec<Statement<'a>>,
+    before: &'a Before,
+    conn: &'a rusqlite::Connection,
     opts: &LintOptions,
 ) -> Vec<Finding> {
-    let mut statements = Vec::new();
-    for chunk in chunks {
-        for (st, toks) in crate::split::statements_with_tokens(&chunk.sql) {
-            let line = if chunk.generated {
-                chunk.line
-            } else {
-                chunk.line + st.line - 1
-            };
-            statements.push(Statement {
-                line,
-                sql: st.sql,
-                toks,
-                generated: chunk.generated,
-            });
-        }
-    }
     let ctx = Context {
         file: &m.up.path,
         statements,
@@ -200,6 +184,29 @@ pub(crate) fn check_migration(
         version::check(&ctx, min, &mut out);
     }
     opts.apply(|id| m.up.directives.allows(id), out)
+}
+
+/// A migration's expanded SQL as the lints read it: every statement with its file line and tokens (lexed once for
+/// [`Before::capture`] and [`check_migration`]).
+#[cfg(feature = "sqlite")]
+pub(crate) fn statements(chunks: &[crate::expand::Chunk]) -> Vec<Statement<'_>> {
+    let mut statements = Vec::new();
+    for chunk in chunks {
+        for (st, toks) in crate::split::statements_with_tokens(&chunk.sql) {
+            let line = if chunk.generated {
+                chunk.line
+            } else {
+                chunk.line + st.line - 1
+            };
+            statements.push(Statement {
+                line,
+                sql: st.sql,
+                toks,
+                generated: chunk.generated,
+            });
+        }
+    }
+    statements
 }
 
 /// One statement of a migration as rules see it.
