@@ -88,6 +88,14 @@ pub mod build {
 /// static DIESEL: litemigrate::Migrations = litemigrate::embed_migrations!("tests/fixtures/layouts/diesel");
 /// assert_eq!(DIESEL.get(20180114171611).unwrap().name(), "create_users");
 /// ```
+/// - `rows = false`: validate on empty tables instead of generated rows (see README "Rows at build time");
+///   `-- migrate:allow rows` does the same for one file.
+/// - `fixtures = "dir"`: SQL files `<version>_<name>.sql` run after that version, so validation sees realistic rows.
+/// - `allow = ["drop-table", …]`, `deny = [...]`: lints silenced for the set, or made build errors (README "Lints";
+///   `-- migrate:allow <id>` silences one file). A finding that is neither is a warning: a use of a
+///   `#[deprecated]` constant whose note is the finding, which rustc prints at this call.
+/// - `min_sqlite = "3.35"`: the oldest SQLite the application runs on; SQL that needs a newer one is a
+///   `min-sqlite` finding.
 ///
 /// ```
 /// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {

@@ -7,7 +7,7 @@
 //! --nocapture`.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use litemigrate_core::compile::{CompileOptions, compile};
+use litemigrate_core::compile::{Analysis, CompileOptions, compile, compile_with};
 use litemigrate_core::load::{Entry, MigrationSource, SourceFile, load_files};
 use std::hint::black_box;
 use std::time::Duration;
@@ -43,6 +43,18 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || set.clone(),
             |set| black_box(compile(set, &CompileOptions::default())),
+            BatchSize::PerIteration,
+        )
+    });
+    // The generated rows and their checks, side by side with the line above: the same validation on empty tables.
+    group.bench_function("2000 migrations, all checks, no rows", |b| {
+        let no_rows = Analysis {
+            generate: false,
+            ..Analysis::default()
+        };
+        b.iter_batched(
+            || set.clone(),
+            |set| black_box(compile_with(set, &CompileOptions::default(), &no_rows)),
             BatchSize::PerIteration,
         )
     });

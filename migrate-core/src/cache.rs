@@ -82,28 +82,30 @@ pub fn compile_cached(
     opts: &CompileOptions,
     file: Option<&Path>,
 ) -> Result<Cached, CompileError> {
-    compile_cached_with(set, opts, &[], file)
+    compile_cached_with(set, opts, &compile::Analysis::default(), file)
 }
 
-/// [`compile_cached`] with functions declared to exist during validation (part of the cache key).
+/// [`compile_cached`] with rows, fixtures and lint settings ([`compile::compile_with`]). The key covers them too. A
+/// result with lint findings is not stored, so its warnings show on every build until they are fixed or allowed.
 pub fn compile_cached_with(
     set: Vec<MigrationSource>,
     opts: &CompileOptions,
-    stubs: &[compile::FunctionStub],
+    analysis: &compile::Analysis,
     file: Option<&Path>,
 ) -> Result<Cached, CompileError> {
     // Without SQL execution compiling is cheaper than reading a file.
     let Some(file) = file.filter(|_| opts.run_sql) else {
         return Ok(Cached {
-            compiled: compile::compile_with(set, opts, stubs)?,
+            compiled: compile::compile_with(set, opts, analysis)?,
             from_cache: false,
         });
     };
-    let mut key = key(&set, opts);
-    if !stubs.is_empty() {
-        let declared: Vec<String> = stubs.iter().map(ToString::to_string).collect();
-        key = crate::checksum::sha256(format!("{key:?}\n{}", declared.join(",")).as_bytes());
-    }
+    let key = {
+        let mut h = Sha256::new();
+        h.update(key(&set, opts).as_bytes());
+        h.update(format!("{analysis:?}").as_bytes());
+        Checksum(h.finalize().into())
+    };
     if let Some(bytes) = std::fs::read(file).ok()
         && let Some(parts) = decode(&bytes, &key, &set)
     {
@@ -112,7 +114,13 @@ pub fn compile_cached_with(
             from_cache: true,
         });
     }
-    let compiled = compile::compile_with(set, opts, stubs)?;
+    let compiled = compile::compile_with(set, opts, analysis)?;
+    if !compiled.findings.is_empty() {
+        return Ok(Cached {
+            compiled,
+            from_cache: false,
+        });
+    }
     // Written to a temporary name and renamed, so a concurrent build never reads half a file.
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, encode(&key, &compiled)).is_ok() && std::fs::rename(&tmp, file).is_err() {
@@ -196,6 +204,8 @@ impl Parts {
             migrations,
             final_schema: self.final_schema,
             sqlite_version: self.sqlite_version,
+            // Only a set without findings is stored (see `compile_cached_with`).
+            findings: Vec::new(),
         }
     }
 }

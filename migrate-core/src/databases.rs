@@ -495,7 +495,7 @@ mod tests {
                 .contains("no such table: a.notes")
         );
         let mut hook = attach_for_validation("b", &reqs, &done);
-        compile_with_hook(b.clone(), &opts, &[], &mut hook).unwrap();
+        compile_with_hook(b.clone(), &opts, &Default::default(), &mut hook).unwrap();
         // At a version where `a` has no such table, the same file fails naming itself and its line.
         let b2 = set(
             "b",
@@ -528,7 +528,9 @@ mod tests {
         ])
         .unwrap();
         let mut hook = attach_for_validation("b", &reqs, &done);
-        let e = compile_with_hook(b3, &opts, &[], &mut hook).unwrap_err().to_string();
+        let e = compile_with_hook(b3, &opts, &Default::default(), &mut hook)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("m/b/0001_move.sql:4: ") && e.contains("no such table: a.missing"),
             "{e}"

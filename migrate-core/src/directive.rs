@@ -18,6 +18,7 @@ pub const KNOWN: &[&str] = &[
     "requires",
     "attach",
     "squashes",
+    "allow",
 ];
 
 /// One parsed directive.
@@ -67,6 +68,9 @@ pub enum Directive {
     /// replaces versions up to V (its own version). Its chain value is the old files' chain at V, so databases
     /// that ran them and databases that ran this file agree from V on. See [`crate::squash`].
     Squashes(Box<crate::squash::Squashes>),
+    /// `allow <id>[,<id>…]`: silences the named lints for this file (see [`crate::lint`]); `allow rows` runs the
+    /// file against empty tables (see [`crate::compile::rows`]).
+    Allow(Vec<String>),
 }
 
 impl Directive {
@@ -87,6 +91,8 @@ impl Directive {
             Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
             Directive::Requires { database, .. } => format!("requires {database}"),
             Directive::Squashes(_) => "squashes".into(),
+            // Several `allow` lines are fine; the same id twice is not.
+            Directive::Allow(ids) => format!("allow {}", ids.join(",")),
             d => d.to_string(),
         }
     }
@@ -103,6 +109,7 @@ impl fmt::Display for Directive {
             Directive::Requires { database, version } => write!(f, "requires {database}@{version}"),
             Directive::Attach { database } => write!(f, "attach {database}"),
             Directive::Squashes(s) => write!(f, "squashes {}..={}", s.first, s.last),
+            Directive::Allow(ids) => write!(f, "allow {}", ids.join(",")),
         }
     }
 }
@@ -126,6 +133,21 @@ impl Directives {
         self.list
             .iter()
             .any(|(_, d)| matches!(d, Directive::ForeignKeysOff | Directive::Rebuild { .. }))
+    }
+
+    /// An `allow` directive names `id` (a lint id, or `rows`).
+    pub fn allows(&self, id: &str) -> bool {
+        self.list
+            .iter()
+            .any(|(_, d)| matches!(d, Directive::Allow(ids) if ids.iter().any(|i| i == id)))
+    }
+
+    /// The line of the `allow` directive naming `id`.
+    pub fn allow_line(&self, id: &str) -> Option<usize> {
+        self.list.iter().find_map(|(line, d)| match d {
+            Directive::Allow(ids) if ids.iter().any(|i| i == id) => Some(*line),
+            _ => None,
+        })
     }
 
     /// Some directive generates SQL (see [`Directive::generates_sql`]).
@@ -297,6 +319,7 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
         "squashes" => crate::squash::Squashes::parse(args)
             .map(|s| Directive::Squashes(Box::new(s)))
             .map_err(bad),
+        "allow" => parse_allow(args).map_err(bad),
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
 }
@@ -332,6 +355,29 @@ fn parse_requires(args: &str) -> Result<Directive, String> {
         database: database.to_owned(),
         version,
     })
+}
+
+/// `allow id[,id…]` (or ids separated by spaces): every id must be one the lints or the row checks know, so a typo
+/// does not silently leave a check on.
+fn parse_allow(args: &str) -> Result<Directive, String> {
+    let ids: Vec<String> = args
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() {
+        return Err(format!(
+            "expected the ids to allow: `allow <id>[,<id>…]`; known ids: {}",
+            crate::lint::allow_ids().join(", ")
+        ));
+    }
+    if let Some(bad) = ids.iter().find(|id| !crate::lint::allow_ids().contains(&id.as_str())) {
+        return Err(format!(
+            "unknown id `{bad}`; known ids: {}",
+            crate::lint::allow_ids().join(", ")
+        ));
+    }
+    Ok(Directive::Allow(ids))
 }
 
 fn parse_rebuild(args: &str) -> Result<Directive, String> {
@@ -504,6 +550,25 @@ mod tests {
         ] {
             assert!(matches!(kind(bad), DirectiveErrorKind::BadArgs { .. }), "{bad}");
         }
+    }
+
+    #[test]
+    fn allow_names_known_ids_on_one_or_several_lines() {
+        let d = parse("-- migrate:allow drop-table, rename-column\n-- migrate:allow rows\nDROP TABLE t;").unwrap();
+        assert!(d.allows("drop-table") && d.allows("rename-column") && d.allows("rows"));
+        assert!(!d.allows("drop-column"));
+        assert_eq!(d.allow_line("rows"), Some(2));
+        let kind = |s: &str| parse(s).unwrap_err().kind;
+        assert!(
+            matches!(kind("-- migrate:allow\n"), DirectiveErrorKind::BadArgs { message, .. } if message.contains("known ids"))
+        );
+        assert!(
+            matches!(kind("-- migrate:allow drop-tables\n"), DirectiveErrorKind::BadArgs { message, .. } if message.contains("unknown id `drop-tables`"))
+        );
+        assert_eq!(
+            kind("-- migrate:allow rows\n-- migrate:allow rows\n"),
+            DirectiveErrorKind::Duplicate("allow rows".into())
+        );
     }
 
     #[test]

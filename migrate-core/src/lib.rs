@@ -26,6 +26,7 @@ pub mod hint;
 pub mod layout;
 pub mod layouts;
 pub mod lex;
+pub mod lint;
 pub mod load;
 pub mod name;
 pub mod normalize;

@@ -165,6 +165,7 @@ pub fn embed(args: &CatalogArgs) -> syn::Result<TokenStream> {
                 // Detected per subdirectory; declared functions are not per-database options (yet).
                 layout: None,
                 validate_functions: Vec::new(),
+                analysis: Default::default(),
             };
             (a, name.as_str(), o)
         })

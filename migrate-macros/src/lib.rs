@@ -7,6 +7,7 @@
 #![cfg_attr(feature = "nightly", feature(proc_macro_tracked_path))]
 #![forbid(unsafe_code)]
 
+mod analysis;
 mod databases;
 mod expand;
 mod parse;
@@ -19,7 +20,14 @@ use proc_macro::TokenStream;
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as parse::Args);
     match validate::validate(&args) {
-        Ok(set) => expand::expand(&args, &set).into_tokens(&args),
+        Ok(set) => match analysis::report(&set.compiled.findings, &set.fixture_paths, args.dir.span()) {
+            Ok(lints) => {
+                let mut expansion = expand::expand(&args, &set);
+                expansion.items.extend(lints);
+                expansion.into_tokens(&args)
+            }
+            Err(e) => e.to_compile_error().into(),
+        },
         Err(e) => e.to_compile_error().into(),
     }
 }

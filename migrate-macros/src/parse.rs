@@ -5,7 +5,8 @@ use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
-const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`, `layout`, `validate_functions`";
+const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`, `layout`, `validate_functions`, \
+                    `rows`, `fixtures`, `allow`, `deny`, `min_sqlite`";
 
 /// The macro's arguments.
 pub struct Args {
@@ -27,6 +28,8 @@ pub struct Args {
     pub layout: Option<litemigrate_core::layouts::Layout>,
     /// `validate_functions = ["vec_length/1"]`: functions stubbed during validation.
     pub validate_functions: Vec<litemigrate_core::compile::FunctionStub>,
+    /// Rows, fixtures and lints (`rows`, `fixtures`, `allow`, `deny`, `min_sqlite`); see `analysis.rs`.
+    pub analysis: crate::analysis::AnalysisArgs,
 }
 
 /// `(version, "name", up_fn)` or `(version, "name", up_fn, down_fn)`.
@@ -70,6 +73,7 @@ impl Parse for Args {
             code: Vec::new(),
             layout: None,
             validate_functions: Vec::new(),
+            analysis: Default::default(),
         };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
@@ -120,6 +124,7 @@ impl Parse for Args {
                         content.parse::<Token![,]>()?;
                     }
                 }
+                _ if args.analysis.parse_option(&key, input)? => {}
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),

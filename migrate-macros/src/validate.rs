@@ -22,6 +22,8 @@ pub struct Validated {
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
     /// `include_str!`, which would carry the raw bytes.
     pub not_verbatim: HashSet<String>,
+    /// Absolute paths of the fixture files, tracked for rebuilds.
+    pub fixture_paths: Vec<String>,
 }
 
 pub fn validate(args: &Args) -> syn::Result<Validated> {
@@ -30,6 +32,8 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
 
 /// A directory read and loaded (names, pairs, directives, checksums, code migrations), not yet compiled.
 pub struct Loaded {
+    /// The crate's directory, which `fixtures = "…"` is relative to.
+    manifest_dir: PathBuf,
     abs_dir: PathBuf,
     rel: String,
     /// The migrations, in version order.
@@ -98,6 +102,7 @@ pub fn load(args: &Args) -> syn::Result<Loaded> {
         syn::Error::new(span, e.to_string())
     })?;
     Ok(Loaded {
+        manifest_dir,
         abs_dir,
         rel: rel.to_owned(),
         set,
@@ -115,6 +120,7 @@ pub fn compile(
 ) -> syn::Result<Validated> {
     let err = |msg: String| syn::Error::new(args.dir.span(), msg);
     let Loaded {
+        manifest_dir,
         abs_dir,
         rel,
         set,
@@ -127,12 +133,14 @@ pub fn compile(
         check_down: args.check_down,
         max_steps: args.validation_steps,
     };
+    let (mut analysis, fixture_paths) = args.analysis.analysis(&manifest_dir)?;
+    analysis.stubs = args.validate_functions.clone();
     let compiled = match before_up {
-        Some(hook) => litemigrate_core::compile::compile_with_hook(set, &options, &args.validate_functions, hook)
+        Some(hook) => litemigrate_core::compile::compile_with_hook(set, &options, &analysis, hook)
             .map_err(|e| err(e.to_string()))?,
         None => {
             let cache_file = cache_file(rel, &options);
-            cache::compile_cached_with(set, &options, &args.validate_functions, cache_file.as_deref())
+            cache::compile_cached_with(set, &options, &analysis, cache_file.as_deref())
                 .map_err(|e| err(e.to_string()))?
                 .compiled
         }
@@ -144,6 +152,7 @@ pub fn compile(
         compiled,
         repeatables,
         not_verbatim,
+        fixture_paths,
     })
 }
 

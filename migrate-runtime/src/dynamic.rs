@@ -162,11 +162,32 @@ impl Migrations {
         options: &CompileOptions,
         stubs: &[litemigrate_core::compile::FunctionStub],
     ) -> Result<Migrations, Error> {
+        let analysis = litemigrate_core::compile::Analysis {
+            stubs: stubs.to_vec(),
+            ..Default::default()
+        };
+        Migrations::from_dir_analysed(path, layout, options, &analysis)
+    }
+
+    /// [`Migrations::from_dir_with`] with every validation setting: generated rows on or off
+    /// (`Analysis::generate`, the macro's `rows = false`), fixtures, lint options and function stubs.
+    ///
+    /// ```no_run
+    /// use litemigrate_core::compile::{Analysis, CompileOptions};
+    /// let no_rows = Analysis { generate: false, ..Default::default() };
+    /// let set = litemigrate_runtime::Migrations::from_dir_analysed("migrations", None, &CompileOptions::default(), &no_rows).unwrap();
+    /// ```
+    pub fn from_dir_analysed(
+        path: impl AsRef<Path>,
+        layout: Option<litemigrate_core::layouts::Layout>,
+        options: &CompileOptions,
+        analysis: &litemigrate_core::compile::Analysis,
+    ) -> Result<Migrations, Error> {
         let files = litemigrate_core::load::read_dir(path.as_ref())?;
         // Repeatables (`R__`) are read beside the versioned files in every layout.
         let repeatables = litemigrate_core::repeatable::load_repeatables(&files)?;
         let sources = litemigrate_core::load::load_files_as(files, layout)?;
-        let compiled = litemigrate_core::compile::compile_with(sources, options, stubs)?;
+        let compiled = litemigrate_core::compile::compile_with(sources, options, analysis)?;
         litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(Error::Repeatable)?;
         Ok(Migrations::from_compiled(DEFAULT_SET, compiled).with_repeatables(repeatables))
     }

@@ -307,6 +307,7 @@ fn validated_with_3_0_0(files: &[(&str, &str)]) -> Migrations {
             migrations,
             final_schema: None,
             sqlite_version: Some("3.0.0".into()),
+            findings: Vec::new(),
         },
     )
 }

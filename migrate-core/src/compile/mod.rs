@@ -28,10 +28,12 @@ use crate::schema::{Schema, SchemaDiff};
 use tracked::Tracked;
 
 pub mod replay;
+pub mod rows;
 mod run;
 mod stubs;
 mod tracked;
 
+pub use rows::{Analysis, Fixture};
 pub use stubs::{BadStub, FunctionStub};
 
 /// What [`compile`] does besides expanding.
@@ -70,6 +72,8 @@ pub struct Compiled {
     pub final_schema: Option<String>,
     /// The SQLite version the SQL was validated with; `None` when SQL was not executed.
     pub sqlite_version: Option<String>,
+    /// What the lints found (see [`crate::lint`]), allowed ones left out; empty when SQL was not executed.
+    pub findings: Vec<crate::lint::Finding>,
 }
 
 /// One migration with the SQL it runs.
@@ -162,6 +166,91 @@ pub enum CompileError {
         /// The hash the file produces.
         found: Checksum,
     },
+    /// Rows of a table that survives the migration disappeared although the file neither deletes from nor drops
+    /// it: the cascade case (a rebuild's `DROP TABLE` with foreign keys on deletes the children of every row).
+    #[error(
+        "{file}:{line}: {} of the {before} rows of table {} vanished in this {what} although the file neither deletes \
+         from nor drops that table (validation runs every migration against rows, with foreign keys on: a DROP TABLE \
+         deletes the rows of ON DELETE CASCADE children, as in a table rebuild; rebuild with `-- migrate:rebuild` or \
+         `-- migrate:foreign-keys=off`). If the rows are meant to go, delete them explicitly, or opt the file out with \
+         `-- migrate:allow rows`",
+        before - after,
+        crate::schema::quote(table)
+    )]
+    RowsVanished {
+        /// The file whose statement removed them.
+        file: String,
+        /// The first statement that wrote to the table.
+        line: usize,
+        /// The table.
+        table: String,
+        /// Rows before the script.
+        before: i64,
+        /// Rows after it.
+        after: i64,
+        /// `up`, `down`, …
+        what: String,
+    },
+    /// A statement fails because the tables hold rows and succeeds on an empty database: it would pass every
+    /// empty-schema check and fail on the first real database.
+    #[error(
+        "{file}:{line}: {statement}: {message} (validated with SQLite {}). This fails only because {} \
+         holds rows: the same statement succeeds on empty tables, so it would pass on a fresh database and fail on \
+         every database with data (validation seeds each table with generated rows, and fixtures if given). Make \
+         it work with existing rows (a default that references an existing row or NULL, a backfill before \
+         tightening NOT NULL, removing duplicates before a unique index); if no real database can hold such rows \
+         (the generator cannot know your CHECKs), opt out with `-- migrate:allow rows` in the file or `rows = false` \
+         in embed_migrations!",
+        rusqlite::version(),
+        table.as_deref().map_or_else(|| "the table".to_owned(), |t| format!("table {}", crate::schema::quote(t)))
+    )]
+    RowsRequired {
+        /// The file.
+        file: String,
+        /// The statement's line.
+        line: usize,
+        /// The table the statement is about, when it names one.
+        table: Option<String>,
+        /// The statement's first line.
+        statement: String,
+        /// SQLite's message.
+        message: String,
+    },
+    /// up → down of a reversible migration loses rows of a table that exists before the up and after the down.
+    #[error(
+        "{file}:{line}: up → down → up of {up_file} does not keep the rows of table {}: {before} before the up, \
+         {after} after {down_file} (a down that rebuilds or recreates a table must copy its rows back); if that is \
+         meant, opt out with `-- migrate:allow rows` in the up file",
+        crate::schema::quote(table)
+    )]
+    RowsNotRestored {
+        /// The file whose statement lost them (usually the down).
+        file: String,
+        /// The first statement of it that wrote to the table.
+        line: usize,
+        /// The up file.
+        up_file: String,
+        /// The down file.
+        down_file: String,
+        /// The table.
+        table: String,
+        /// Rows before the up.
+        before: i64,
+        /// Rows after the down.
+        after: i64,
+    },
+    /// A fixture's statement failed.
+    #[error("{file}:{line}: {statement}: {message} (fixture rows for validation)")]
+    Fixture {
+        /// The fixture file.
+        file: String,
+        /// The statement's line.
+        line: usize,
+        /// The statement's first line.
+        statement: String,
+        /// SQLite's message.
+        message: String,
+    },
     /// The validation database itself failed (not a statement of a migration).
     #[error("{file}: cannot validate: the in-memory SQLite database failed: {message}")]
     Database {
@@ -180,7 +269,24 @@ impl CompileError {
             CompileError::Statement { file, .. }
             | CompileError::Database { file, .. }
             | CompileError::ForeignKeyViolation { file, .. }
-            | CompileError::SquashMismatch { file, .. } => vec![file],
+            | CompileError::SquashMismatch { file, .. }
+            | CompileError::RowsVanished { file, .. }
+            | CompileError::RowsRequired { file, .. }
+            | CompileError::Fixture { file, .. } => vec![file],
+            CompileError::RowsNotRestored {
+                file,
+                up_file,
+                down_file,
+                ..
+            } => {
+                let mut v = vec![file.as_str()];
+                for f in [up_file, down_file] {
+                    if !v.contains(&f.as_str()) {
+                        v.push(f);
+                    }
+                }
+                v
+            }
             CompileError::DownMismatch { down_file, up_file, .. } => vec![down_file, up_file],
         }
     }
@@ -253,16 +359,18 @@ pub(crate) fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
 /// assert!(err.to_string().starts_with("migrations/0002_idx.sql:1: CREATE INDEX i ON missing_table(x): no such table"));
 /// ```
 pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compiled, CompileError> {
-    compile_with(set, opts, &[])
+    compile_with(set, opts, &Analysis::default())
 }
 
-/// [`compile`] with functions declared to exist during validation ([`FunctionStub`]).
+/// [`compile`] with what validation does beyond running the SQL: the rows it runs migrations against (generated
+/// rows, on by default, and application fixtures; see [`rows`]), the lints, and functions declared to exist
+/// ([`FunctionStub`]).
 pub fn compile_with(
     set: Vec<MigrationSource>,
     opts: &CompileOptions,
-    stubs: &[FunctionStub],
+    analysis: &Analysis,
 ) -> Result<Compiled, CompileError> {
-    compile_with_hook(set, opts, stubs, &mut |_, _| Ok(()))
+    compile_with_hook(set, opts, analysis, &mut |_, _| Ok(()))
 }
 
 /// What [`compile_with_hook`] calls before each SQL migration's up runs: the validation connection and the
@@ -275,7 +383,7 @@ pub type BeforeUp<'a> = dyn FnMut(&mut rusqlite::Connection, &MigrationSource) -
 pub fn compile_with_hook(
     set: Vec<MigrationSource>,
     opts: &CompileOptions,
-    stubs: &[FunctionStub],
+    row_opts: &Analysis,
     before_up: &mut BeforeUp<'_>,
 ) -> Result<Compiled, CompileError> {
     if !opts.run_sql {
@@ -299,21 +407,44 @@ pub fn compile_with_hook(
             migrations,
             final_schema: None,
             sqlite_version: None,
+            findings: Vec::new(),
         });
     }
 
     let first_file = set.first().map_or("", |m| m.up.path.as_str());
-    let mut db = Tracked::open(opts.max_steps, stubs.into()).map_err(|e| CompileError::Database {
-        file: first_file.to_owned(),
-        message: e,
-    })?;
+    let mut db =
+        Tracked::open(opts.max_steps, row_opts.stubs.as_slice().into()).map_err(|e| CompileError::Database {
+            file: first_file.to_owned(),
+            message: e,
+        })?;
     let empty_hash = db.hash();
     let mut migrations: Vec<CompiledMigration> = Vec::with_capacity(set.len());
     // The expanded down chunks, for the down proof.
     let mut downs: Vec<Option<Vec<Chunk>>> = Vec::with_capacity(set.len());
     let mut hash = empty_hash;
+    let mut rows = row_opts.generate.then(rows::Rows::default);
+    let mut findings = Vec::new();
+    let mut fixtures: Vec<&Fixture> = row_opts.fixtures.iter().collect();
+    fixtures.sort_by(|a, b| (a.version, &a.path).cmp(&(b.version, &b.path)));
+    let mut fixtures = fixtures.into_iter().peekable();
     let mut set = set.into_iter().peekable();
     while let Some(source) = set.next() {
+        // Fixtures of the versions below this one, then generated rows for the tables that have none yet.
+        while let Some(f) = fixtures.next_if(|f| f.version < source.version) {
+            rows::run_fixture(&mut db, f)?;
+            if let Some(r) = rows.as_mut() {
+                r.recount_written(&db);
+            }
+        }
+        let allow_rows = source.up.directives.allows(rows::ALLOW_ROWS);
+        if let Some(r) = rows.as_mut() {
+            if allow_rows {
+                r.clear(&mut db);
+            } else {
+                r.seed(&mut db);
+            }
+        }
+        let checked_rows = rows.as_mut().filter(|_| !allow_rows && !source.code);
         if source.code {
             migrations.push(CompiledMigration {
                 source,
@@ -328,13 +459,48 @@ pub fn compile_with_hook(
                 message,
             })?;
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
-            db.run_migration(&source, &chunks, Direction::Up)?;
+            let lint_statements = crate::lint::statements(&chunks);
+            let lint_before = crate::lint::Before::capture(&db.conn, &lint_statements);
+            if let Err(e) = db.run_migration(&source, &chunks, Direction::Up) {
+                return Err(match checked_rows {
+                    Some(_) => rows_required(e, &migrations, &source, opts, db.stubs.clone()),
+                    None => e,
+                });
+            }
+            findings.extend(crate::lint::check_migration(
+                &source,
+                lint_statements,
+                &lint_before,
+                &db.conn,
+                &row_opts.lint,
+            ));
+            let before_up = hash;
             hash = db.hash();
             if let Some(s) = source.up.directives.squashes() {
                 crate::squash::check_compiled(&db.conn, &source.up.path, s, hash)?;
             }
             // The down runs against the schema this up leaves, which is also the schema it is expanded against.
             let down = expand::expand_down(&source.up, source.down.as_ref(), Some(&db.conn))?;
+            if let Some(r) = checked_rows {
+                let up_sql = expand::join(&chunks);
+                let up_changed = r.after_script(&db, &up_sql, "migration")?;
+                // An up that wrote no rows of older tables and altered or dropped none of them leaves those tables
+                // as they were: running it again after its down meets the same state, so the round trip can only
+                // tell something when it touched them (this keeps migrations that only create objects cheap).
+                let touched_older = !lint_before.tables.is_empty() || db.written.iter().any(|w| r.knew(&w.table));
+                if let (true, true, Some(down_chunks)) = (opts.check_down, touched_older, &down) {
+                    round_trip(
+                        &mut db,
+                        r,
+                        &migrations,
+                        &source,
+                        (&chunks, down_chunks),
+                        &up_changed,
+                        before_up,
+                    )?;
+                    hash = db.hash();
+                }
+            }
             migrations.push(CompiledMigration {
                 source,
                 up_sql: expand::join(&chunks),
@@ -357,6 +523,9 @@ pub fn compile_with_hook(
             copy.prove_downs(&migrations, &downs, empty_hash)?;
         }
     }
+    for f in fixtures {
+        rows::run_fixture(&mut db, f)?;
+    }
     let final_schema = db.schema().to_text();
     if opts.check_down {
         db.prove_downs(&migrations, &downs, empty_hash)?;
@@ -366,7 +535,116 @@ pub fn compile_with_hook(
         migrations,
         final_schema: Some(final_schema),
         sqlite_version: Some(rusqlite::version().to_owned()),
+        findings,
     })
+}
+
+/// up → down → up of a reversible migration on the rows: the down must keep the rows of the tables it restores and
+/// the up must run again on what the down left. The database ends where it was after the first up.
+fn round_trip(
+    db: &mut Tracked,
+    rows: &mut rows::Rows,
+    older: &[CompiledMigration],
+    m: &MigrationSource,
+    (up, down): (&[Chunk], &[Chunk]),
+    up_changed: &[(String, i64)],
+    before_up: Checksum,
+) -> Result<(), CompileError> {
+    let Some(down_script) = &m.down else {
+        return Ok(());
+    };
+    db.run_migration(m, down, Direction::Down)?;
+    if db.hash() != before_up {
+        // The down does not restore the schema: the down proof's own error says how.
+        check_against_replay(db, older.iter().map(|c| &c.source), m, &down_script.path)?;
+    }
+    rows.check_round_trip(db, up_changed, &down_script.path, &m.up.path)?;
+    rows.recount_written(db);
+    db.run_migration(m, up, Direction::Up).map_err(|e| match e {
+        CompileError::Statement {
+            file,
+            line,
+            generated,
+            direction,
+            statement,
+            message,
+            sqlite_version,
+        } => CompileError::Statement {
+            file,
+            line,
+            generated,
+            direction,
+            statement,
+            message: format!(
+                "{message} (running the up again after its down, on the rows the down left: up → down → up)"
+            ),
+            sqlite_version,
+        },
+        e => e,
+    })?;
+    rows.after_script(db, &expand::join(up), "migration (run again after its down)")?;
+    Ok(())
+}
+
+/// A statement failed with rows in the tables: if the same migration succeeds on the same schema without rows, the
+/// rows are the reason, and the error says so. Replays the older ups into a fresh database; only runs on failure.
+fn rows_required(
+    e: CompileError,
+    older: &[CompiledMigration],
+    m: &MigrationSource,
+    opts: &CompileOptions,
+    stubs: std::sync::Arc<[FunctionStub]>,
+) -> CompileError {
+    let CompileError::Statement {
+        file,
+        line,
+        statement,
+        message,
+        direction: Direction::Up,
+        ..
+    } = &e
+    else {
+        return e;
+    };
+    let Ok(mut fresh) = Tracked::open(opts.max_steps, stubs) else {
+        return e;
+    };
+    for o in older.iter().map(|c| &c.source).filter(|o| !o.code) {
+        let ok = expand::expand_up(&o.up, Some(&fresh.conn))
+            .map_err(CompileError::from)
+            .and_then(|chunks| fresh.run_migration(o, &chunks, Direction::Up));
+        if ok.is_err() {
+            return e;
+        }
+    }
+    let Ok(chunks) = expand::expand_up(&m.up, Some(&fresh.conn)) else {
+        return e;
+    };
+    if fresh.run_migration(m, &chunks, Direction::Up).is_err() {
+        return e;
+    }
+    // A rebuild's copy names its temporary table; the user knows the table being rebuilt.
+    let table = rows::statement_table(statement).map(|t| {
+        m.up.directives
+            .list
+            .iter()
+            .find_map(|(_, d)| match d {
+                crate::directive::Directive::Rebuild { table, .. }
+                    if crate::rebuild::temp_name(table).eq_ignore_ascii_case(&t) =>
+                {
+                    Some(table.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or(t)
+    });
+    CompileError::RowsRequired {
+        file: file.clone(),
+        line: *line,
+        table,
+        statement: statement.clone(),
+        message: message.clone(),
+    }
 }
 
 /// The hashes differ after `m`'s down: replays the ups before `m` into a fresh database and compares schemas in

@@ -22,6 +22,7 @@ impl Tracked {
         dir: Direction,
     ) -> Result<(), CompileError> {
         let in_tx = !m.up.directives.no_transaction();
+        self.written.clear();
         let mut batch = self.begin();
         self.start(m, dir, in_tx)?;
         self.run_statements(m, chunks, dir, &mut batch)?;
@@ -135,19 +136,21 @@ impl Tracked {
                 };
                 self.attached_in_memory |= sql != st.sql;
                 self.steps.store(0, Ordering::Relaxed);
+                let line = if chunk.generated {
+                    chunk.line
+                } else {
+                    chunk.line + st.line - 1
+                };
                 self.conn.execute_batch(&sql).map_err(|e| CompileError::Statement {
                     file: file.clone(),
-                    line: if chunk.generated {
-                        chunk.line
-                    } else {
-                        chunk.line + st.line - 1
-                    },
+                    line,
                     generated: chunk.generated,
                     direction: dir,
                     statement: shorten(st.sql),
                     message: self.explain(&e, st.sql, &sql),
                     sqlite_version: rusqlite::version().to_owned(),
                 })?;
+                self.note_written(file, line, is_dml(st.sql));
             }
         }
         Ok(())
@@ -173,6 +176,15 @@ impl Tracked {
         }
         message
     }
+}
+
+/// Whether a statement is an INSERT, UPDATE, DELETE or REPLACE (possibly after a WITH clause, whose DML keyword
+/// comes later: any statement starting with WITH counts).
+pub(super) fn is_dml(sql: &str) -> bool {
+    matches!(
+        crate::lex::significant(sql).next().and_then(|t| t.keyword()),
+        Some(Keyword::Insert | Keyword::Update | Keyword::Delete | Keyword::Replace | Keyword::With)
+    )
 }
 
 /// The script a direction runs.

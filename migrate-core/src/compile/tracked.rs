@@ -25,6 +25,10 @@ struct Actions {
     rescan: bool,
     /// A write to `sqlite_schema` was seen.
     schema_write: bool,
+    /// Lower-cased names of `main` tables a statement inserts into, updates or deletes from, including through
+    /// triggers and foreign key actions (which SQLite compiles, and authorizes, as trigger programs): the only
+    /// tables whose row counts a statement can lower (see `rows`).
+    written: Vec<String>,
 }
 
 impl Actions {
@@ -80,6 +84,16 @@ impl Actions {
                 if is_schema_table(table_name) =>
             {
                 self.schema_write = true;
+            }
+            AuthAction::Insert { table_name }
+            | AuthAction::Update { table_name, .. }
+            | AuthAction::Delete { table_name }
+                if main && !schema::is_internal(table_name) =>
+            {
+                let name = table_name.to_ascii_lowercase();
+                if self.written.last() != Some(&name) {
+                    self.written.push(name);
+                }
             }
             AuthAction::Unknown { .. } => self.rescan = true,
             _ => {}
@@ -152,6 +166,23 @@ pub(super) struct Tracked {
     pub(super) stubs: Arc<[super::FunctionStub]>,
     /// The running script's ATTACH statements were pointed at in-memory databases.
     pub(super) attached_in_memory: bool,
+    /// The tables the running migration wrote rows of (lower-cased), with the file and line of the first statement
+    /// that did: where a row check points when rows vanished.
+    pub(super) written: Vec<Written>,
+    /// Tables described since the last [`Tracked::take_new_tables`]: created or renamed (what `rows` seeds).
+    new_tables: Vec<String>,
+}
+
+/// A table the running migration wrote rows of.
+#[derive(Debug, Clone)]
+pub(super) struct Written {
+    /// Lower-cased.
+    pub(super) table: String,
+    /// The file and line of the first statement that wrote it.
+    pub(super) file: String,
+    pub(super) line: usize,
+    /// Some INSERT, UPDATE or DELETE statement wrote it (see [`Tracked::note_written`]).
+    pub(super) by_dml: bool,
 }
 
 /// What [`Tracked::note`] saw of a batch of statements.
@@ -229,6 +260,8 @@ impl Tracked {
             stubs,
             steps,
             attached_in_memory: false,
+            written: Vec::new(),
+            new_tables: Vec::new(),
         };
         Ok(db)
     }
@@ -245,6 +278,51 @@ impl Tracked {
             }
         }
         s
+    }
+
+    /// The plain tables of `main` (no virtual, shadow or internal tables), as named in the schema.
+    pub(super) fn tables(&self) -> Vec<String> {
+        self.rows
+            .values()
+            .filter(|e| e.kind == ObjectKind::Table && e.object.is_some())
+            .map(|e| e.name.clone())
+            .collect()
+    }
+
+    /// The plain tables created or renamed since the last call.
+    pub(super) fn take_new_tables(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.new_tables)
+    }
+
+    /// Queues tables for the next [`Tracked::take_new_tables`].
+    pub(super) fn requeue_tables(&mut self, tables: Vec<String>) {
+        self.new_tables.extend(tables);
+    }
+
+    /// Whether a plain table of that name exists.
+    pub(super) fn has_table(&self, name: &str) -> bool {
+        self.names
+            .get(&name_key(false, name))
+            .and_then(|r| self.rows.get(r))
+            .is_some_and(|e| e.kind == ObjectKind::Table && e.object.is_some())
+    }
+
+    /// Records the tables the statement that just ran wrote rows of, at `file:line`; `dml`: the statement was an
+    /// INSERT, UPDATE or DELETE, which says what it does to rows (including what its foreign-key actions and
+    /// triggers do), unlike the implicit delete of a `DROP TABLE`.
+    pub(super) fn note_written(&mut self, file: &str, line: usize, dml: bool) {
+        let written = std::mem::take(&mut self.log.lock().unwrap_or_else(|p| p.into_inner()).written);
+        for t in written {
+            match self.written.iter_mut().find(|w| w.table == t) {
+                Some(w) => w.by_dml |= dml,
+                None => self.written.push(Written {
+                    table: t,
+                    file: file.to_owned(),
+                    line,
+                    by_dml: dml,
+                }),
+            }
+        }
     }
 
     fn take_log(&self) -> Actions {
@@ -414,6 +492,9 @@ impl Tracked {
                 let h = o.hash();
                 (o, h)
             });
+            if row.kind == ObjectKind::Table && object.is_some() {
+                self.new_tables.push(row.name.clone());
+            }
             let entry = Entry {
                 kind: row.kind,
                 name: row.name,

@@ -205,6 +205,11 @@ impl Fts5Index {
         self.table.as_deref()
     }
 
+    /// The `content_rowid` (external) or `source_rowid` column, if declared.
+    pub fn rowid_column(&self) -> Option<&str> {
+        self.rowid.as_deref()
+    }
+
     /// The indexed columns.
     pub fn column_names(&self) -> &[String] {
         &self.columns

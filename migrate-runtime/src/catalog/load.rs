@@ -59,7 +59,7 @@ impl Databases {
             let Some(set) = sets[i].take() else { continue };
             let c = {
                 let mut hook = databases::attach_for_validation(&names[i], &reqs, &compiled);
-                compile_with_hook(set, options, &[], &mut hook).map_err(|e| invalid(e.to_string()))?
+                compile_with_hook(set, options, &Default::default(), &mut hook).map_err(|e| invalid(e.to_string()))?
             };
             compiled.insert(names[i].clone(), c);
         }

@@ -38,10 +38,10 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         .hint("drop --validation-steps (the build's bound is `validation_steps = N` in embed_migrations!)"));
     }
     if matches!(source, Source::Embedded(_))
-        && (g.no_validate_sql || g.no_check_down || !g.validate_functions.is_empty() || g.layout.is_some())
+        && (g.no_validate_sql || g.no_check_down || g.no_rows || !g.validate_functions.is_empty() || g.layout.is_some())
     {
         return Err(Problem::usage(
-            "--no-validate-sql, --no-check-down, --validate-function and --layout choose how --dir is loaded; this \
+            "--no-validate-sql, --no-check-down, --no-rows, --validate-function and --layout choose how --dir is loaded; this \
              program's migrations were loaded and validated when it was built",
         )
         .hint("drop them (the build's options are `validate_sql`, `check_down`, `validate_functions`, `layout`)"));
@@ -86,6 +86,13 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
         Command::Completions { shell } => Ok(super::completions::completions(*shell)),
         Command::Squash(a) => super::squash::squash(source, g, a.to, a.out.as_deref(), a.replace),
+        Command::Lint(args) => match source {
+            Source::Dir => super::lint::lint(&migrations_dir(g), args, g.validation_steps),
+            Source::Embedded(_) => Err(Problem::usage(
+                "`lint` reads the migration files; this program's migrations were checked when it was built",
+            )
+            .hint("run the standalone binary in the crate: `migrate --dir migrations lint`")),
+        },
     }
 }
 
@@ -124,8 +131,14 @@ pub(super) fn load<'a>(source: Source<'a>, g: &GlobalArgs) -> Result<Cow<'a, Mig
             }
             opts.run_sql = !g.no_validate_sql;
             opts.check_down = !g.no_check_down;
-            let m =
-                Migrations::from_dir_with(&dir, g.layout, &opts, &g.validate_functions).map_err(Problem::runtime)?;
+            let m = {
+                let analysis = litemigrate_core::compile::Analysis {
+                    generate: !g.no_rows,
+                    stubs: g.validate_functions.clone(),
+                    ..Default::default()
+                };
+                Migrations::from_dir_analysed(&dir, g.layout, &opts, &analysis).map_err(Problem::runtime)?
+            };
             Ok(Cow::Owned(match &g.set {
                 Some(s) => m.with_set_name(s),
                 None => m,

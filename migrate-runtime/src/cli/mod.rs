@@ -48,6 +48,7 @@
 //! | `schema [--live\|--embedded\|--diff]` | the live or embedded structural schema, or the difference |
 //! | `completions bash\|zsh\|fish\|powershell\|elvish` | a shell completion script on stdout |
 //! | `squash --to V [--out FILE \| --replace]` | one migration replacing versions up to V (standalone only) |
+//! | `lint [--allow ID] [--deny ID] [--min-sqlite V] [--fixtures DIR] [--no-rows]` | the build's row checks and lints over `--dir` (standalone only; exit 3 when a finding is denied) |
 //!
 //! Global options (before or after the command): `--db <file|url>` (env `MIGRATE_DB`, else `DATABASE_URL`; see
 //! below), `--dir <dir>` (env `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`,
@@ -144,6 +145,8 @@ mod completions;
 mod dburl;
 mod fts;
 mod inspect;
+mod lint;
+pub use lint::LintArgs;
 mod new;
 mod output;
 mod redo;
@@ -252,6 +255,9 @@ pub struct GlobalArgs {
     /// Loading --dir: do not prove that each down restores the schema (the macro's `check_down = false`).
     #[arg(long, global = true)]
     pub no_check_down: bool,
+    /// Loading --dir: validate on empty tables instead of generated rows (the macro's `rows = false`).
+    #[arg(long, global = true)]
+    pub no_rows: bool,
     /// Loading --dir: a function to stub during validation, `NAME/ARITY` or `NAME`; repeatable (the macro's
     /// `validate_functions`).
     #[arg(long = "validate-function", global = true, value_name = "NAME/ARITY")]
@@ -393,6 +399,8 @@ pub enum Command {
     /// FTS5 index maintenance.
     #[command(subcommand)]
     Fts(FtsCommand),
+    /// Run the build's row checks and lints over --dir (standalone binary only; exit 3 when a finding is denied).
+    Lint(Box<lint::LintArgs>),
     /// Print the live schema, the embedded one, or the difference.
     Schema {
         /// The live database's structural schema (the default when --db is given).
@@ -454,6 +462,7 @@ impl Command {
             Command::Schema { .. } => "schema",
             Command::Completions { .. } => "completions",
             Command::Squash(_) => "squash",
+            Command::Lint(_) => "lint",
         }
     }
 
