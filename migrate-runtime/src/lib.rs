@@ -66,6 +66,7 @@ mod plan;
 mod stamp;
 mod status;
 pub mod table;
+mod trace;
 mod verify;
 
 pub use backup::BackupInfo;
