@@ -8,7 +8,7 @@
 //! cargo run --example cli_embedded -- list --db todo.db
 //! ```
 //!
-//! An application enables the facade's `cli` feature (`migrate = { version = "0.1", features = ["cli"] }`) and
+//! An application enables the facade's `cli` feature (`litemigrate = { version = "0.1", features = ["cli"] }`) and
 //! adds `litemigrate::cli::Cli` as one variant of its own clap command. `--dir` and `new` are refused: the set is the
 //! one compiled into this binary, validated when it was built.
 
@@ -28,12 +28,13 @@ enum App {
         db: PathBuf,
     },
     /// Database migrations: status, up, down, verify, history, backup, backups, restore, fts, schema.
-    Migrate(litemigrate::cli::Cli),
+    // Boxed: the whole command line is large next to `List`, and clap parses a `Box<Cli>` the same way.
+    Migrate(Box<litemigrate::cli::Cli>),
 }
 
 fn main() -> ExitCode {
     match App::parse() {
-        App::Migrate(cli) => litemigrate::cli::run(litemigrate::cli::Source::Embedded(&MIGRATIONS), cli),
+        App::Migrate(cli) => litemigrate::cli::run(litemigrate::cli::Source::Embedded(&MIGRATIONS), *cli),
         App::List { db } => match list(&db) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

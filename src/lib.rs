@@ -78,6 +78,16 @@ pub mod build {
 ///   `fn(&rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError>`. Their checksum covers the version and
 ///   name only (the build cannot see the function's code), so change what one does by adding a new version. The
 ///   build does not run them, so it assumes they change data, not the schema.
+/// - `layout = "diesel"` (or `sqlx`, `golang-migrate`, `refinery`, `flyway`, `dbmate`, `goose`, `litemigrate`):
+///   read the directory in that tool's layout instead of the detected one. Needed for Flyway's `U` (undo) files,
+///   which refinery reads differently; see `litemigrate::layouts`.
+/// - `validate_functions = ["vec_length/1"]`: functions (`name/arity`, or `name` for any arity) that exist at run
+///   time, e.g. from an extension, stubbed during validation only so every other statement is still checked.
+///
+/// ```
+/// static DIESEL: litemigrate::Migrations = litemigrate::embed_migrations!("tests/fixtures/layouts/diesel");
+/// assert_eq!(DIESEL.get(20180114171611).unwrap().name(), "create_users");
+/// ```
 ///
 /// ```
 /// fn backfill(tx: &rusqlite::Transaction<'_>) -> Result<(), litemigrate::CodeError> {
@@ -103,10 +113,50 @@ macro_rules! embed_migrations {
     };
 }
 
+/// Embeds and validates a catalog of databases at compile time: one subdirectory of migrations per database, each
+/// validated exactly like an [`embed_migrations!`] set, plus the rules between them.
+///
+/// ```
+/// static DATABASES: litemigrate::Databases = litemigrate::embed_databases!(
+///     "examples/assistant/migrations",
+///     actions(file = "system_actions.db"),
+/// );
+/// assert!(DATABASES.get("knowledge").is_some());
+/// assert_eq!(DATABASES.get("actions").unwrap().file(), "system_actions.db");
+/// ```
+///
+/// Each subdirectory is a database (its name, a plain identifier, is how other files name it); at run time
+/// [`Databases::migrate_all`] keeps one file per database in a data directory (`<name>.db` unless told). Options,
+/// after the path, per database: `name(option = value, …)` with
+///
+/// - `file = "name.db"`: the file name in the data directory;
+/// - `read_only = true`: the application ships the file and never writes it; a launch checks it is at the newest
+///   version and fails naming it otherwise;
+/// - `set = "name"`, `validate_sql = false`, `check_down = false`, `validation_steps = N`: as for
+///   [`embed_migrations!`].
+///
+/// Between databases, in a file's header:
+///
+/// - `-- migrate:requires <database>@<version>`: the other database must be at that version (or later) before this
+///   file runs. The build checks that the database and version exist and that the requirements form no cycle
+///   (the error names the file).
+/// - `-- migrate:attach <database>` (with a `requires` on it): the file runs with the other database attached under
+///   its name, so it can move rows between files (`INSERT INTO notes SELECT * FROM knowledge.notes`). The build
+///   validates it with the other database attached at the required version.
+#[cfg(feature = "runtime")]
+#[macro_export]
+macro_rules! embed_databases {
+    ($($args:tt)*) => {
+        $crate::__private::embed_databases_impl!($crate; $($args)*)
+    };
+}
+
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod __private {
     pub use litemigrate_core::Checksum;
+    pub use litemigrate_macros::embed_databases as embed_databases_impl;
     pub use litemigrate_macros::embed_migrations as embed_migrations_impl;
+    pub use litemigrate_runtime::catalog::{Database, Databases, Requirement};
     pub use litemigrate_runtime::table::{Code, CodeFn, Migrations};
 }

@@ -82,14 +82,28 @@ pub fn compile_cached(
     opts: &CompileOptions,
     file: Option<&Path>,
 ) -> Result<Cached, CompileError> {
+    compile_cached_with(set, opts, &[], file)
+}
+
+/// [`compile_cached`] with functions declared to exist during validation (part of the cache key).
+pub fn compile_cached_with(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    stubs: &[compile::FunctionStub],
+    file: Option<&Path>,
+) -> Result<Cached, CompileError> {
     // Without SQL execution compiling is cheaper than reading a file.
     let Some(file) = file.filter(|_| opts.run_sql) else {
         return Ok(Cached {
-            compiled: compile::compile(set, opts)?,
+            compiled: compile::compile_with(set, opts, stubs)?,
             from_cache: false,
         });
     };
-    let key = key(&set, opts);
+    let mut key = key(&set, opts);
+    if !stubs.is_empty() {
+        let declared: Vec<String> = stubs.iter().map(ToString::to_string).collect();
+        key = crate::checksum::sha256(format!("{key:?}\n{}", declared.join(",")).as_bytes());
+    }
     if let Some(bytes) = std::fs::read(file).ok()
         && let Some(parts) = decode(&bytes, &key, &set)
     {
@@ -98,7 +112,7 @@ pub fn compile_cached(
             from_cache: true,
         });
     }
-    let compiled = compile::compile(set, opts)?;
+    let compiled = compile::compile_with(set, opts, stubs)?;
     // Written to a temporary name and renamed, so a concurrent build never reads half a file.
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, encode(&key, &compiled)).is_ok() && std::fs::rename(&tmp, file).is_err() {

@@ -9,7 +9,15 @@ use crate::lex::{self, TokenKind};
 use std::fmt;
 
 /// Every directive name the parser accepts, for the "unknown directive" message.
-pub const KNOWN: &[&str] = &["no-transaction", "foreign-keys=off", "fts5", "fts5-resync", "rebuild"];
+pub const KNOWN: &[&str] = &[
+    "no-transaction",
+    "foreign-keys=off",
+    "fts5",
+    "fts5-resync",
+    "rebuild",
+    "requires",
+    "attach",
+];
 
 /// One parsed directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +45,23 @@ pub enum Directive {
         /// Indexes, triggers and views not to recreate.
         drop: Vec<String>,
     },
+    /// `requires <database>@<version>`: in a catalog of databases (`embed_databases!`), the other database must be
+    /// at that version or later before this migration runs. The build checks that both exist and that the
+    /// requirements form no cycle; the runtime orders the work across files by them (see [`crate::databases`]).
+    /// A plain `embed_migrations!` set, which has no other database, does not act on it.
+    Requires {
+        /// The other database (a subdirectory name of the catalog).
+        database: String,
+        /// Its version.
+        version: u64,
+    },
+    /// `attach <database>`: the migration runs with the other database of the catalog attached under its name, so
+    /// it can read and write it (`INSERT INTO tasks.notes SELECT … FROM notes`). Validated at build time with the
+    /// other database at the version its `requires` names.
+    Attach {
+        /// The other database.
+        database: String,
+    },
 }
 
 impl Directive {
@@ -55,6 +80,7 @@ impl Directive {
             Directive::Rebuild { .. } => "rebuild".into(),
             Directive::Fts5(i) => format!("fts5 {}", i.name().to_lowercase()),
             Directive::Fts5Resync { index } => format!("fts5-resync {}", index.to_lowercase()),
+            Directive::Requires { database, .. } => format!("requires {database}"),
             d => d.to_string(),
         }
     }
@@ -68,6 +94,8 @@ impl fmt::Display for Directive {
             Directive::Fts5(i) => write!(f, "fts5 {}", i.name()),
             Directive::Fts5Resync { index } => write!(f, "fts5-resync {index}"),
             Directive::Rebuild { table, .. } => write!(f, "rebuild {table}"),
+            Directive::Requires { database, version } => write!(f, "requires {database}@{version}"),
+            Directive::Attach { database } => write!(f, "attach {database}"),
         }
     }
 }
@@ -96,6 +124,22 @@ impl Directives {
     /// Some directive generates SQL (see [`Directive::generates_sql`]).
     pub fn generates_sql(&self) -> bool {
         self.list.iter().any(|(_, d)| d.generates_sql())
+    }
+
+    /// The `requires <database>@<version>` directives: `(line, database, version)`.
+    pub fn requires(&self) -> impl Iterator<Item = (usize, &str, u64)> {
+        self.list.iter().filter_map(|(line, d)| match d {
+            Directive::Requires { database, version } => Some((*line, database.as_str(), *version)),
+            _ => None,
+        })
+    }
+
+    /// The `attach <database>` directives: `(line, database)`.
+    pub fn attaches(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.list.iter().filter_map(|(line, d)| match d {
+            Directive::Attach { database } => Some((*line, database.as_str())),
+            _ => None,
+        })
     }
 
     /// Whether there are none.
@@ -228,8 +272,48 @@ pub fn parse_one(name: &str, args: &str) -> Result<Directive, DirectiveErrorKind
             _ => Err(bad("expected exactly the index name: `fts5-resync <index>`".into())),
         },
         "rebuild" => parse_rebuild(args).map_err(bad),
+        "requires" => parse_requires(args).map_err(bad),
+        "attach" => match split_args(args).map_err(bad)?.as_slice() {
+            [Arg { key: None, value }] if is_database_name(value) => Ok(Directive::Attach {
+                database: value.clone(),
+            }),
+            _ => Err(bad("expected exactly a database name: `attach <database>`".into())),
+        },
         _ => Err(DirectiveErrorKind::Unknown { name: name.to_owned() }),
     }
+}
+
+/// A catalog's database name: a subdirectory name that is also a plain SQL identifier, since an attached database
+/// is named by it in SQL.
+pub fn is_database_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn parse_requires(args: &str) -> Result<Directive, String> {
+    const USAGE: &str = "expected `requires <database>@<version>`";
+    let parts = split_args(args)?;
+    let [Arg { key: None, value }] = parts.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let Some((database, version)) = value.split_once('@') else {
+        return Err(USAGE.into());
+    };
+    if !is_database_name(database) {
+        return Err(format!(
+            "{USAGE}; `{database}` is not a database name (letters, digits, `_`)"
+        ));
+    }
+    let version = version
+        .parse::<u64>()
+        .ok()
+        .filter(|v| *v > 0 && *v <= crate::name::MAX_VERSION)
+        .ok_or_else(|| format!("{USAGE}; `{version}` is not a version"))?;
+    Ok(Directive::Requires {
+        database: database.to_owned(),
+        version,
+    })
 }
 
 fn parse_rebuild(args: &str) -> Result<Directive, String> {
@@ -372,6 +456,36 @@ mod tests {
             msg.starts_with("line 1: directive `fts5`: ") && msg.contains("content_rowid"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn catalog_directives() {
+        let d = parse(
+            "-- migrate:requires knowledge@2\n-- migrate:requires tasks@10\n-- migrate:attach knowledge\nSELECT 1;",
+        )
+        .unwrap();
+        assert_eq!(
+            d.requires().collect::<Vec<_>>(),
+            vec![(1, "knowledge", 2), (2, "tasks", 10)]
+        );
+        assert_eq!(d.attaches().collect::<Vec<_>>(), vec![(3, "knowledge")]);
+        assert!(!d.generates_sql() && !d.no_transaction());
+        let kind = |s: &str| parse(s).unwrap_err().kind;
+        assert_eq!(
+            kind("-- migrate:requires a@1\n-- migrate:requires a@2\n"),
+            DirectiveErrorKind::Duplicate("requires a".into())
+        );
+        for bad in [
+            "-- migrate:requires a",
+            "-- migrate:requires a@0",
+            "-- migrate:requires a@x",
+            "-- migrate:requires 1a@2",
+            "-- migrate:requires a@1 b@2",
+            "-- migrate:attach",
+            "-- migrate:attach a-b",
+        ] {
+            assert!(matches!(kind(bad), DirectiveErrorKind::BadArgs { .. }), "{bad}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod checksum;
 #[cfg(feature = "sqlite")]
 pub mod compile;
+pub mod databases;
 #[cfg(feature = "sqlite")]
 pub use compile::replay;
 pub mod direction;
@@ -23,6 +24,7 @@ pub mod expand;
 pub mod fts5;
 pub mod hint;
 pub mod layout;
+pub mod layouts;
 pub mod lex;
 pub mod load;
 pub mod name;

@@ -147,7 +147,11 @@ pub fn expand(args: &Args, set: &Validated) -> Expansion {
 
 /// `include_str!(file)` when the SQL is the file's bytes, else a literal plus a tracking include.
 fn sql_expr(set: &Validated, tracked: &mut String, path: &str, text: &str, file_text: &str) -> String {
-    let file_name = path.rsplit('/').next().unwrap_or(path);
+    // Relative to the directory, not just the last component: a diesel file is `{dir}/{migration}/up.sql`.
+    let file_name = path
+        .strip_prefix(set.rel_dir.as_str())
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
     let abs = set.abs_dir.join(file_name).to_string_lossy().into_owned();
     if text == file_text && !set.not_verbatim.contains(path) {
         format!("::core::include_str!({abs:?})")

@@ -7,6 +7,7 @@
 #![cfg_attr(feature = "nightly", feature(proc_macro_tracked_path))]
 #![forbid(unsafe_code)]
 
+mod databases;
 mod expand;
 mod parse;
 mod validate;
@@ -19,6 +20,17 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as parse::Args);
     match validate::validate(&args) {
         Ok(set) => expand::expand(&args, &set).into_tokens(&args),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Embeds and validates a catalog of databases, one migrations subdirectory each. See
+/// `litemigrate::embed_databases!` for the documentation.
+#[proc_macro]
+pub fn embed_databases(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as databases::CatalogArgs);
+    match databases::embed(&args) {
+        Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
 }

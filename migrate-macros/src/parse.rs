@@ -5,7 +5,7 @@ use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
-const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`";
+const KEYS: &str = "`set`, `validate_sql`, `check_down`, `validation_steps`, `code`, `layout`, `validate_functions`";
 
 /// The macro's arguments.
 pub struct Args {
@@ -23,6 +23,10 @@ pub struct Args {
     pub validation_steps: u64,
     /// Rust-code migrations.
     pub code: Vec<CodeDecl>,
+    /// `layout = "diesel"` etc.: the directory's layout, instead of the detected one.
+    pub layout: Option<litemigrate_core::layouts::Layout>,
+    /// `validate_functions = ["vec_length/1"]`: functions stubbed during validation.
+    pub validate_functions: Vec<litemigrate_core::compile::FunctionStub>,
 }
 
 /// `(version, "name", up_fn)` or `(version, "name", up_fn, down_fn)`.
@@ -64,6 +68,8 @@ impl Parse for Args {
             check_down: true,
             validation_steps: litemigrate_core::compile::DEFAULT_MAX_STEPS,
             code: Vec::new(),
+            layout: None,
+            validate_functions: Vec::new(),
         };
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
@@ -83,6 +89,26 @@ impl Parse for Args {
                 "validate_sql" => args.validate_sql = input.parse::<LitBool>()?.value,
                 "check_down" => args.check_down = input.parse::<LitBool>()?.value,
                 "validation_steps" => args.validation_steps = input.parse::<syn::LitInt>()?.base10_parse()?,
+                "layout" => {
+                    let lit: LitStr = input.parse()?;
+                    let layout = lit
+                        .value()
+                        .parse()
+                        .map_err(|e| syn::Error::new(lit.span(), format!("{e}")))?;
+                    args.layout = Some(layout);
+                }
+                "validate_functions" => {
+                    let content;
+                    bracketed!(content in input);
+                    let list = content.parse_terminated(|p| p.parse::<LitStr>(), Token![,])?;
+                    for lit in list {
+                        let stub = lit
+                            .value()
+                            .parse()
+                            .map_err(|e| syn::Error::new(lit.span(), format!("{e}")))?;
+                        args.validate_functions.push(stub);
+                    }
+                }
                 "code" => {
                     let content;
                     bracketed!(content in input);

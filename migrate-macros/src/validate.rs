@@ -4,6 +4,7 @@
 use crate::parse::Args;
 use litemigrate_core::cache;
 use litemigrate_core::compile::{CompileOptions, Compiled};
+use litemigrate_core::layouts::{self, Layout};
 use litemigrate_core::load::{self, CodeMigration, LoadError};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,6 +13,8 @@ use std::path::PathBuf;
 pub struct Validated {
     /// The migrations directory, absolute.
     pub abs_dir: PathBuf,
+    /// The directory as the call wrote it (without a trailing `/`): the prefix of every file's display name.
+    pub rel_dir: String,
     /// What `litemigrate_core::compile` produced.
     pub compiled: Compiled,
     /// Files whose text normalization changes (a BOM or CR line ends): these cannot be embedded with
@@ -20,6 +23,20 @@ pub struct Validated {
 }
 
 pub fn validate(args: &Args) -> syn::Result<Validated> {
+    compile(args, load(args)?, None)
+}
+
+/// A directory read and loaded (names, pairs, directives, checksums, code migrations), not yet compiled.
+pub struct Loaded {
+    abs_dir: PathBuf,
+    rel: String,
+    /// The migrations, in version order.
+    pub set: Vec<litemigrate_core::MigrationSource>,
+    not_verbatim: HashSet<String>,
+}
+
+/// Reads the directory and applies the loader's rules.
+pub fn load(args: &Args) -> syn::Result<Loaded> {
     let err = |msg: String| syn::Error::new(args.dir.span(), msg);
     // `MIGRATE_MACRO_BASE_DIR` exists for the UI tests: trybuild compiles each case in a scratch crate under
     // `target/`, whose manifest directory is not where the fixtures are.
@@ -48,7 +65,15 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
             not_verbatim.insert(f.display.clone());
         }
     }
-    let mut set = load::load_files(files).map_err(|e| err(e.to_string()))?;
+    let layout = match args.layout {
+        Some(l) => l,
+        None => layouts::detect(&files).map_err(|e| err(e.to_string()))?,
+    };
+    // A dbmate or goose script is a section of its file, never the file's bytes.
+    if matches!(layout, Layout::Dbmate | Layout::Goose) {
+        not_verbatim.extend(files.iter().map(|f| f.display.clone()));
+    }
+    let mut set = load::load_files_as(files, Some(layout)).map_err(|e| err(e.to_string()))?;
 
     let mut code = Vec::with_capacity(args.code.len());
     for c in &args.code {
@@ -67,17 +92,46 @@ pub fn validate(args: &Args) -> syn::Result<Validated> {
             .map_or(args.dir.span(), |c| c.version.span());
         syn::Error::new(span, e.to_string())
     })?;
+    Ok(Loaded {
+        abs_dir,
+        rel: rel.to_owned(),
+        set,
+        not_verbatim,
+    })
+}
 
+/// Compiles a loaded set (through the build cache unless a hook runs before each up: a catalog's attachments
+/// depend on other directories).
+pub fn compile(
+    args: &Args,
+    loaded: Loaded,
+    before_up: Option<&mut litemigrate_core::compile::BeforeUp<'_>>,
+) -> syn::Result<Validated> {
+    let err = |msg: String| syn::Error::new(args.dir.span(), msg);
+    let Loaded {
+        abs_dir,
+        rel,
+        set,
+        not_verbatim,
+    } = loaded;
+    let rel = rel.as_str();
     let options = CompileOptions {
         run_sql: args.validate_sql,
         check_down: args.check_down,
         max_steps: args.validation_steps,
     };
-    let cache_file = cache_file(rel, &options);
-    let compiled = cache::compile_cached(set, &options, cache_file.as_deref())
-        .map_err(|e| err(e.to_string()))?
-        .compiled;
+    let compiled = match before_up {
+        Some(hook) => litemigrate_core::compile::compile_with_hook(set, &options, &args.validate_functions, hook)
+            .map_err(|e| err(e.to_string()))?,
+        None => {
+            let cache_file = cache_file(rel, &options);
+            cache::compile_cached_with(set, &options, &args.validate_functions, cache_file.as_deref())
+                .map_err(|e| err(e.to_string()))?
+                .compiled
+        }
+    };
     Ok(Validated {
+        rel_dir: rel.to_owned(),
         abs_dir,
         compiled,
         not_verbatim,

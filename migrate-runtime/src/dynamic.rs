@@ -119,6 +119,40 @@ impl Migrations {
         Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
     }
 
+    /// [`Migrations::from_dir`] for a directory in a named layout (another tool's, see
+    /// [`litemigrate_core::layouts`]) instead of the detected one.
+    ///
+    /// ```no_run
+    /// use litemigrate_core::{compile::CompileOptions, layouts::Layout};
+    /// let set = litemigrate_runtime::Migrations::from_dir_as("migrations", Layout::Flyway, &CompileOptions::default()).unwrap();
+    /// ```
+    pub fn from_dir_as(
+        path: impl AsRef<Path>,
+        layout: litemigrate_core::layouts::Layout,
+        options: &CompileOptions,
+    ) -> Result<Migrations, Error> {
+        Migrations::from_dir_with(path, Some(layout), options, &[])
+    }
+
+    /// [`Migrations::from_dir`] with every choice: the layout (`None`: detected) and functions declared to exist
+    /// during validation (what the macro's `validate_functions` and the CLI's `--validate-function` give).
+    ///
+    /// ```no_run
+    /// use litemigrate_core::compile::{CompileOptions, FunctionStub};
+    /// let stubs: Vec<FunctionStub> = vec!["vec_length/1".parse().unwrap()];
+    /// let set = litemigrate_runtime::Migrations::from_dir_with("migrations", None, &CompileOptions::default(), &stubs).unwrap();
+    /// ```
+    pub fn from_dir_with(
+        path: impl AsRef<Path>,
+        layout: Option<litemigrate_core::layouts::Layout>,
+        options: &CompileOptions,
+        stubs: &[litemigrate_core::compile::FunctionStub],
+    ) -> Result<Migrations, Error> {
+        let sources = litemigrate_core::load::load_dir_as(path.as_ref(), layout)?;
+        let compiled = litemigrate_core::compile::compile_with(sources, options, stubs)?;
+        Ok(Migrations::from_compiled(DEFAULT_SET, compiled))
+    }
+
     /// The same set under another set name.
     pub fn with_set_name(mut self, set_name: &str) -> Migrations {
         self.set = Cow::Owned(set_name.to_owned());

@@ -331,6 +331,9 @@ pub enum Error {
     /// migrated.
     #[error("nothing was migrated: {0}")]
     Backup(#[from] crate::backup::BackupError),
+    /// Adopting another tool's database failed, or a launch found another tool's history and none of ours.
+    #[error(transparent)]
+    Adopt(#[from] crate::adopt::AdoptError),
     /// A `no-transaction` migration failed midway (the one failure a transaction cannot undo), and the pre-migrate
     /// backup was restored automatically: the database is as it was before the run. [`Error::kind`] and
     /// [`Error::migration`] are those of the failure.
@@ -426,6 +429,10 @@ pub enum ErrorKind {
     TransactionLeft,
     /// [`Error::WritesHistoryTable`].
     WritesHistoryTable,
+    /// [`crate::adopt::AdoptError::ForeignHistory`]: another tool's history and none of ours; run `adopt`.
+    ForeignHistory,
+    /// Any other [`Error::Adopt`].
+    Adopt,
 }
 
 impl ErrorKind {
@@ -464,6 +471,8 @@ impl ErrorKind {
             ErrorKind::Backup => "backup",
             ErrorKind::TransactionLeft => "transaction_left",
             ErrorKind::WritesHistoryTable => "writes_history_table",
+            ErrorKind::ForeignHistory => "foreign_history",
+            ErrorKind::Adopt => "adopt",
         }
     }
 }
@@ -517,6 +526,7 @@ impl Error {
             Error::Backup(_) => ErrorKind::Backup,
             Error::TransactionLeft { .. } => ErrorKind::TransactionLeft,
             Error::WritesHistoryTable { .. } => ErrorKind::WritesHistoryTable,
+            Error::Adopt(e) => e.kind(),
             Error::RestoredFromBackup { source, .. }
             | Error::NotRestored { source, .. }
             | Error::RestoreFailed { source, .. } => source.kind(),
@@ -674,6 +684,8 @@ mod tests {
             (ErrorKind::SchemaDrift, "schema_drift"),
             (ErrorKind::Load, "load"),
             (ErrorKind::Backup, "backup"),
+            (ErrorKind::ForeignHistory, "foreign_history"),
+            (ErrorKind::Adopt, "adopt"),
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);

@@ -95,6 +95,8 @@ pub(crate) enum Kind {
     Code,
     /// Recorded by `baseline` without running.
     Baseline,
+    /// Recorded by `adopt`: another tool applied it.
+    Adopted,
 }
 
 impl Kind {
@@ -104,6 +106,7 @@ impl Kind {
             Kind::Sql => "sql",
             Kind::Code => "code",
             Kind::Baseline => "baseline",
+            Kind::Adopted => "adopted",
         }
     }
 
@@ -516,9 +519,9 @@ pub(crate) fn table_exists(conn: &Connection, name: &str) -> Result<bool, Error>
         .map_err(|e| Error::db("reading sqlite_schema", None, e))
 }
 
-/// Now, UTC, RFC 3339 (e.g. `2026-11-22T11:00:41.123456Z`).
+/// Now, UTC, RFC 3339 with microseconds (e.g. `2026-11-22T11:00:41.123456Z`).
 pub(crate) fn now() -> String {
-    jiff::Timestamp::now().to_string()
+    crate::clock::Instant::now().rfc3339_micros()
 }
 
 /// SQLite integers are signed 64-bit: a version above `i64::MAX` cannot be stored, and fails the statement rather

@@ -54,9 +54,12 @@
 // most once per run, never in a loop, so its size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+pub mod adopt;
 pub mod backup;
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod clock;
 mod dynamic;
 mod error;
 pub mod fts;
@@ -70,6 +73,7 @@ mod trace;
 mod verify;
 
 pub use backup::BackupInfo;
+pub use catalog::{CatalogError, CatalogOptions, CatalogReport, CatalogStatus, Databases};
 pub use error::{At, Error, ErrorKind, FkViolation, SqliteVersions};
 pub use history::{DEFAULT_TABLE, Failure};
 pub use litemigrate_core::Checksum;
@@ -86,4 +90,4 @@ pub use verify::Verification;
 pub use litemigrate_core::compile::{CompileError, CompileOptions, Compiled};
 pub use litemigrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
 pub use litemigrate_core::schema::SchemaDiff;
-pub use litemigrate_core::{compile, expand, fts5, load, name, schema};
+pub use litemigrate_core::{compile, expand, fts5, layouts, load, name, schema};

@@ -27,7 +27,7 @@
 mod execute;
 mod report;
 
-use execute::data_version;
+pub(crate) use execute::data_version;
 pub use report::{Applied, Mode, Policy, Report, Target};
 
 use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason};
@@ -395,6 +395,15 @@ impl<'m> Migrator<'m> {
         }
     }
 
+    /// The launch check alone (a catalog makes it for each file before deciding whether anything needs a lock or a
+    /// backup run): `Some(version)` when the database is at the target with the embedded chain.
+    pub(crate) fn is_current(&self, conn: &Connection) -> Result<Option<u64>, Error> {
+        let table = HistoryTable::new(&self.table)?;
+        let target = self.resolve_target()?;
+        self.fast_check(conn, &table, target)
+            .map_err(|e| explain_unreadable(conn, e))
+    }
+
     /// Runs the migration (or, with `dry_run`, plans it).
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
         let mut span = trace::RunSpan::default();
@@ -425,6 +434,11 @@ impl<'m> Migrator<'m> {
             trace::up_to_date(set, current);
         } else {
             trace::pending(set, current, target, actions.len());
+        }
+        // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
+        // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
+        if current == 0 && !actions.is_empty() && !table.exists(conn)? {
+            crate::adopt::refuse_foreign_history(conn)?;
         }
         let per_migration = self.mode == Mode::PerMigration;
         let mut retakes = 0;

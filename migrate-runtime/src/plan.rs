@@ -1,7 +1,7 @@
 //! What a run will do: the steps, in order, with how each is wrapped in transactions.
 
 use crate::error::{At, Error};
-use crate::history::HistoryTable;
+use crate::history::{HistoryTable, Row};
 use crate::migrator::{Policy, Target};
 use crate::status::{Classified, State};
 use crate::table::{Down, Migration, Migrations};
@@ -143,13 +143,6 @@ impl Action<'_> {
         }
     }
 
-    pub fn version(&self) -> u64 {
-        match self {
-            Action::Up(m) | Action::Down(m) => m.version,
-            Action::DownUnknown { at, .. } => at.version,
-        }
-    }
-
     pub fn at(&self) -> At {
         match self {
             Action::Up(m) | Action::Down(m) => At::of(m),
@@ -286,37 +279,53 @@ impl<'a> Planner<'a> {
                 .map(|(m, _, _)| Action::Up(*m))
                 .collect());
         }
-        let mut downs: Vec<Action<'a>> = Vec::new();
-        for (m, row, _) in &c.embedded {
-            if row.is_some() && m.version > target {
-                if !m.is_reversible() {
+        // Checked in the order the rollback would run them, newest first, so an irreversible migration is reported
+        // as the first one the rollback would hit, not the oldest one below the target.
+        enum Rolled<'r, 'a> {
+            Known(&'r Migration<'a>),
+            Unknown(&'r Row),
+        }
+        let mut rolled: Vec<(u64, Rolled<'_, 'a>)> = c
+            .embedded
+            .iter()
+            .filter(|(m, row, _)| row.is_some() && m.version > target)
+            .map(|(m, _, _)| (m.version, Rolled::Known(m)))
+            .chain(
+                c.unknown
+                    .iter()
+                    .filter(|(r, _)| r.version > target)
+                    .map(|(r, _)| (r.version, Rolled::Unknown(r))),
+            )
+            .collect();
+        rolled.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
+        let mut downs: Vec<Action<'a>> = Vec::with_capacity(rolled.len());
+        for (_, step) in rolled {
+            match step {
+                Rolled::Known(m) if !m.is_reversible() => {
                     return Err(Error::Irreversible {
                         at: At::of(m),
                         unknown: false,
                     });
                 }
-                downs.push(Action::Down(*m));
-            }
-        }
-        for (r, _) in &c.unknown {
-            if r.version > target {
-                let sql = if self.policy.allow_unknown_rollback {
-                    table.down_sql(conn, set, r.version)?
-                } else {
-                    None
-                };
-                match sql {
-                    Some(sql) => downs.push(Action::DownUnknown { at: r.at(), sql }),
-                    None => {
-                        return Err(Error::Irreversible {
-                            at: r.at(),
-                            unknown: true,
-                        });
+                Rolled::Known(m) => downs.push(Action::Down(*m)),
+                Rolled::Unknown(r) => {
+                    let sql = if self.policy.allow_unknown_rollback {
+                        table.down_sql(conn, set, r.version)?
+                    } else {
+                        None
+                    };
+                    match sql {
+                        Some(sql) => downs.push(Action::DownUnknown { at: r.at(), sql }),
+                        None => {
+                            return Err(Error::Irreversible {
+                                at: r.at(),
+                                unknown: true,
+                            });
+                        }
                     }
                 }
             }
         }
-        downs.sort_by_key(|a| std::cmp::Reverse(a.version()));
         Ok(downs)
     }
 

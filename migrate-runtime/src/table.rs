@@ -108,11 +108,8 @@ impl<'a> Migration<'a> {
         if let Some(code) = self.code {
             return code.name;
         }
-        // The loader accepted the file name, so it is `{digits}_{name}.sql` or `{digits}_{name}.up.sql` with a name
-        // of `[a-z0-9_]`; the fallbacks only matter for a hand-built row.
-        let file_name = self.file.rsplit(['/', '\\']).next().unwrap_or(self.file);
-        let rest = file_name.split_once('_').map_or(file_name, |(_, rest)| rest);
-        rest.split_once('.').map_or(rest, |(name, _)| name)
+        // The loader accepted the file in one of the layouts, whose names `name_of_file` knows.
+        litemigrate_core::layouts::name_of_file(self.file)
     }
 
     /// The up file as the build named it (relative to the crate), or `rust:path::to::function` for a code
@@ -121,13 +118,13 @@ impl<'a> Migration<'a> {
         self.file
     }
 
-    /// The down file, for reversible SQL migrations: the up file's `.up.sql` turned into `.down.sql`.
+    /// The down file, for reversible SQL migrations: the up file's `.up.sql` turned into `.down.sql` (or the
+    /// other layouts' equivalent, see [`litemigrate_core::layouts::down_file_of`]).
     pub fn down_file(&self) -> Option<String> {
         if self.code.is_some() || !self.is_reversible() {
             return None;
         }
-        let stem = self.file.strip_suffix(".up.sql").unwrap_or(self.file);
-        Some(format!("{stem}.down.sql"))
+        Some(litemigrate_core::layouts::down_file_of(self.file))
     }
 
     /// The up SQL, or `None` for a Rust-code migration.

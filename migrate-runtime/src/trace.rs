@@ -103,7 +103,7 @@ pub(crate) fn step(set: &str, a: &Action<'_>) -> StepSpan {
             target: TARGET,
             "migration",
             set,
-            version = a.version(),
+            version = version_of(a),
             name,
             direction = a.direction().as_str(),
             duration_us = tracing::field::Empty,
@@ -149,16 +149,25 @@ impl Drop for StepSpan {
 
 /// A unit took SQLite's write lock (`BEGIN IMMEDIATE`) after `waited`: SQLite's busy handler waits inside that
 /// call, so this is where lock waits behind other connections show.
-pub(crate) fn write_lock(first_version: u64, waited: Duration) {
+pub(crate) fn write_lock(first: &Action<'_>, waited: Duration) {
     #[cfg(feature = "tracing")]
     tracing::debug!(
         target: TARGET,
-        version = first_version,
+        version = version_of(first),
         waited_us = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
         "write lock taken"
     );
     #[cfg(not(feature = "tracing"))]
-    let _ = (first_version, waited);
+    let _ = (first, waited);
+}
+
+/// The version an action runs (without building its `At`, which allocates).
+#[cfg(feature = "tracing")]
+fn version_of(a: &Action<'_>) -> u64 {
+    match a {
+        Action::Up(m) | Action::Down(m) => m.version,
+        Action::DownUnknown { at, .. } => at.version,
+    }
 }
 
 /// Work is done again because another connection changed the database: `reason` says which, `attempt` counts from 1.

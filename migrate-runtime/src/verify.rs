@@ -88,14 +88,14 @@ impl Migrations {
     }
 
     /// The embedded schema hash after `version` (the empty schema's for 0).
-    fn expected_hash(&self, version: u64) -> Option<Checksum> {
+    pub(crate) fn expected_hash(&self, version: u64) -> Option<Checksum> {
         if version == 0 {
             return Some(Schema::default().hash());
         }
         self.get(version).and_then(|m| m.schema_hash())
     }
 
-    fn drift(&self, live: &Schema, version: u64) -> Error {
+    pub(crate) fn drift(&self, live: &Schema, version: u64) -> Error {
         let (diff, schema_diff) = match self.expected_schema(version) {
             Ok(expected) => {
                 let d = live.diff(&expected);
@@ -176,7 +176,9 @@ impl Migrator<'_> {
             });
         }
         if let Some(expected) = m.expected_hash(version) {
-            let live = live_schema(&tx, &table.name)?;
+            // Another tool's history table is that tool's bookkeeping, not schema drift.
+            let peers = crate::adopt::peer_tables(&tx)?;
+            let live = live_schema_ignoring(&tx, &table.name, &peers)?;
             if live.hash() != expected {
                 return Err(m.drift(&live, version));
             }
@@ -204,6 +206,14 @@ impl Migrator<'_> {
 pub(crate) fn live_schema(conn: &Connection, history_table: &str) -> Result<Schema, Error> {
     let failures = history::failures_name(history_table);
     Schema::read_ignoring(conn, &[history_table, &failures]).map_err(|e| Error::db("reading the live schema", None, e))
+}
+
+/// [`live_schema`] leaving out `extra` tables too (other tools' history tables).
+pub(crate) fn live_schema_ignoring(conn: &Connection, history_table: &str, extra: &[&str]) -> Result<Schema, Error> {
+    let failures = history::failures_name(history_table);
+    let mut ignore = vec![history_table, failures.as_str()];
+    ignore.extend_from_slice(extra);
+    Schema::read_ignoring(conn, &ignore).map_err(|e| Error::db("reading the live schema", None, e))
 }
 
 /// Why [`Migrations::expected_schema`] could not compute a schema.

@@ -29,7 +29,10 @@ use tracked::Tracked;
 
 pub mod replay;
 mod run;
+mod stubs;
 mod tracked;
+
+pub use stubs::{BadStub, FunctionStub};
 
 /// What [`compile`] does besides expanding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +237,31 @@ fn sqlite_message(e: &rusqlite::Error, sql: &str) -> String {
 /// assert!(err.to_string().starts_with("migrations/0002_idx.sql:1: CREATE INDEX i ON missing_table(x): no such table"));
 /// ```
 pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compiled, CompileError> {
+    compile_with(set, opts, &[])
+}
+
+/// [`compile`] with functions declared to exist during validation ([`FunctionStub`]).
+pub fn compile_with(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    stubs: &[FunctionStub],
+) -> Result<Compiled, CompileError> {
+    compile_with_hook(set, opts, stubs, &mut |_, _| Ok(()))
+}
+
+/// What [`compile_with_hook`] calls before each SQL migration's up runs: the validation connection and the
+/// migration. An `Err` fails the build naming the migration's file.
+pub type BeforeUp<'a> = dyn FnMut(&mut rusqlite::Connection, &MigrationSource) -> Result<(), String> + 'a;
+
+/// [`compile_with`] with a hook before each SQL migration's up: a catalog of databases uses it to attach the other
+/// database a `-- migrate:attach` migration reads, at the version its `requires` names
+/// ([`crate::databases::attach_for_validation`]).
+pub fn compile_with_hook(
+    set: Vec<MigrationSource>,
+    opts: &CompileOptions,
+    stubs: &[FunctionStub],
+    before_up: &mut BeforeUp<'_>,
+) -> Result<Compiled, CompileError> {
     if !opts.run_sql {
         let mut migrations = Vec::with_capacity(set.len());
         for source in set {
@@ -259,7 +287,7 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
     }
 
     let first_file = set.first().map_or("", |m| m.up.path.as_str());
-    let mut db = Tracked::open(opts.max_steps).map_err(|e| CompileError::Database {
+    let mut db = Tracked::open(opts.max_steps, stubs.into()).map_err(|e| CompileError::Database {
         file: first_file.to_owned(),
         message: e,
     })?;
@@ -279,6 +307,10 @@ pub fn compile(set: Vec<MigrationSource>, opts: &CompileOptions) -> Result<Compi
             });
             downs.push(None);
         } else {
+            before_up(&mut db.conn, &source).map_err(|message| CompileError::Database {
+                file: source.up.path.clone(),
+                message,
+            })?;
             let chunks = expand::expand_up(&source.up, Some(&db.conn))?;
             db.run_migration(&source, &chunks, Direction::Up)?;
             hash = db.hash();
@@ -330,7 +362,7 @@ fn check_against_replay<'a>(
         file: down_file.to_owned(),
         message: e,
     };
-    let mut fresh = Tracked::open(db.max_steps).map_err(db_err)?;
+    let mut fresh = Tracked::open(db.max_steps, db.stubs.clone()).map_err(db_err)?;
     for o in older.filter(|o| !o.code) {
         let chunks = expand::expand_up(&o.up, Some(&fresh.conn))?;
         fresh.run_migration(o, &chunks, Direction::Up)?;

@@ -67,7 +67,7 @@ pub enum ReplayError {
 pub fn schema_after<'a>(steps: impl IntoIterator<Item = ReplayStep<'a>>) -> Result<Schema, ReplayError> {
     // The build's own runner, so the replay is validation itself: foreign keys enforced, memory only (an ATTACH
     // opens an in-memory database), the same step bound.
-    let mut db = Tracked::open(DEFAULT_MAX_STEPS).map_err(ReplayError::Database)?;
+    let mut db = Tracked::open(DEFAULT_MAX_STEPS, Vec::new().into()).map_err(ReplayError::Database)?;
     for (i, step) in steps.into_iter().enumerate() {
         let Some(sql) = step.up_sql else {
             continue;

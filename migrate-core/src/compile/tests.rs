@@ -409,7 +409,7 @@ fn foreign_keys_are_checked_after_a_foreign_keys_off_migration() {
 
 #[test]
 fn generated_chunks_name_the_directive_line() {
-    let mut db = Tracked::open(0).unwrap();
+    let mut db = Tracked::open(0, Vec::new().into()).unwrap();
     let m = &set(&[("1_a.sql", "SELECT 1;")])[0];
     let chunks = [
         Chunk {
@@ -482,7 +482,7 @@ fn incremental_tracking_matches_a_full_read_after_every_statement() {
         "CREATE TEMP TABLE last(y); DROP TABLE last; CREATE TEMP VIEW tv AS SELECT 1;",
         "CREATE VIRTUAL TABLE v2 USING fts5(x); DROP TABLE v2; CREATE TABLE v2_data(x);",
     ];
-    let mut db = Tracked::open(0).unwrap();
+    let mut db = Tracked::open(0, Vec::new().into()).unwrap();
     for st in split::statements(script) {
         if db.execute(st.sql).is_err() {
             panic!("statement failed: {}", st.sql);

@@ -148,6 +148,8 @@ pub(super) struct Tracked {
     /// The bound on one statement's VM steps (0: none) and the steps the running statement has taken.
     pub(super) max_steps: u64,
     pub(super) steps: Arc<AtomicU64>,
+    /// Functions declared to exist during validation, registered on every connection (copies included).
+    pub(super) stubs: Arc<[super::FunctionStub]>,
     /// The running script's ATTACH statements were pointed at in-memory databases.
     pub(super) attached_in_memory: bool,
 }
@@ -159,9 +161,9 @@ pub(super) struct Batch {
 }
 
 impl Tracked {
-    pub(super) fn open(max_steps: u64) -> Result<Tracked, String> {
+    pub(super) fn open(max_steps: u64, stubs: Arc<[super::FunctionStub]>) -> Result<Tracked, String> {
         let conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
-        let mut db = Tracked::with_connection(conn, max_steps)?;
+        let mut db = Tracked::with_connection(conn, max_steps, stubs)?;
         db.rescan().map_err(|e| e.to_string())?;
         Ok(db)
     }
@@ -173,7 +175,7 @@ impl Tracked {
         rusqlite::backup::Backup::new(&self.conn, &mut conn)
             .and_then(|b| b.step(-1).map(|_| ()))
             .map_err(|e| e.to_string())?;
-        let mut db = Tracked::with_connection(conn, self.max_steps)?;
+        let mut db = Tracked::with_connection(conn, self.max_steps, self.stubs.clone())?;
         db.rows = self.rows.clone();
         db.names = self.names.clone();
         db.children = self.children.clone();
@@ -184,9 +186,10 @@ impl Tracked {
 
     /// Wraps a connection: foreign keys enforced, the authorizer that logs schema changes (and keeps ATTACH in
     /// memory), the step bound. The cache starts empty.
-    fn with_connection(conn: Connection, max_steps: u64) -> Result<Tracked, String> {
+    fn with_connection(conn: Connection, max_steps: u64, stubs: Arc<[super::FunctionStub]>) -> Result<Tracked, String> {
         #[allow(unused_mut)] // `authorizer` takes `&mut self` only in newer rusqlite versions
         let mut conn = conn;
+        super::stubs::register(&conn, &stubs).map_err(|e| e.to_string())?;
         // Enforced, whatever this SQLite's compile-time default: the stricter choice, and the same for the bundled
         // SQLite the macro uses and a system SQLite the runtime may use.
         conn.execute_batch("PRAGMA foreign_keys = ON")
@@ -223,6 +226,7 @@ impl Tracked {
             virtual_tables: HashSet::new(),
             sum: HashSum::default(),
             max_steps,
+            stubs,
             steps,
             attached_in_memory: false,
         };

@@ -111,6 +111,89 @@ pub enum LoadError {
         /// The line and what is wrong.
         error: DirectiveError,
     },
+    /// Files of two layouts in one directory.
+    #[error(
+        "{first} ({first_layout}) and {second} ({second_layout}): two migration layouts in one directory; keep one, \
+         or name it with the `layout` option"
+    )]
+    MixedLayouts {
+        /// A file of the first layout.
+        first: String,
+        /// What the first file looks like.
+        first_layout: String,
+        /// A file of the second layout.
+        second: String,
+        /// What the second file looks like.
+        second_layout: String,
+    },
+    /// A `U{n}__` file with no `layout` option: refinery reads it as an unversioned migration, Flyway as an undo.
+    #[error(
+        "{file}: `U` files mean \"unversioned\" to refinery and \"undo\" (the down) to Flyway; say which with \
+         `layout = \"refinery\"` or `layout = \"flyway\"`"
+    )]
+    AmbiguousUndo {
+        /// The first `U` file.
+        file: String,
+    },
+    /// A repeatable (`R__`) migration, which this library does not apply yet.
+    #[error("{file}: repeatable (`R__`) migrations are not supported yet")]
+    Repeatable {
+        /// The file.
+        file: String,
+    },
+    /// A name that does not fit the directory's (detected or named) layout.
+    #[error("{file}: not a {layout} migration: {reason}; expected {expected}")]
+    NotInLayout {
+        /// The file or directory.
+        file: String,
+        /// The layout.
+        layout: String,
+        /// What is wrong.
+        reason: String,
+        /// The pattern.
+        expected: String,
+    },
+    /// A diesel migration directory without `up.sql`.
+    #[error("{dir}: diesel migration directory without `up.sql` (expected {expected})")]
+    MissingUp {
+        /// The directory.
+        dir: String,
+        /// The file it needs.
+        expected: String,
+    },
+    /// A dbmate or goose file whose section markers are missing or out of order.
+    #[error("{file}:{line}: {message}")]
+    Section {
+        /// The file.
+        file: String,
+        /// The marker's line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A diesel `metadata.toml` this loader does not understand.
+    #[error("{file}:{line}: {message}")]
+    Metadata {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A layout that orders by file name (dbmate) holding versions whose numeric order differs.
+    #[error(
+        "{earlier} and {later}: {layout} runs files in name order, which differs from their versions' numeric \
+         order; give the versions the same number of digits"
+    )]
+    OrderDiffers {
+        /// The layout.
+        layout: String,
+        /// The file that sorts first by number.
+        earlier: String,
+        /// The file that sorts first by name.
+        later: String,
+    },
 }
 
 impl LoadError {
@@ -120,6 +203,9 @@ impl LoadError {
             LoadError::ReadDir { path, .. } => vec![path],
             LoadError::DuplicateVersion { files, .. } => files.iter().map(String::as_str).collect(),
             LoadError::SimpleAndUp { simple, up, .. } => vec![simple, up],
+            LoadError::MixedLayouts { first, second, .. } => vec![first, second],
+            LoadError::OrderDiffers { earlier, later, .. } => vec![later, earlier],
+            LoadError::MissingUp { dir, .. } => vec![dir],
             LoadError::ReadFile { file, .. }
             | LoadError::BadName { file, .. }
             | LoadError::Subdirectory { file }
@@ -128,7 +214,12 @@ impl LoadError {
             | LoadError::NotUtf8 { file, .. }
             | LoadError::NulByte { file, .. }
             | LoadError::Refused { file, .. }
-            | LoadError::Directive { file, .. } => vec![file],
+            | LoadError::Directive { file, .. }
+            | LoadError::AmbiguousUndo { file }
+            | LoadError::Repeatable { file }
+            | LoadError::NotInLayout { file, .. }
+            | LoadError::Section { file, .. }
+            | LoadError::Metadata { file, .. } => vec![file],
         }
     }
 }

@@ -4,7 +4,8 @@
 //! `include_dir::Dir`; all get the same [`LoadError`]s, which the macro turns into compile errors.
 
 use crate::checksum::{self, Checksum};
-use crate::directive;
+use crate::directive::{self, Directive};
+use crate::layouts::{self, Layout, Part, Unit};
 use crate::name::{self, Classified, FileKind, FileName};
 use crate::safety;
 pub use crate::script::Script;
@@ -17,7 +18,7 @@ mod read;
 pub use error::LoadError;
 #[cfg(feature = "include-dir")]
 pub use read::read_include_dir;
-pub use read::{load_dir, read_dir};
+pub use read::{load_dir, load_dir_as, read_dir};
 
 /// One file offered to the loader.
 #[derive(Debug, Clone)]
@@ -180,7 +181,96 @@ pub fn rechain(set: &mut [MigrationSource]) {
 /// let err = load_files(vec![file("1_a.sql", "SELECT 1;"), file("0001_b.sql", "SELECT 2;")]).unwrap_err();
 /// assert_eq!(err.files(), ["migrations/0001_b.sql", "migrations/1_a.sql"]);
 /// ```
-pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadError> {
+pub fn load_files(files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadError> {
+    load_files_as(files, None)
+}
+
+/// [`load_files`] for a directory in a named layout (`Some`), or the one [`layouts::detect`] finds (`None`).
+/// Whatever the layout, every migration gets the same per-file rules, checksum and chain.
+///
+/// ```
+/// use litemigrate_core::layouts::Layout;
+/// use litemigrate_core::load::{load_files_as, SourceFile};
+/// let f = |n: &str, sql: &str| SourceFile::in_memory("m", n, sql);
+/// let set = load_files_as(vec![f("V1__init.sql", "CREATE TABLE a(x);"), f("U1__init.sql", "DROP TABLE a;")], Some(Layout::Flyway)).unwrap();
+/// assert!(set[0].down.is_some());
+/// ```
+pub fn load_files_as(files: Vec<SourceFile>, layout: Option<Layout>) -> Result<Vec<MigrationSource>, LoadError> {
+    let layout = match layout {
+        Some(l) => l,
+        None => layouts::detect(&files)?,
+    };
+    match layout {
+        Layout::Native => load_native(files),
+        other => finish(layouts::read(other, files)?),
+    }
+}
+
+/// Builds the set from another layout's units with the rules every migration gets.
+fn finish(mut units: Vec<Unit>) -> Result<Vec<MigrationSource>, LoadError> {
+    units.sort_by_key(|u| u.version);
+    if let Some(w) = units.windows(2).find(|w| w[0].version == w[1].version) {
+        return Err(LoadError::DuplicateVersion {
+            version: w[0].version,
+            files: vec![w[0].up.path.clone(), w[1].up.path.clone()],
+        });
+    }
+    let mut out = Vec::with_capacity(units.len());
+    let mut chain = Checksum::ZERO;
+    for u in units {
+        let up = part_script(u.up)?;
+        if !u.empty_up_ok && !split::has_statements(&up.sql) && !up.directives.generates_sql() {
+            return Err(LoadError::EmptyUp { file: up.path });
+        }
+        let down = u.down.map(part_script).transpose()?;
+        out.push(migration(u.version, u.name, up, down, &mut chain)?);
+    }
+    Ok(out)
+}
+
+fn part_script(part: Part) -> Result<Script, LoadError> {
+    let mut script = parsed_script(part.path, part.sql)?;
+    // The tool's own marker means what `-- migrate:no-transaction` means.
+    if let Some(line) = part.no_transaction
+        && !script.directives.no_transaction()
+    {
+        script.directives.list.push((line, Directive::NoTransaction));
+    }
+    Ok(script)
+}
+
+/// The safety rules, checksum and chain value of one migration.
+fn migration(
+    version: u64,
+    name: String,
+    up: Script,
+    down: Option<Script>,
+    chain: &mut Checksum,
+) -> Result<MigrationSource, LoadError> {
+    // The up file's `no-transaction` governs its down too: the runner runs both the same way.
+    let in_transaction = !up.directives.no_transaction();
+    for s in std::iter::once(&up).chain(&down) {
+        safety::check(&s.sql, in_transaction).map_err(|r| LoadError::Refused {
+            file: s.path.clone(),
+            line: r.line,
+            refusal: r.refusal,
+        })?;
+    }
+    let checksum = checksum::checksum(&up.sql);
+    *chain = checksum::chain(chain, version, &checksum);
+    Ok(MigrationSource {
+        version,
+        name,
+        up,
+        down,
+        checksum,
+        chain: *chain,
+        code: false,
+    })
+}
+
+/// This library's own layout.
+fn load_native(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadError> {
     files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     let mut by_version: BTreeMap<u64, Vec<(FileName, SourceFile)>> = BTreeMap::new();
     for file in files {
@@ -208,26 +298,8 @@ pub fn load_files(mut files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, Lo
             return Err(LoadError::EmptyUp { file: up.path });
         }
         let down = down.map(script).transpose()?;
-        // The up file's `no-transaction` governs its down too: the runner runs both the same way.
-        let in_transaction = !up.directives.no_transaction();
-        for s in std::iter::once(&up).chain(&down) {
-            safety::check(&s.sql, in_transaction).map_err(|r| LoadError::Refused {
-                file: s.path.clone(),
-                line: r.line,
-                refusal: r.refusal,
-            })?;
-        }
-        let checksum = checksum::checksum(&up.sql);
-        chain = checksum::chain(&chain, version, &checksum);
-        out.push(MigrationSource {
-            version,
-            name: up_name(&up.path),
-            up,
-            down,
-            checksum,
-            chain,
-            code: false,
-        });
+        let name = up_name(&up.path);
+        out.push(migration(version, name, up, down, &mut chain)?);
     }
     Ok(out)
 }
@@ -282,6 +354,21 @@ fn pair(version: u64, group: Vec<(FileName, SourceFile)>) -> Result<(SourceFile,
 }
 
 fn script(file: SourceFile) -> Result<Script, LoadError> {
+    let (path, sql) = decode(file)?;
+    parsed_script(path, sql)
+}
+
+fn parsed_script(path: String, sql: String) -> Result<Script, LoadError> {
+    let directives = directive::parse(&sql).map_err(|error| LoadError::Directive {
+        file: path.clone(),
+        error,
+    })?;
+    Ok(Script { path, sql, directives })
+}
+
+/// A file's text as every layout reads it: UTF-8, no NUL byte, normalized (no BOM, LF line ends). Returns the
+/// display name and the text.
+pub(crate) fn decode(file: SourceFile) -> Result<(String, String), LoadError> {
     let Entry::File(bytes) = file.contents else {
         return Err(LoadError::Subdirectory { file: file.display });
     };
@@ -302,15 +389,7 @@ fn script(file: SourceFile) -> Result<Script, LoadError> {
         });
     }
     let sql = checksum::normalize(&text).into_owned();
-    let directives = directive::parse(&sql).map_err(|error| LoadError::Directive {
-        file: file.display.clone(),
-        error,
-    })?;
-    Ok(Script {
-        path: file.display,
-        sql,
-        directives,
-    })
+    Ok((file.display, sql))
 }
 
 #[cfg(test)]

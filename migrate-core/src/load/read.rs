@@ -1,6 +1,7 @@
 //! Where the loader's files come from: a directory on disk or an `include_dir::Dir`, read without interpreting them.
 
-use super::{Entry, LoadError, MigrationSource, SourceFile, load_files};
+use super::{Entry, LoadError, MigrationSource, SourceFile, load_files, load_files_as};
+use crate::layouts::Layout;
 use crate::name::{self, NameError};
 use std::path::Path;
 
@@ -14,8 +15,29 @@ pub fn load_dir(dir: &Path) -> Result<Vec<MigrationSource>, LoadError> {
     load_files(read_dir(dir)?)
 }
 
-/// Reads a directory's entries for [`load_files`], without interpreting them.
+/// [`load_dir`] in a named layout (`Some`) or the detected one (`None`).
+pub fn load_dir_as(dir: &Path, layout: Option<Layout>) -> Result<Vec<MigrationSource>, LoadError> {
+    load_files_as(read_dir(dir)?, layout)
+}
+
+/// Reads a directory's entries for [`load_files`], without interpreting them. A subdirectory is listed as an
+/// [`Entry::Dir`] followed by its own entries, named `sub/file` (one level: diesel's layout); which layout accepts
+/// them is the loader's decision.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    let mut files = read_level(dir, "")?;
+    let subdirs: Vec<(String, std::path::PathBuf)> = files
+        .iter()
+        .filter(|f| matches!(f.contents, Entry::Dir))
+        .map(|f| (f.file_name.clone(), dir.join(&f.file_name)))
+        .collect();
+    for (name, path) in subdirs {
+        files.extend(read_level(&path, &name)?);
+    }
+    Ok(files)
+}
+
+/// The entries of one directory; `prefix` (a subdirectory's name) is put before each file name.
+fn read_level(dir: &Path, prefix: &str) -> Result<Vec<SourceFile>, LoadError> {
     let read_err = |e: std::io::Error| LoadError::ReadDir {
         path: dir.display().to_string(),
         message: e.to_string(),
@@ -62,6 +84,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
                 message: e.to_string(),
             })?)
         };
+        let file_name = if prefix.is_empty() {
+            file_name
+        } else {
+            format!("{prefix}/{file_name}")
+        };
         files.push(SourceFile {
             file_name,
             display,
@@ -82,11 +109,30 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
 /// ```
 #[cfg(feature = "include-dir")]
 pub fn read_include_dir(dir: &include_dir::Dir<'_>) -> Vec<SourceFile> {
+    let mut files = include_level(dir, "");
+    for entry in dir.entries() {
+        if let include_dir::DirEntry::Dir(sub) = entry
+            && let Some(name) = sub.path().file_name()
+            && !name::is_ignored(&name.to_string_lossy())
+        {
+            files.extend(include_level(sub, &name.to_string_lossy()));
+        }
+    }
+    files
+}
+
+#[cfg(feature = "include-dir")]
+fn include_level(dir: &include_dir::Dir<'_>, prefix: &str) -> Vec<SourceFile> {
     dir.entries()
         .iter()
         .filter_map(|entry| {
             let path = entry.path();
             let file_name = path.file_name()?.to_string_lossy().into_owned();
+            let file_name = if prefix.is_empty() {
+                file_name
+            } else {
+                format!("{prefix}/{file_name}")
+            };
             let contents = match entry {
                 include_dir::DirEntry::Dir(_) => Entry::Dir,
                 include_dir::DirEntry::File(f) => Entry::File(f.contents().to_vec()),

@@ -247,7 +247,7 @@ fn persist(
         version_before,
         target_version,
     } = labels;
-    let (created_at, file_time) = manifest::timestamps(jiff::Timestamp::now());
+    let (created_at, file_time) = manifest::timestamps(crate::clock::Instant::now());
     let (id, path) = persist_unique(file, &dir, &stem, &file_time, version_before, opts.compress)?;
     let info = BackupInfo {
         format: FORMAT,

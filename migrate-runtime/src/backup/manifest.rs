@@ -102,10 +102,7 @@ impl BackupInfo {
 
     /// The creation time as milliseconds since the Unix epoch, or `None` if the manifest's time does not parse.
     pub fn created_at_millis(&self) -> Option<i64> {
-        self.created_at
-            .parse::<jiff::Timestamp>()
-            .ok()
-            .map(|t| t.as_millisecond())
+        crate::clock::parse_utc_millis(&self.created_at)
     }
 
     /// The manifest's path.
@@ -336,14 +333,8 @@ fn resolve(dir: &Path, id: &str) -> Result<PathBuf, BackupError> {
 }
 
 /// `2026-11-22T10:30:00.123Z` (manifest) and `20261122T103000.123Z` (file name) for the same instant.
-pub(crate) fn timestamps(t: jiff::Timestamp) -> (String, String) {
-    let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
-    let ms = dt.subsec_nanosecond() / 1_000_000;
-    let (y, mo, d, h, mi, s) = (dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
-    (
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z"),
-        format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}.{ms:03}Z"),
-    )
+pub(crate) fn timestamps(t: crate::clock::Instant) -> (String, String) {
+    (t.rfc3339_millis(), t.compact_millis())
 }
 
 #[cfg(test)]
@@ -367,13 +358,11 @@ mod tests {
 
     #[test]
     fn timestamp_forms() {
-        let t: jiff::Timestamp = "2026-11-22T10:30:00.123456Z".parse().unwrap();
+        let t = crate::clock::Instant::from_millis(1_795_343_400_123);
         let (rfc, name) = timestamps(t);
         assert_eq!(rfc, "2026-11-22T10:30:00.123Z");
         assert_eq!(name, "20261122T103000.123Z");
-        assert_eq!(
-            rfc.parse::<jiff::Timestamp>().unwrap().as_millisecond(),
-            t.as_millisecond()
-        );
+        let info_time = crate::clock::parse_utc_millis(&rfc);
+        assert_eq!(info_time, Some(t.as_millis()));
     }
 }

@@ -164,3 +164,11 @@ pub fn db_file(conn: &rusqlite::Connection) -> Option<PathBuf> {
         _ => None,
     }
 }
+
+/// SHA-256 and length of a file (the catalog's backup runs hash the extra paths they copy).
+pub(crate) use fsutil::sha256_file as sha256_of;
+
+/// The manifest's and the file name's forms of the current UTC time (a catalog backup run is named by it).
+pub(crate) fn manifest_timestamps_now() -> (String, String) {
+    manifest::timestamps(crate::clock::Instant::now())
+}

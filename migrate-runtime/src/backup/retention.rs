@@ -71,7 +71,7 @@ pub fn apply_retention(dir: &Path, retention: &Retention, keep: &str) -> Result<
     let source = kept.source.clone();
     let mut same: Vec<BackupInfo> = all.into_iter().filter(|b| b.source == source).collect();
     sort_newest_first(&mut same);
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = crate::clock::Instant::now().as_millis();
     let mut deleted = Vec::new();
     for (i, b) in same.into_iter().enumerate() {
         if b.id == keep {

@@ -2,7 +2,7 @@
 //! loaded with the same rules and errors as `embed_migrations!`.
 //!
 //! ```text
-//! cargo install --path litemigrate-runtime --features bundled
+//! cargo install --locked --path migrate-runtime --features bundled
 //! migrate --db app.db --dir migrations status
 //! ```
 

@@ -21,7 +21,7 @@ fn with_backup<'m>(mig: Migrator<'m>, g: &GlobalArgs) -> Migrator<'m> {
 }
 
 /// Runs for real with the backup settings, a progress bar on a terminal.
-fn run_with_progress(
+pub(super) fn run_with_progress(
     mig: Migrator<'_>,
     g: &GlobalArgs,
     conn: &mut Connection,
@@ -77,7 +77,7 @@ pub(super) fn up(
 }
 
 /// The version `steps` applied migrations below the newest applied one.
-fn steps_target(st: &Status, steps: u64) -> u64 {
+pub(super) fn steps_target(st: &Status, steps: u64) -> u64 {
     let mut applied: Vec<u64> = st
         .entries
         .iter()

@@ -2,13 +2,16 @@
 //! work while the directory has a broken file.
 
 use super::commands::{
-    CmdResult, Open, backup_dir, backup_options, db_path, load, open, recorded_version, set_name, view,
+    CmdResult, Open, backup_dir, backup_options, db_path, load, open, recorded_version, set_name, view, view_marked,
 };
-use super::output::{DIM, GREEN, Outcome, Problem, YELLOW, confirm, paint, render_backups, size, with_spinner};
-use super::{GlobalArgs, Source};
-use crate::backup::{self, BackupOptions, Reason};
+use super::output::{
+    DIM, EXIT_FAILED, GREEN, Outcome, Problem, YELLOW, confirm, paint, render_backups, size, with_spinner,
+};
+use super::{DbMode, GlobalArgs, Source};
+use crate::backup::{self, BackupInfo, BackupOptions, Reason};
 use serde_json::json;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 pub(super) fn backup_now(source: Source<'_>, g: &GlobalArgs, compress: bool, json: bool) -> CmdResult {
     if let Source::Embedded(_) = source {
@@ -44,15 +47,78 @@ pub(super) fn backup_now(source: Source<'_>, g: &GlobalArgs, compress: bool, jso
     }
 }
 
-pub(super) fn backups(g: &GlobalArgs) -> CmdResult {
+pub(super) fn backups(g: &GlobalArgs, all: bool) -> CmdResult {
     let dir = backup_dir(g)?;
     let list = backup::list(&dir).map_err(Problem::backup)?;
-    let s = render_backups(&dir, &list);
-    let views: Vec<_> = list.iter().map(view).collect();
-    Ok(Outcome::new(json!({ "dir": dir, "backups": views }), s))
+    let marked: Vec<(&BackupInfo, bool)> = list.iter().map(|b| (b, is_foreign(b, g))).collect();
+    let hidden = if all {
+        0
+    } else {
+        marked.iter().filter(|(_, f)| *f).count()
+    };
+    let shown: Vec<(&BackupInfo, bool)> = marked.into_iter().filter(|(_, f)| all || !f).collect();
+    let s = render_backups(&dir, &shown, hidden);
+    let views: Vec<_> = shown.iter().map(|(b, f)| view_marked(b, *f)).collect();
+    Ok(Outcome::new(
+        json!({ "dir": dir, "backups": views, "foreign_not_shown": hidden }),
+        s,
+    ))
 }
 
-pub(super) fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: bool, json: bool) -> CmdResult {
+/// Whether `b` was taken from another file than `--db`. A backup directory is shared by every database next to it
+/// (`backups/` beside `app.db` and `other.db`), and the manifest records the file each backup copied. Without
+/// `--db` (only `--backup-dir`) nothing is foreign.
+fn is_foreign(b: &BackupInfo, g: &GlobalArgs) -> bool {
+    match &g.db {
+        Some(db) if g.db_mode != Some(DbMode::Memory) => normal(&b.source) != normal(db),
+        _ => false,
+    }
+}
+
+/// A path to compare files by: canonical when it exists; otherwise (a database deleted before its restore) its
+/// directory canonical and its name as written.
+fn normal(p: &Path) -> PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (dir.canonicalize(), p.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// Refuses a backup of another database file unless `--force`: restoring `other.db`'s backup over `app.db` is almost
+/// always a mistyped id, and it would replace the whole database.
+fn refuse_foreign(info: &BackupInfo, g: &GlobalArgs, db: &str, force: bool) -> Result<(), Problem> {
+    if force || !is_foreign(info, g) {
+        return Ok(());
+    }
+    Err(Problem::new(
+        "foreign_backup",
+        format!(
+            "backup {} was taken from {}, not from {db}",
+            info.id,
+            info.source.display()
+        ),
+        EXIT_FAILED,
+    )
+    .hint(format!(
+        "pick one of {db}'s own backups (`backups`), or pass --force to restore this one over it anyway"
+    )))
+}
+
+pub(super) fn restore(
+    source: Source<'_>,
+    g: &GlobalArgs,
+    id: &str,
+    dry_run: bool,
+    force: bool,
+    json: bool,
+) -> CmdResult {
     if let Source::Embedded(_) = source {
         load(source, g)?; // only to refuse a --set that is not the compiled-in one
     }
@@ -61,22 +127,29 @@ pub(super) fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: boo
     // An unknown id fails before anything is asked or opened.
     let info = backup::inspect(&dir, id).map_err(Problem::backup)?;
     let db = db_path(g)?.display().to_string();
+    refuse_foreign(&info, g, &db, force)?;
+    let foreign = is_foreign(&info, g);
+    let from = if foreign {
+        format!(", taken from another file, {}", info.source.display())
+    } else {
+        String::new()
+    };
     if dry_run {
         let info = backup::verify(&dir, id, &backup_options(g)).map_err(Problem::backup)?;
         let s = format!(
-            "{} would restore {} (version {}, taken {}) over {db}; the backup is intact; nothing was changed\n",
+            "{} would restore {} (version {}, taken {}{from}) over {db}; the backup is intact; nothing was changed\n",
             paint(YELLOW, "dry run:"),
             info.id,
             info.version_before,
             info.created_at
         );
         return Ok(Outcome::new(
-            json!({ "restored": view(&info), "pre_restore": null, "method": null, "pages_written": null, "dry_run": true }),
+            json!({ "restored": view_marked(&info, foreign), "pre_restore": null, "method": null, "pages_written": null, "dry_run": true }),
             s,
         ));
     }
     let what = format!(
-        "`restore` replaces {db} with backup {} (version {}, taken {}); the current database is backed up first",
+        "`restore` replaces {db} with backup {} (version {}, taken {}{from}); the current database is backed up first",
         info.id, info.version_before, info.created_at
     );
     confirm(g.yes, &what, "restore?")?;
@@ -104,7 +177,7 @@ pub(super) fn restore(source: Source<'_>, g: &GlobalArgs, id: &str, dry_run: boo
         let _ = writeln!(s, "  the previous state is backup {}", pre.id);
     }
     let data = json!({
-        "restored": view(&report.restored),
+        "restored": view_marked(&report.restored, foreign),
         "pre_restore": report.pre_restore.as_ref().map(view),
         "method": report.method.as_str(),
         "pages_written": report.pages_written,

@@ -2,8 +2,9 @@
 //! database, and the migrator and backup settings from the global options. The commands themselves live one group
 //! per file (`inspect`, `apply`, `backups`, `fts`, `schema`, `new`); their text is drawn in `output`.
 
-use super::output::{EXIT_FAILED, Outcome, Problem};
-use super::{Cli, Command, GlobalArgs, PolicyArgs, Source, apply, backups, fts, inspect, schema};
+use super::DbMode;
+use super::output::{EXIT_FAILED, EXIT_USAGE, Outcome, Problem};
+use super::{Cli, Command, GlobalArgs, PolicyArgs, Source, apply, backups, fts, inspect, redo, schema};
 use crate::backup::{BackupInfo, BackupOptions};
 use crate::history::HistoryTable;
 use crate::migrator::Migrator;
@@ -36,6 +37,15 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         )
         .hint("drop --validation-steps (the build's bound is `validation_steps = N` in embed_migrations!)"));
     }
+    if matches!(source, Source::Embedded(_))
+        && (g.no_validate_sql || g.no_check_down || !g.validate_functions.is_empty() || g.layout.is_some())
+    {
+        return Err(Problem::usage(
+            "--no-validate-sql, --no-check-down, --validate-function and --layout choose how --dir is loaded; this \
+             program's migrations were loaded and validated when it was built",
+        )
+        .hint("drop them (the build's options are `validate_sql`, `check_down`, `validate_functions`, `layout`)"));
+    }
     let json = out.json;
     match &cli.command {
         Command::New {
@@ -55,21 +65,26 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
             dry_run,
             per_migration,
             policy,
-        } => apply::up(source, g, *to, *dry_run, *per_migration, *policy, json),
+            ..
+        } => apply::up(source, g, *to, *dry_run, *per_migration, (*policy).into(), json),
         Command::Down {
             to,
             steps,
             dry_run,
             policy,
-        } => apply::down(source, g, *to, *steps, *dry_run, *policy, json),
+            ..
+        } => apply::down(source, g, *to, *steps, *dry_run, (*policy).into(), json),
+        Command::Redo { count, dry_run, .. } => redo::redo(source, g, *count, *dry_run, json),
         Command::Verify => inspect::verify(source, g),
         Command::History => inspect::history(source, g),
         Command::Baseline { version } => inspect::baseline(source, g, *version),
-        Command::Backup { compress } => backups::backup_now(source, g, *compress, json),
-        Command::Backups => backups::backups(g),
-        Command::Restore { id, dry_run } => backups::restore(source, g, id, *dry_run, json),
+        Command::Adopt(args) => super::adopt::adopt(source, g, args),
+        Command::Backup { compress, .. } => backups::backup_now(source, g, *compress, json),
+        Command::Backups { all, .. } => backups::backups(g, *all),
+        Command::Restore { id, dry_run, force, .. } => backups::restore(source, g, id, *dry_run, *force, json),
         Command::Fts(cmd) => fts::fts_command(g, cmd),
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
+        Command::Completions { shell } => Ok(super::completions::completions(*shell)),
     }
 }
 
@@ -106,7 +121,10 @@ pub(super) fn load<'a>(source: Source<'a>, g: &GlobalArgs) -> Result<Cow<'a, Mig
             if let Some(steps) = g.validation_steps {
                 opts.max_steps = steps;
             }
-            let m = Migrations::from_dir(&dir, &opts).map_err(Problem::runtime)?;
+            opts.run_sql = !g.no_validate_sql;
+            opts.check_down = !g.no_check_down;
+            let m =
+                Migrations::from_dir_with(&dir, g.layout, &opts, &g.validate_functions).map_err(Problem::runtime)?;
             Ok(Cow::Owned(match &g.set {
                 Some(s) => m.with_set_name(s),
                 None => m,
@@ -125,11 +143,26 @@ pub(super) enum Open {
 
 pub(super) fn db_path(g: &GlobalArgs) -> Result<&Path, Problem> {
     g.db.as_deref()
-        .ok_or_else(|| Problem::usage("no database given").hint("pass --db <file> (or set MIGRATE_DB)"))
+        .ok_or_else(|| Problem::usage("no database given").hint("pass --db <file> (or set MIGRATE_DB or DATABASE_URL)"))
 }
 
 pub(super) fn open(g: &GlobalArgs, mode: Open) -> Result<Connection, Problem> {
     let path = db_path(g)?;
+    let mode = url_mode(g, path, mode)?;
+    if g.db_mode == Some(DbMode::Memory) {
+        // Nothing on disk to find, tear or create: one private database for this command.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_MEMORY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        return Connection::open_with_flags(path, flags).map_err(|e| {
+            Problem::new(
+                "database",
+                format!("cannot open an in-memory database: {e}"),
+                EXIT_FAILED,
+            )
+        });
+    }
     if mode != Open::Create && !path.exists() {
         return Err(Problem::new(
             "database_not_found",
@@ -196,6 +229,24 @@ fn check_readable(conn: &Connection, path: &Path) -> Result<(), Problem> {
     }
 }
 
+/// The open mode once a database URL's `?mode=` is applied: `ro` refuses a command that writes (before SQLite would
+/// fail mid-way with "attempt to write a readonly database"), `rw` never creates the file.
+fn url_mode(g: &GlobalArgs, path: &Path, mode: Open) -> Result<Open, Problem> {
+    match (g.db_mode, mode) {
+        (Some(DbMode::ReadOnly), Open::ReadWrite | Open::Create) => Err(Problem::new(
+            "read_only_database",
+            format!(
+                "the database URL opens {} read-only (mode=ro), and this command opens it read-write",
+                path.display()
+            ),
+            EXIT_USAGE,
+        )
+        .hint("drop `?mode=ro` (or use mode=rw) for a command that changes the database")),
+        (Some(DbMode::ReadWrite), Open::Create) => Ok(Open::ReadWrite),
+        _ => Ok(mode),
+    }
+}
+
 pub(super) fn migrator<'m>(m: &'m Migrations, g: &GlobalArgs, policy: PolicyArgs) -> Migrator<'m> {
     m.migrator()
         .history_table(g.history_table.clone())
@@ -220,16 +271,26 @@ pub(super) fn backup_dir(g: &GlobalArgs) -> Result<PathBuf, Problem> {
     }
 }
 
-/// A [`BackupInfo`] with its path (which the manifest itself does not store).
+/// A [`BackupInfo`] with its path (which the manifest itself does not store) and whether it was taken from another
+/// database file than `--db`.
 #[derive(Serialize)]
 pub(super) struct BackupView<'a> {
     #[serde(flatten)]
     info: &'a BackupInfo,
     path: &'a Path,
+    foreign: bool,
 }
 
 pub(super) fn view(info: &BackupInfo) -> BackupView<'_> {
-    BackupView { info, path: &info.path }
+    view_marked(info, false)
+}
+
+pub(super) fn view_marked(info: &BackupInfo, foreign: bool) -> BackupView<'_> {
+    BackupView {
+        info,
+        path: &info.path,
+        foreign,
+    }
 }
 
 pub(super) fn current_version(m: &Migrations, g: &GlobalArgs, conn: &Connection) -> u64 {

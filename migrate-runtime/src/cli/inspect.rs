@@ -5,7 +5,7 @@ use super::output::{
     EXIT_CHECK, GREEN, Outcome, Problem, paint, problems_summary, render_history, render_status, render_verification,
 };
 use super::{GlobalArgs, PolicyArgs, Source};
-use crate::error::ErrorKind;
+use crate::error::{Error, ErrorKind};
 use crate::status::State;
 use serde_json::json;
 
@@ -56,13 +56,36 @@ fn is_check_kind(k: ErrorKind) -> bool {
 pub(super) fn verify(source: Source<'_>, g: &GlobalArgs) -> CmdResult {
     let m = load(source, g)?;
     let conn = open(g, Open::ReadOnly)?;
-    match migrator(&m, g, PolicyArgs::default()).verify(&conn) {
+    let mig = migrator(&m, g, PolicyArgs::default());
+    match mig.verify(&conn) {
         Ok(v) => Ok(Outcome::new(&v, render_verification(&v))),
-        Err(e) => {
-            let check = is_check_kind(e.kind());
-            let p = Problem::runtime(e);
-            Err(if check { p.exit(EXIT_CHECK) } else { p })
+        Err(e) if is_check_kind(e.kind()) => {
+            // A check that ran and failed reports what it found as `data` alongside the `error`, as every check
+            // does; the status is read leniently, so it shows the divergent or missing entries themselves.
+            let status = mig.status(&conn).ok();
+            let (schema_missing, schema_unexpected) = match &e {
+                Error::SchemaDrift {
+                    schema_diff: Some(d), ..
+                } => (Some(d.missing.clone()), Some(d.unexpected.clone())),
+                _ => (None, None),
+            };
+            let integrity = match &e {
+                Error::Integrity { messages } => Some(messages.clone()),
+                _ => None,
+            };
+            let data = json!({
+                "status": status,
+                "failed_check": e.kind().as_str(),
+                "schema_missing": schema_missing,
+                "schema_unexpected": schema_unexpected,
+                "integrity_messages": integrity,
+            });
+            let human = status.as_ref().map(render_status).unwrap_or_default();
+            let mut outcome = Outcome::new(data, human);
+            outcome.problem = Some(Problem::runtime(e).exit(EXIT_CHECK));
+            Ok(outcome)
         }
+        Err(e) => Err(Problem::runtime(e)),
     }
 }
 

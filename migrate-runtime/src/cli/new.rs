@@ -92,7 +92,7 @@ pub(crate) fn new(dir: &Path, name: &str, reversible: bool, timestamp: bool) -> 
             "  {}",
             paint(
                 DIM,
-                "with `migrate = { version = \"0.1\", default-features = false }` under [build-dependencies]"
+                "with `litemigrate = { version = \"0.1\", default-features = false }` under [build-dependencies]"
             )
         );
     }
@@ -147,9 +147,7 @@ fn existing_versions(dir: &Path) -> Result<Vec<(u64, String)>, Problem> {
 }
 
 fn now_timestamp() -> u64 {
-    let text = jiff::Timestamp::now().strftime("%Y%m%d%H%M%S").to_string();
-    // invariant: the format is 14 ASCII digits for any year 1000..=9999.
-    text.parse().unwrap_or(0)
+    crate::clock::Instant::now().digits()
 }
 
 /// The next version text: a timestamp when asked or when the newest version is one, otherwise the newest + 1 in

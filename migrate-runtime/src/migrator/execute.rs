@@ -162,7 +162,7 @@ impl<'m> Migrator<'m> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", None, e))?;
         // invariant: a unit holds at least one action (`plan::unit_end` returns more than its start).
-        trace::write_lock(unit.actions[0].version(), asked.elapsed());
+        trace::write_lock(&unit.actions[0], asked.elapsed());
         let dv = data_version(&tx)?;
         if *seen != dv {
             *seen = dv;

@@ -1,5 +1,5 @@
 //! Helpers for the CLI tests: a temporary project (migrations directory + database path) and the real `migrate`
-//! binary run in it, with colour off and no MIGRATE_* variables leaking in from the environment.
+//! binary run in it, with colour off and no MIGRATE_* or DATABASE_URL variables leaking in from the environment.
 #![allow(dead_code)]
 
 use assert_cmd::Command;
@@ -57,6 +57,7 @@ impl Project {
         c.current_dir(self.tmp.path())
             .env_remove("MIGRATE_DB")
             .env_remove("MIGRATE_DIR")
+            .env_remove("DATABASE_URL")
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE");
         c

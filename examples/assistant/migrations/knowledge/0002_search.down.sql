@@ -1,0 +1,1 @@
+-- The generated down drops the index and its triggers.

@@ -1,0 +1,2 @@
+-- Full-text search over title and body (table, sync triggers and the initial index are generated).
+-- migrate:fts5 entries_fts content=entries content_rowid=id columns=title,body tokenize='porter unicode61'

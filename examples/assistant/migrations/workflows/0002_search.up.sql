@@ -1,0 +1,2 @@
+-- Search the history by what the workflows printed.
+-- migrate:fts5 runs_fts content=runs content_rowid=id columns=workflow,output

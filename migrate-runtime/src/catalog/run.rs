@@ -1,0 +1,625 @@
+//! Running a catalog: the launch check per file, then (under the catalog lock) the order across files, one backup
+//! run, the steps, and on failure the restore of every file the run changed.
+
+use super::backup_run::{self, NewRun};
+use super::plan::{self, Step};
+use super::{CatalogError, Databases};
+use crate::backup::{BackupOptions, BackupPolicy, Reason};
+use crate::error::Error;
+use crate::migrator::{Applied, Target};
+use litemigrate_core::sql::quote_ident;
+use rusqlite::{Connection, OpenFlags};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How [`Databases::migrate_all_with`] runs.
+///
+/// ```
+/// use litemigrate_runtime::catalog::CatalogOptions;
+/// let opts = CatalogOptions {
+///     extra_paths: vec!["data/blobs".into()],
+///     ..CatalogOptions::default()
+/// };
+/// assert!(!opts.keep_progress);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CatalogOptions {
+    /// On a failure, keep what each database reached instead of restoring the files this run changed (default
+    /// `false`: all or nothing).
+    pub keep_progress: bool,
+    /// Paths (files or directories) copied into the backup run too, e.g. a blob directory whose files the database
+    /// rows name. They are put back by [`restore_run`](super::restore_run), not by a failed run (no migration
+    /// writes them).
+    pub extra_paths: Vec<PathBuf>,
+    /// Whether the backup run is taken (default [`BackupPolicy::Required`]). Without one, a failure can only
+    /// remove the files the run created; the others keep their progress.
+    pub backup: BackupPolicy,
+    /// How each database's backup is taken (compression, `quick_check`); the directory is always the run's.
+    pub backup_options: BackupOptions,
+    /// How long to wait for another connection's lock on a file (default 30 s).
+    pub busy_timeout: Duration,
+    /// Called with the database's name after each migration of a step has committed (a progress display).
+    pub on_step: Option<OnStep>,
+}
+
+/// The callback of [`CatalogOptions::on_step`]: the database's name and the migration that ran.
+///
+/// ```
+/// use litemigrate_runtime::catalog::{CatalogOptions, OnStep};
+/// let opts = CatalogOptions {
+///     on_step: Some(OnStep::new(|db, a| eprintln!("{db}: {} {}", a.version, a.name))),
+///     ..CatalogOptions::default()
+/// };
+/// # let _ = opts;
+/// ```
+#[derive(Clone)]
+pub struct OnStep(Arc<StepFn>);
+
+/// What [`OnStep`] calls.
+type StepFn = dyn Fn(&str, &Applied) + Send + Sync;
+
+impl OnStep {
+    /// Wraps a callback.
+    pub fn new(f: impl Fn(&str, &Applied) + Send + Sync + 'static) -> Self {
+        OnStep(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for OnStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnStep")
+    }
+}
+
+impl Default for CatalogOptions {
+    fn default() -> Self {
+        CatalogOptions {
+            keep_progress: false,
+            extra_paths: Vec::new(),
+            backup: BackupPolicy::Required,
+            backup_options: BackupOptions::default(),
+            busy_timeout: Duration::from_secs(30),
+            on_step: None,
+        }
+    }
+}
+
+/// What a catalog run did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CatalogReport {
+    /// One entry per database, in catalog order.
+    pub databases: Vec<DatabaseReport>,
+    /// The backup run taken before the first change, if any (its id; see [`list_runs`](super::list_runs)).
+    pub backup_run: Option<String>,
+    /// Backup problems that did not stop the run ([`BackupPolicy::BestEffort`]).
+    pub warnings: Vec<String>,
+}
+
+/// What a catalog run did to one database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DatabaseReport {
+    /// The database.
+    pub database: String,
+    /// Its file.
+    pub file: PathBuf,
+    /// Whether this run created the file.
+    pub created: bool,
+    /// Its version before.
+    pub from_version: u64,
+    /// Its version after.
+    pub to_version: u64,
+    /// The migrations this process ran on it, in order.
+    pub applied: Vec<Applied>,
+}
+
+impl CatalogReport {
+    /// Whether nothing was applied.
+    pub fn is_noop(&self) -> bool {
+        self.databases.iter().all(|d| d.applied.is_empty())
+    }
+}
+
+impl fmt::Display for CatalogReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.databases.iter().map(|d| d.database.len()).max().unwrap_or(0);
+        for d in &self.databases {
+            let what = if d.applied.is_empty() {
+                format!("up to date at version {}", d.to_version)
+            } else {
+                format!(
+                    "{} {} -> {} ({} migration(s))",
+                    if d.created { "created," } else { "migrated" },
+                    d.from_version,
+                    d.to_version,
+                    d.applied.len()
+                )
+            };
+            writeln!(f, "{:<w$}  {}  {what}", d.database, d.file.display())?;
+        }
+        if let Some(run) = &self.backup_run {
+            writeln!(f, "backup run: {run}")?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Databases {
+    /// Brings every database of the catalog to its newest version in `data_dir` (created when missing, as are the
+    /// files), with the default options: see the [module documentation](super) and [`CatalogOptions`].
+    ///
+    /// ```no_run
+    /// # static DATABASES: litemigrate_runtime::catalog::Databases = litemigrate_runtime::catalog::Databases::empty();
+    /// let report = DATABASES.migrate_all("data").unwrap();
+    /// if !report.is_noop() {
+    ///     println!("{report}");
+    /// }
+    /// ```
+    pub fn migrate_all(&self, data_dir: impl AsRef<Path>) -> Result<CatalogReport, CatalogError> {
+        self.migrate_all_with(data_dir, &CatalogOptions::default())
+    }
+
+    /// [`Databases::migrate_all`] with options.
+    pub fn migrate_all_with(
+        &self,
+        data_dir: impl AsRef<Path>,
+        opts: &CatalogOptions,
+    ) -> Result<CatalogReport, CatalogError> {
+        let dir = data_dir.as_ref();
+        if let Some(report) = self.launch_check(dir, opts)? {
+            return Ok(report);
+        }
+        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let _lock = CatalogLock::acquire(dir)?;
+        Runner::new(self, dir, opts)?.run()
+    }
+
+    /// One cheap check per file: `Some` when every file exists and is at its newest version.
+    fn launch_check(&self, dir: &Path, opts: &CatalogOptions) -> Result<Option<CatalogReport>, CatalogError> {
+        let mut reports = Vec::with_capacity(self.databases().len());
+        let mut current = true;
+        for d in self.databases() {
+            let path = d.path_in(dir);
+            if !path.exists() {
+                if d.read_only() {
+                    return Err(CatalogError::ReadOnlyMissing {
+                        database: d.name().to_owned(),
+                        file: path,
+                    });
+                }
+                current = false;
+                continue;
+            }
+            let flags = if d.read_only() {
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+            } else {
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+            };
+            let conn = open(d.name(), &path, flags, opts.busy_timeout)?;
+            let at = d
+                .migrations()
+                .migrator()
+                .is_current(&conn)
+                .map_err(|e| db_err(d.name(), &path, e))?;
+            match at {
+                Some(v) => reports.push(DatabaseReport {
+                    database: d.name().to_owned(),
+                    file: path,
+                    created: false,
+                    from_version: v,
+                    to_version: v,
+                    applied: Vec::new(),
+                }),
+                None if d.read_only() => {
+                    let current = d.migrations().status(&conn).map_or(0, |s| s.current_version);
+                    return Err(CatalogError::ReadOnlyBehind {
+                        database: d.name().to_owned(),
+                        file: path,
+                        current,
+                        latest: d.migrations().latest_version(),
+                    });
+                }
+                None => current = false,
+            }
+        }
+        Ok(current.then_some(CatalogReport {
+            databases: reports,
+            backup_run: None,
+            warnings: Vec::new(),
+        }))
+    }
+}
+
+/// One database during a run.
+struct Db {
+    path: PathBuf,
+    conn: Option<Connection>,
+    existed: bool,
+    current: u64,
+    /// `PRAGMA data_version` on `conn` when this run last changed the file (its own commits do not move it;
+    /// another connection's do).
+    seen: Option<i64>,
+    changed: bool,
+}
+
+struct Runner<'a> {
+    cat: &'a Databases,
+    dir: &'a Path,
+    opts: &'a CatalogOptions,
+    dbs: Vec<Db>,
+    reports: Vec<DatabaseReport>,
+    run: Option<NewRun>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Runner<'a> {
+    /// Opens every file and reads where each stands; then creates the writable ones that are missing (only once
+    /// every existing file passed its checks, so a refusal changes nothing).
+    fn new(cat: &'a Databases, dir: &'a Path, opts: &'a CatalogOptions) -> Result<Runner<'a>, CatalogError> {
+        let mut dbs = Vec::with_capacity(cat.databases().len());
+        let mut reports = Vec::with_capacity(cat.databases().len());
+        for d in cat.databases() {
+            let path = d.path_in(dir);
+            let existed = path.exists();
+            let mut db = Db {
+                path: path.clone(),
+                conn: None,
+                existed,
+                current: 0,
+                seen: None,
+                changed: false,
+            };
+            if !existed && d.read_only() {
+                return Err(CatalogError::ReadOnlyMissing {
+                    database: d.name().to_owned(),
+                    file: path,
+                });
+            }
+            if existed {
+                let flags = if d.read_only() {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                };
+                let conn = open(d.name(), &path, flags, opts.busy_timeout)?;
+                needs_no_baseline(d.name(), &path, &conn)?;
+                let (status, current) = d
+                    .migrations()
+                    .migrator()
+                    .checked_status(&conn)
+                    .map_err(|e| db_err(d.name(), &path, e))?;
+                if d.read_only() && !status.is_up_to_date() {
+                    return Err(CatalogError::ReadOnlyBehind {
+                        database: d.name().to_owned(),
+                        file: path,
+                        current,
+                        latest: d.migrations().latest_version(),
+                    });
+                }
+                db.conn = Some(conn);
+                db.current = current;
+            }
+            reports.push(DatabaseReport {
+                database: d.name().to_owned(),
+                file: path,
+                created: !existed,
+                from_version: db.current,
+                to_version: db.current,
+                applied: Vec::new(),
+            });
+            dbs.push(db);
+        }
+        for (d, db) in cat.databases().iter().zip(&mut dbs) {
+            if db.conn.is_none() {
+                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+                db.conn = Some(open(d.name(), &db.path, flags, opts.busy_timeout)?);
+            }
+        }
+        Ok(Runner {
+            cat,
+            dir,
+            opts,
+            dbs,
+            reports,
+            run: None,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn run(mut self) -> Result<CatalogReport, CatalogError> {
+        let current: Vec<u64> = self.dbs.iter().map(|d| d.current).collect();
+        let steps = plan::order(self.cat, &current)?;
+        self.back_up(&steps)?;
+        for step in &steps {
+            if let Err(e) = self.step(step) {
+                return Err(self.fail(step.db, e));
+            }
+        }
+        Ok(CatalogReport {
+            databases: self.reports,
+            backup_run: self.run.map(|r| r.run.id),
+            warnings: self.warnings,
+        })
+    }
+
+    /// One backup run of every file the steps change, and the extra paths.
+    fn back_up(&mut self, steps: &[Step]) -> Result<(), CatalogError> {
+        if steps.is_empty() || self.opts.backup == BackupPolicy::Off {
+            return Ok(());
+        }
+        let mut changing: Vec<usize> = steps
+            .iter()
+            .flat_map(|s| std::iter::once(s.db).chain(s.attach.iter().copied()))
+            .collect();
+        changing.sort_unstable();
+        changing.dedup();
+        let result = (|| {
+            let mut run = NewRun::start(self.dir, Reason::PreMigrate)?;
+            for &i in &changing {
+                let d = &self.cat.databases()[i];
+                let conn = self.dbs[i]
+                    .conn
+                    .as_ref()
+                    .ok_or_else(|| closed(d.name(), &self.dbs[i].path))?;
+                let versions = (self.dbs[i].current, d.migrations().latest_version());
+                run.add_database(conn, d.name(), d.file(), versions, &self.opts.backup_options)?;
+            }
+            for p in &self.opts.extra_paths {
+                run.add_extra(p)?;
+            }
+            Ok(run)
+        })();
+        match result {
+            Ok(run) => self.run = Some(run),
+            Err(e) if self.opts.backup == BackupPolicy::BestEffort => {
+                self.warnings.push(format!(
+                    "no backup run was taken, migrating anyway (best-effort policy): {e}"
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Runs one step: the set's own migrator (backups are the run's), with the attached files.
+    fn step(&mut self, step: &Step) -> Result<(), Error> {
+        let d = &self.cat.databases()[step.db];
+        let names: Vec<&str> = step.attach.iter().map(|&a| self.cat.databases()[a].name()).collect();
+        let paths: Vec<String> = step
+            .attach
+            .iter()
+            .map(|&a| self.dbs[a].path.to_string_lossy().into_owned())
+            .collect();
+        let conn = self.dbs[step.db].conn.as_mut().ok_or_else(|| Error::Database {
+            context: "the catalog closed this connection".into(),
+            at: None,
+            source: rusqlite::Error::InvalidQuery,
+        })?;
+        if !names.is_empty() {
+            // Unqualified names resolve to `main` before attached databases: with the history table in `main`
+            // first, the runner's history reads and writes can never land in the attached file's.
+            crate::history::HistoryTable::new(crate::history::DEFAULT_TABLE)?.create(conn)?;
+        }
+        for (name, path) in names.iter().zip(paths) {
+            conn.execute(&format!("ATTACH DATABASE ?1 AS {}", quote_ident(name)), [path])
+                .map_err(|e| Error::db(format!("attaching database `{name}`"), None, e))?;
+        }
+        let result = d
+            .migrations()
+            .migrator()
+            .backup(BackupPolicy::Off)
+            .target(Target::Version(step.to))
+            .run(conn);
+        for name in &names {
+            // A detach that fails leaves the file attached to a connection only this run uses.
+            let _ = conn.execute_batch(&format!("DETACH DATABASE {}", quote_ident(name)));
+        }
+        let report = result?;
+        let r = &mut self.reports[step.db];
+        let applied_before = r.applied.len();
+        r.to_version = report.to_version.max(r.to_version);
+        r.applied.extend(report.applied);
+        self.dbs[step.db].changed = true;
+        self.dbs[step.db].seen = data_version(self.dbs[step.db].conn.as_ref());
+        for &a in &step.attach {
+            self.dbs[a].changed = true;
+            self.dbs[a].seen = data_version(self.dbs[a].conn.as_ref());
+        }
+        // After `seen`: what the callback's own connections write counts as another connection's write.
+        if let Some(OnStep(f)) = &self.opts.on_step {
+            for a in &self.reports[step.db].applied[applied_before..] {
+                f(d.name(), a);
+            }
+        }
+        Ok(())
+    }
+
+    /// After a failed step: restore (or keep) what this run changed, and say so.
+    fn fail(mut self, failed: usize, source: Error) -> CatalogError {
+        let d = &self.cat.databases()[failed];
+        let (database, file, source) = (d.name().to_owned(), self.dbs[failed].path.clone(), Box::new(source));
+        // The failed step's own file: its transaction rolled back, but an earlier step of this run may have
+        // committed to it, and a no-transaction migration leaves what it did.
+        self.dbs[failed].changed = true;
+        let changed: Vec<usize> = (0..self.dbs.len()).filter(|&i| self.dbs[i].changed).collect();
+        if self.opts.keep_progress {
+            return CatalogError::Failed {
+                database,
+                file,
+                source,
+                run: self.run.map(|r| r.run.id),
+                restored: Vec::new(),
+                kept: true,
+            };
+        }
+        let Some(run) = self.run.take().map(|r| r.run) else {
+            // No backup run: only the files this run created can be taken back.
+            let mut restored = Vec::new();
+            let created: Vec<usize> = changed
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| !self.dbs[i].existed)
+                .collect();
+            for i in created {
+                drop(self.dbs[i].conn.take());
+                if backup_run::remove_db(&self.dbs[i].path).is_ok() {
+                    restored.push(self.dbs[i].path.clone());
+                }
+            }
+            let kept = changed.iter().any(|&i| self.dbs[i].existed);
+            return CatalogError::Failed {
+                database,
+                file,
+                source,
+                run: None,
+                restored,
+                kept,
+            };
+        };
+        for &i in &changed {
+            let db = &self.dbs[i];
+            let now = data_version(db.conn.as_ref());
+            if db.seen.is_some() && now != db.seen {
+                return CatalogError::NotRestored {
+                    database,
+                    file,
+                    source,
+                    written: db.path.clone(),
+                    run: run.id,
+                };
+            }
+        }
+        let mut restored = Vec::new();
+        for &i in changed.iter().rev() {
+            let name = self.cat.databases()[i].name();
+            let Some(rf) = run.files.iter().find(|f| f.database == name) else {
+                continue;
+            };
+            drop(self.dbs[i].conn.take());
+            if let Err(e) = backup_run::restore_file(&run, rf, &self.dbs[i].path, &self.opts.backup_options) {
+                let restore = match e {
+                    CatalogError::Backup { source, .. } => source,
+                    other => crate::backup::BackupError::Io {
+                        op: "restore",
+                        path: self.dbs[i].path.clone(),
+                        source: std::io::Error::other(other.to_string()),
+                    },
+                };
+                return CatalogError::RestoreFailed {
+                    database,
+                    file,
+                    source,
+                    restoring: self.dbs[i].path.clone(),
+                    run: run.id,
+                    restore,
+                };
+            }
+            restored.push(self.dbs[i].path.clone());
+        }
+        CatalogError::Failed {
+            database,
+            file,
+            source,
+            run: Some(run.id),
+            restored,
+            kept: false,
+        }
+    }
+}
+
+fn data_version(conn: Option<&Connection>) -> Option<i64> {
+    conn.and_then(|c| crate::migrator::data_version(c).ok())
+}
+
+fn closed(database: &str, path: &Path) -> CatalogError {
+    CatalogError::Io {
+        path: path.to_path_buf(),
+        message: format!("database `{database}`: the catalog closed this connection"),
+    }
+}
+
+pub(super) fn open(database: &str, path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection, CatalogError> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|source| {
+        CatalogError::Open {
+            database: database.to_owned(),
+            file: path.to_path_buf(),
+            source,
+        }
+    })?;
+    conn.busy_timeout(busy).map_err(|source| CatalogError::Open {
+        database: database.to_owned(),
+        file: path.to_path_buf(),
+        source,
+    })?;
+    Ok(conn)
+}
+
+/// A file with tables of its own but no history table would have its first migration run over them.
+pub(super) fn needs_no_baseline(database: &str, path: &Path, conn: &Connection) -> Result<(), CatalogError> {
+    let (tables, history): (bool, bool) = conn
+        .query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'),
+                    EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+            [crate::history::DEFAULT_TABLE],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|source| CatalogError::Open {
+            database: database.to_owned(),
+            file: path.to_path_buf(),
+            source,
+        })?;
+    if tables && !history {
+        return Err(CatalogError::NeedsBaseline {
+            database: database.to_owned(),
+            file: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn db_err(database: &str, path: &Path, e: Error) -> CatalogError {
+    CatalogError::Database {
+        database: database.to_owned(),
+        file: path.to_path_buf(),
+        source: Box::new(e),
+    }
+}
+
+fn io_err(path: &Path, e: impl fmt::Display) -> CatalogError {
+    CatalogError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// The catalog's lock: an OS advisory lock on `<data dir>/.litemigrate-catalog.lock`, held from the first read of
+/// the files to the end of the run, so two processes launching at once run every migration once (the second one
+/// finds the work done). Never deleted (deleting a lock file races with its users).
+struct CatalogLock(fs::File);
+
+impl CatalogLock {
+    fn acquire(dir: &Path) -> Result<CatalogLock, CatalogError> {
+        let path = dir.join(".litemigrate-catalog.lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, e))?;
+        f.lock().map_err(|e| io_err(&path, e))?;
+        Ok(CatalogLock(f))
+    }
+}
+
+impl Drop for CatalogLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first just makes it immediate.
+        let _ = self.0.unlock();
+    }
+}

@@ -1,0 +1,5 @@
+static DATABASES: litemigrate::Databases = litemigrate::embed_databases!("tests/ui/fixtures/catalog_attach");
+
+fn main() {
+    let _ = DATABASES.databases().len();
+}
