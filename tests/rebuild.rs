@@ -113,7 +113,9 @@ fn new_file_is_seen_without_cargo_clean() {
     assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
 
     // With a build script there is an OUT_DIR, and the macro keeps its validated result there...
-    let out_dir = String::from_utf8(cargo(dir, &target).stderr).unwrap();
+    let stderr = String::from_utf8(cargo(dir, &target).stderr).unwrap();
+    // The program's line comes last; cargo may print (replayed) compiler warnings of the path dependencies before it.
+    let out_dir = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
     let cached = std::fs::read_dir(out_dir.trim())
         .unwrap()
         .filter(|e| {
