@@ -1,9 +1,25 @@
 //! A new migration file is picked up by the next `cargo build`, without `cargo clean`, when the crate's build.rs
 //! calls `litemigrate::build::track`, or, without a build script, with the `nightly` feature (`proc_macro::tracked`).
 //! Proven on scratch crates built several times by a real cargo.
+//!
+//! The scratch crates build into target directories outside this workspace's (`scratch_target`), so their
+//! dependencies, the bundled SQLite above all, compile once per machine rather than again after every `cargo clean`:
+//! that cold build was most of this file's time. The nightly test has a directory of its own: `RUSTC_BOOTSTRAP`
+//! changes every crate's fingerprint, so sharing one would rebuild everything each time the other test ran. The
+//! scratch crates themselves are new each run and always compiled.
 
 use std::path::Path;
 use std::process::Command;
+
+/// A scratch target directory (`flavor` per kind of build) under `LITEMIGRATE_SCRATCH_TARGET`, or under the
+/// system's temporary directory. Shared by every checkout on the machine: another checkout's `litemigrate` is another
+/// path dependency with artifacts of its own, while the registry dependencies are reused.
+fn scratch_target(flavor: &str) -> std::path::PathBuf {
+    std::env::var_os("LITEMIGRATE_SCRATCH_TARGET")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("litemigrate-rebuild-scratch"))
+        .join(flavor)
+}
 
 fn cargo(dir: &Path, target: &Path) -> std::process::Output {
     cargo_cmd(dir, target).output().unwrap()
@@ -78,11 +94,9 @@ fn scratch_crate(name: &str, features: &str, build_script: bool) -> tempfile::Te
 
 #[test]
 fn new_file_is_seen_without_cargo_clean() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scratch = scratch_crate("scratch", "\"bundled\"", true);
     let dir = scratch.path();
-    // A target dir inside this workspace's so dependencies compile once across runs of this test.
-    let target = root.join("target").join("rebuild-scratch");
+    let target = scratch_target("stable");
 
     assert_eq!(cargo_run(dir, &target), "1 first\n");
 
@@ -99,7 +113,9 @@ fn new_file_is_seen_without_cargo_clean() {
     assert_eq!(cargo_run(dir, &target), "1 first\n2 renamed\n");
 
     // With a build script there is an OUT_DIR, and the macro keeps its validated result there...
-    let out_dir = String::from_utf8(cargo(dir, &target).stderr).unwrap();
+    let stderr = String::from_utf8(cargo(dir, &target).stderr).unwrap();
+    // The program's line comes last; cargo may print (replayed) compiler warnings of the path dependencies before it.
+    let out_dir = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
     let cached = std::fs::read_dir(out_dir.trim())
         .unwrap()
         .filter(|e| {
@@ -129,10 +145,9 @@ fn new_file_is_seen_without_cargo_clean() {
 /// `RUSTC_BOOTSTRAP=1` lets it compile the unstable API, which also tells us when that API changes again.
 #[test]
 fn nightly_feature_sees_a_new_file_without_a_build_script() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scratch = scratch_crate("scratch_nightly", "\"bundled\", \"nightly\"", false);
     let dir = scratch.path();
-    let target = root.join("target").join("rebuild-scratch-nightly");
+    let target = scratch_target("nightly");
     let run = || {
         let out = cargo_cmd(dir, &target).env("RUSTC_BOOTSTRAP", "1").output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -70,6 +70,7 @@ mod repeat;
 mod stamp;
 mod status;
 pub mod table;
+mod trace;
 mod verify;
 
 pub use backup::BackupInfo;

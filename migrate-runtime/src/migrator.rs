@@ -38,6 +38,7 @@ use crate::repeat;
 use crate::stamp;
 use crate::status::{self, Status};
 use crate::table::Migrations;
+use crate::trace;
 use rusqlite::Connection;
 use std::borrow::Cow;
 use std::fmt;
@@ -293,8 +294,10 @@ impl<'m> Migrator<'m> {
         } else {
             Reason::PreMigrate
         };
+        let started = std::time::Instant::now();
         match bk::create(conn, &self.backup_options, reason, from, to) {
             Ok(Some(info)) => {
+                trace::backup_taken(&info, started.elapsed());
                 let dir = info.path.parent().unwrap_or(std::path::Path::new("."));
                 if let Err(e) = bk::apply_retention(dir, &self.backup_options.retention, &info.id) {
                     warnings.push(format!("backup retention failed (the new backup is kept): {e}"));
@@ -303,6 +306,7 @@ impl<'m> Migrator<'m> {
             }
             Ok(None) => Ok(None),
             Err(e) if self.backup == BackupPolicy::BestEffort => {
+                trace::backup_skipped(&e);
                 warnings.push(format!(
                     "no backup was taken, migrating anyway (best-effort policy): {e}"
                 ));
@@ -410,18 +414,35 @@ impl<'m> Migrator<'m> {
 
     /// Runs the migration (or, with `dry_run`, plans it).
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
+        let mut span = trace::RunSpan::default();
+        let result = self.run_in(conn, &mut span);
+        if let Err(e) = &result {
+            span.failed(e);
+        }
+        result
+    }
+
+    /// The body of [`Migrator::run`]; opens `span` once the plan is known.
+    fn run_in(&self, conn: &mut Connection, span: &mut trace::RunSpan) -> Result<Report, Error> {
         let table = HistoryTable::new(&self.table)?;
         let target = self.resolve_target()?;
         let checked = self
             .fast_check(conn, &table, target)
             .map_err(|e| explain_unreadable(conn, e))?;
+        let set = self.migrations.set_name();
         if let Some(v) = checked {
+            trace::up_to_date(set, v);
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed
         // since the plan was made, and the plan stands without reading the history again.
         let mut planned_at = data_version(conn)?;
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
+        if actions.is_empty() {
+            trace::up_to_date(set, current);
+        } else {
+            trace::pending(set, current, target, actions.len());
+        }
         // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
         // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
         if current == 0 && !actions.is_empty() && !table.exists(conn)? {
@@ -441,6 +462,7 @@ impl<'m> Migrator<'m> {
                 };
                 return Ok(report);
             }
+            span.enter(set, &actions, current, target, self.dry_run);
             let mut report = Report {
                 set_name: self.migrations.set_name().to_owned(),
                 dry_run: self.dry_run,
@@ -478,6 +500,10 @@ impl<'m> Migrator<'m> {
             }
             bk::discard(taken)?;
             retakes += 1;
+            trace::retry(
+                "another connection committed while the backup was taken: plan read again",
+                retakes,
+            );
             if retakes == 3 {
                 // Only other migrators changing the history over and over get here.
                 let path = taken.source.clone();

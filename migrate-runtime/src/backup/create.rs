@@ -411,11 +411,16 @@ pub(crate) fn backup_api(conn: &Connection, src: &Path, dst: &Path) -> Result<()
 /// Runs a backup to completion in one step, retrying while the source or target is busy.
 pub(crate) fn step_to_done(b: &Backup<'_, '_>, path: &Path) -> Result<(), BackupError> {
     let start = Instant::now();
+    let mut waited = false;
     loop {
         match b.step(-1) {
             Ok(StepResult::Done) => return Ok(()),
             Ok(StepResult::More) => continue,
             Ok(StepResult::Busy | StepResult::Locked) => {
+                if !waited {
+                    crate::trace::busy(path);
+                    waited = true;
+                }
                 if start.elapsed() > BUSY_WAIT {
                     return Err(BackupError::Busy {
                         path: path.to_path_buf(),

@@ -120,13 +120,27 @@ impl MarkerLock {
     }
 
     /// Records the restore about to overwrite the database, durably.
+    ///
+    /// The new record replaces the old one in a single write at offset 0, padded with spaces (valid after JSON) to
+    /// the old length, never truncating first: a restore killed between a truncation and the write left an empty
+    /// marker, which lost the `wal` flag of a database [`prepare`] had already taken out of WAL mode (seen by
+    /// tests/backup_restore_paths.rs once SQLite ran optimized in tests).
     fn write(&self, m: &Marker) -> Result<(), BackupError> {
         use std::io::{Seek, Write};
-        let json = serde_json::to_vec_pretty(m).map_err(|e| BackupError::io("write", &self.path, e.into()))?;
+        let mut json = serde_json::to_vec_pretty(m).map_err(|e| BackupError::io("write", &self.path, e.into()))?;
         let mut f = &self.file;
-        f.set_len(0)
-            .and_then(|()| f.seek(io::SeekFrom::Start(0)).map(drop))
-            .and_then(|()| f.write_all(&json))
+        let old_len = f.metadata().map_err(|e| BackupError::io("write", &self.path, e))?.len();
+        // A marker is a few hundred bytes; a bigger file is not ours to pad to, only to cut after the write.
+        if let Ok(pad) = usize::try_from(old_len)
+            && pad > json.len()
+            && pad <= 64 * 1024
+        {
+            json.resize(pad, b' ');
+        }
+        let new_len = json.len() as u64;
+        f.seek(io::SeekFrom::Start(0))
+            .and_then(|_| f.write_all(&json))
+            .and_then(|()| if old_len > new_len { f.set_len(new_len) } else { Ok(()) })
             .and_then(|()| f.sync_all())
             .map_err(|e| BackupError::io("write", &self.path, e))?;
         sync_dir(self.path.parent().unwrap_or_else(|| Path::new(".")))

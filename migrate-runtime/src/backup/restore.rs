@@ -324,7 +324,7 @@ fn in_place(
     lock: &MarkerLock,
     marker: &mut Marker,
 ) -> Result<RestoreReport, BackupError> {
-    for _ in 0..3 {
+    for attempt in 1..=3 {
         let data_version = conn
             .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
             .map_err(|e| BackupError::sqlite("read the state of", db, e))?;
@@ -341,7 +341,13 @@ fn in_place(
                 });
             }
             // Another connection committed after the pre-restore backup was taken: take it again.
-            InPlace::Changed => continue,
+            InPlace::Changed => {
+                crate::trace::retry(
+                    "another connection committed after the pre-restore backup: taken again",
+                    attempt,
+                );
+                continue;
+            }
             InPlace::Unsupported => return copy_back(conn, info, src, pre_restore, Some(db)),
         }
     }

@@ -8,6 +8,7 @@ use crate::history::{self, HistoryTable, Kind, NewRow};
 use crate::plan::{self, Action, Direction};
 use crate::stamp;
 use crate::table::{CodeFn, Down, Migration, Up};
+use crate::trace;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::time::Instant;
 
@@ -71,6 +72,7 @@ impl<'m> Migrator<'m> {
         // connection committed in between, and the history is read again.
         let mut seen = planned_at;
         let mut pos = 0;
+        let mut replans = 0;
         while pos < actions.len() {
             let end = plan::unit_end(&actions, pos, per_migration);
             let outcome = if actions[pos].no_transaction() {
@@ -89,6 +91,11 @@ impl<'m> Migrator<'m> {
                     pos = end;
                 }
                 Ok(UnitOutcome::Stale) => {
+                    replans += 1;
+                    trace::retry(
+                        "another connection committed before the write lock: plan read again",
+                        replans,
+                    );
                     actions = self.plan_now(conn, table, target)?.0;
                     pos = 0;
                 }
@@ -150,9 +157,12 @@ impl<'m> Migrator<'m> {
     fn run_unit(&self, conn: &mut Connection, unit: &Unit<'_>, seen: &mut i64) -> Result<UnitOutcome, UnitFailure> {
         let set = self.migrations.set_name();
         let table = unit.table;
+        let asked = Instant::now();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", None, e))?;
+        // invariant: a unit holds at least one action (`plan::unit_end` returns more than its start).
+        trace::write_lock(&unit.actions[0], asked.elapsed());
         let dv = data_version(&tx)?;
         if *seen != dv {
             *seen = dv;
@@ -211,6 +221,7 @@ impl<'m> Migrator<'m> {
         let mut done = Vec::with_capacity(unit.actions.len());
         let mut new_rows = Vec::with_capacity(unit.actions.len());
         for a in unit.actions {
+            let span = trace::step(set, a);
             open_step_guard(tx, a)?;
             let step = run_action(tx, Some(tx), a).and_then(|us| {
                 close_step_guard(tx, a)?;
@@ -224,6 +235,7 @@ impl<'m> Migrator<'m> {
                 error,
                 blame: Some(Blame::of(a)),
             })?;
+            span.done(us);
             let a = applied_of(a, us);
             self.step_done(&a);
             done.push(a);
@@ -233,6 +245,7 @@ impl<'m> Migrator<'m> {
 
     fn run_no_tx(&self, conn: &mut Connection, table: &HistoryTable, a: &Action) -> Result<Applied, Error> {
         let set = self.migrations.set_name();
+        let span = trace::step(set, a);
         // The history table must exist before the statement runs, so the row can follow it.
         table.create(conn)?;
         let us = run_action(conn, None, a)?;
@@ -253,6 +266,7 @@ impl<'m> Migrator<'m> {
             stamp::write(&tx, table, set)?;
         }
         tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))?;
+        span.done(us);
         Ok(applied_of(a, us))
     }
 }
