@@ -371,7 +371,12 @@ impl<'m> Migrator<'m> {
 
     /// The launch check: the `user_version` stamp, else one indexed read of the newest history row. `Some(version)`
     /// when the database is exactly at the target with the embedded chain, i.e. nothing to do.
-    fn fast_check(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Option<u64>, Error> {
+    pub(crate) fn fast_check(
+        &self,
+        conn: &Connection,
+        table: &HistoryTable,
+        target: u64,
+    ) -> Result<Option<u64>, Error> {
         let set = self.migrations.set_name();
         if self.header_stamp
             && target > 0
@@ -400,6 +405,10 @@ impl<'m> Migrator<'m> {
             .map_err(|e| explain_unreadable(conn, e))?;
         if let Some(v) = checked {
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
+        }
+        // Only now, with work to do: a current replica launches as fast as a primary.
+        if !self.dry_run {
+            crate::replica::refuse_on_replica(conn)?;
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed
         // since the plan was made, and the plan stands without reading the history again.
@@ -521,6 +530,14 @@ impl<'m> Migrator<'m> {
             policy: self.policy,
             target: self.target,
         }
+    }
+
+    pub(crate) fn resolved_target(&self) -> Result<u64, Error> {
+        self.resolve_target()
+    }
+
+    pub(crate) fn set_name(&self) -> &str {
+        self.migrations.set_name()
     }
 
     pub(crate) fn stamps(&self) -> bool {
