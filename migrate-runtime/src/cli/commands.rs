@@ -70,6 +70,8 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
         Command::Restore { id, dry_run } => backups::restore(source, g, id, *dry_run, json),
         Command::Fts(cmd) => fts::fts_command(g, cmd),
         Command::Schema { live, embedded, diff } => schema::schema(source, g, *live, *embedded, *diff),
+        Command::Fleet(args) => super::fleet::fleet(source, g, args, json),
+        Command::Wait(args) => super::wait::wait(source, g, args),
     }
 }
 

@@ -44,6 +44,8 @@
 //! | `restore <id> [--dry-run]` | restores a backup (the current state is backed up first; asks for confirmation) |
 //! | `fts rebuild\|optimize\|check <index>` | FTS5 maintenance |
 //! | `schema [--live\|--embedded\|--diff]` | the live or embedded structural schema, or the difference |
+//! | `fleet <pattern>... [--jobs N] [--canary N] [--continue-on-error] [--journal FILE [--retry-failed]]` | migrates every database the patterns match ([`crate::fleet`]); `--json`: one line per database, then the envelope |
+//! | `wait [--timeout 60s] [--interval 100ms]` | blocks until `--db` carries the set's stamp (a LiteFS replica waiting for its primary) |
 //!
 //! Global options (before or after the command): `--db <file>` (env `MIGRATE_DB`), `--dir <dir>` (env
 //! `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`, `--history-table <name>`, `--json`,
@@ -98,6 +100,9 @@
 //!   unsynced_events, message}`;
 //! - `schema`: `{source: "live"|"embedded", version, text}`; `schema --diff`: `{version, missing, unexpected}`;
 //! - `new`: `{version, files, build_rs: {path, exists, tracked, line} | null}`.
+//! - `fleet`: the [`Summary`](crate::fleet::Summary); the one command that prints more: before the envelope, one
+//!   JSON line per database as it finishes ([`FileResult::to_json`](crate::fleet::FileResult::to_json));
+//! - `wait`: `{version, waited_ms}`.
 //!
 //! `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`, `schema_drift`,
 //! …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error (`fts_no_such_index`), or one
@@ -109,17 +114,21 @@
 mod apply;
 mod backups;
 mod commands;
+mod fleet;
 mod fts;
 mod inspect;
 mod new;
 mod output;
 mod schema;
+mod wait;
 
 use crate::table::Migrations;
 use clap::{Args, Parser, Subcommand};
+pub use fleet::FleetArgs;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+pub use wait::WaitArgs;
 
 /// The migrations a CLI run works on.
 #[derive(Debug, Clone, Copy)]
@@ -292,6 +301,10 @@ pub enum Command {
         #[arg(long, group = "which")]
         diff: bool,
     },
+    /// Migrate every database the patterns match (tenants), in parallel.
+    Fleet(FleetArgs),
+    /// Wait until --db is at the newest migration (a read-only replica waiting for its primary).
+    Wait(WaitArgs),
 }
 
 /// `fts` subcommands.
@@ -330,6 +343,8 @@ impl Command {
             Command::Restore { .. } => "restore",
             Command::Fts(_) => "fts",
             Command::Schema { .. } => "schema",
+            Command::Fleet(_) => "fleet",
+            Command::Wait(_) => "wait",
         }
     }
 }

@@ -41,6 +41,7 @@ mod result;
 mod runner;
 
 pub use result::{FileResult, FileStatus, SkipReason, Stopped, Summary};
+pub use runner::glob_paths;
 
 use crate::backup::{BackupOptions, BackupPolicy};
 use crate::migrator::{Migrator, Mode, Policy, Target};

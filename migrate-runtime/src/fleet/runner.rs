@@ -89,29 +89,21 @@ impl Fleet<'_> {
         P: Into<PathBuf>,
         F: FnMut(&FileResult),
     {
-        self.run_items(paths.into_iter().map(|p| Ok(p.into())), on_result)
+        self.run_listing(paths.into_iter().map(|p| Ok(p.into())), on_result)
     }
 
-    /// [`Fleet::run`] over the files a glob pattern matches (`tenants/*.db`, `data/**/tenant.db`), listed lazily,
-    /// in the `glob` crate's order (sorted within each directory).
+    /// [`Fleet::run`] over the files a glob pattern matches (`tenants/*.db`, `data/**/tenant.db`): see
+    /// [`glob_paths`].
     pub fn run_glob<F>(&self, pattern: &str, on_result: F) -> Result<Summary, FleetError>
     where
         F: FnMut(&FileResult),
     {
-        let paths = glob::glob(pattern).map_err(|source| FleetError::Pattern {
-            pattern: pattern.to_owned(),
-            source,
-        })?;
-        let items = paths.map(|p| {
-            p.map_err(|e| FleetError::Listing {
-                path: e.path().to_owned(),
-                source: std::io::Error::new(e.error().kind(), e.error().to_string()),
-            })
-        });
-        self.run_items(items, on_result)
+        self.run_listing(glob_paths(pattern)?, on_result)
     }
 
-    fn run_items<I, F>(&self, paths: I, on_result: F) -> Result<Summary, FleetError>
+    /// [`Fleet::run`] over a listing that may fail midway (a directory that cannot be read): the run stops there,
+    /// finishes the databases in flight and returns the listing's error.
+    pub fn run_listing<I, F>(&self, paths: I, on_result: F) -> Result<Summary, FleetError>
     where
         I: Iterator<Item = Result<PathBuf, FleetError>>,
         F: FnMut(&FileResult),
@@ -263,6 +255,29 @@ impl Fleet<'_> {
             .map_err(|e| Error::db("setting the busy timeout", None, e))?;
         Ok(conn)
     }
+}
+
+/// The files a glob pattern matches, listed lazily in the `glob` crate's order (sorted within each directory); an
+/// entry that cannot be read is a [`FleetError::Listing`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.db"), b"").unwrap();
+/// let pattern = format!("{}/*.db", dir.path().display());
+/// let found: Vec<_> = litemigrate_runtime::fleet::glob_paths(&pattern).unwrap().collect();
+/// assert_eq!(found.len(), 1);
+/// ```
+pub fn glob_paths(pattern: &str) -> Result<impl Iterator<Item = Result<PathBuf, FleetError>> + use<>, FleetError> {
+    let paths = glob::glob(pattern).map_err(|source| FleetError::Pattern {
+        pattern: pattern.to_owned(),
+        source,
+    })?;
+    Ok(paths.map(|p| {
+        p.map_err(|e| FleetError::Listing {
+            path: e.path().to_owned(),
+            source: std::io::Error::new(e.error().kind(), e.error().to_string()),
+        })
+    }))
 }
 
 /// Waits for every job in flight.
