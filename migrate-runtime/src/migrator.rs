@@ -86,6 +86,7 @@ pub struct Migrator<'m> {
     backup_options: BackupOptions,
     header_stamp: bool,
     on_step: Option<StepHook<'m>>,
+    refuse_replica: bool,
 }
 
 /// The callback of [`Migrator::on_step`].
@@ -125,6 +126,7 @@ impl Migrations {
             backup_options: BackupOptions::default(),
             header_stamp: true,
             on_step: None,
+            refuse_replica: true,
         }
     }
 
@@ -187,6 +189,14 @@ impl<'m> Migrator<'m> {
     /// `_`); it is checked when the migrator runs.
     pub fn history_table(mut self, name: impl Into<String>) -> Self {
         self.table = Cow::Owned(name.into());
+        self
+    }
+
+    /// Whether a run with work to do refuses a LiteFS replica (a `.primary` file beside the database) with
+    /// [`Error::Replica`] (default `true`; see [`crate::replica`]). Turn it off only when writes from this node reach
+    /// the primary another way, e.g. under `litefs run -with-halt-lock-on <db>` (write forwarding).
+    pub fn refuse_on_replica(mut self, on: bool) -> Self {
+        self.refuse_replica = on;
         self
     }
 
@@ -407,7 +417,7 @@ impl<'m> Migrator<'m> {
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
         }
         // Only now, with work to do: a current replica launches as fast as a primary.
-        if !self.dry_run {
+        if !self.dry_run && self.refuse_replica {
             crate::replica::refuse_on_replica(conn)?;
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed

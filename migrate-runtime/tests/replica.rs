@@ -143,3 +143,22 @@ fn wait_times_out_and_names_the_version_it_saw() {
     );
     assert_eq!(common::history(&conn, "default"), [1], "wait wrote something");
 }
+
+/// Under LiteFS write forwarding (`litefs run -with-halt-lock-on`) a replica's writes reach the primary: the caller
+/// turns the refusal off and the migration runs.
+#[test]
+fn the_refusal_can_be_turned_off_for_write_forwarding() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    at_v1(&db);
+    std::fs::write(dir.path().join(replica::PRIMARY_FILE), "node-a\n").unwrap();
+    let mut conn = Connection::open(&db).unwrap();
+    let report = v2()
+        .migrator()
+        .backup(BackupPolicy::Off)
+        .refuse_on_replica(false)
+        .run(&mut conn)
+        .unwrap();
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(common::history(&conn, "default"), [1, 2]);
+}

@@ -116,6 +116,7 @@ pub struct Fleet<'m> {
     canary: usize,
     fail: FailPolicy,
     journal: Option<PathBuf>,
+    refuse_replica: bool,
 }
 
 impl<'m> Fleet<'m> {
@@ -136,6 +137,7 @@ impl<'m> Fleet<'m> {
             canary: 0,
             fail: FailPolicy::Stop,
             journal: None,
+            refuse_replica: true,
         }
     }
 
@@ -213,6 +215,12 @@ impl<'m> Fleet<'m> {
         self
     }
 
+    /// See [`Migrator::refuse_on_replica`] (default `true`: a replica with pending migrations is skipped).
+    pub fn refuse_on_replica(mut self, on: bool) -> Self {
+        self.refuse_replica = on;
+        self
+    }
+
     /// The migrator one database runs with.
     fn migrator(&self) -> Migrator<'m> {
         self.migrations
@@ -224,5 +232,6 @@ impl<'m> Fleet<'m> {
             .header_stamp(self.header_stamp)
             .backup(self.backup)
             .backup_options(self.backup_options.clone())
+            .refuse_on_replica(self.refuse_replica)
     }
 }
