@@ -3,11 +3,13 @@
 //! (every file current) next to a loop of open + `PRAGMA user_version`; and the process's peak memory per pass.
 //!
 //! `cargo bench -p litemigrate-runtime --bench fleet`. Sizes come from the environment so CI can run it small:
-//! `FLEET_FILES` (default 1000), `FLEET_JOBS` (default: the cores), `FLEET_SERIAL_MAX` (the serial plain loop runs on
-//! at most this many files, default 2000: at fsync speed it would dominate the run; its rate is what is compared),
-//! `FLEET_DIR` (default: a temporary directory). Every tenant is a copy of one file at version N−1 of a set whose
-//! newest migration adds a column and an index. Peak memory is `VmHWM` from `/proc/self/status`, reset before each
-//! pass through `/proc/self/clear_refs` (Linux), so each row shows its own pass's peak.
+//! `FLEET_FILES` (default 1000), `FLEET_JOBS` (default: the cores), `FLEET_SERIAL_MAX` and `FLEET_BACKUP_MAX` (the
+//! serial plain loop and the pass with backups run on at most this many files, default 2000 each: at fsync speed
+//! they would dominate the run; their rate is what is compared), `FLEET_ROUNDS` (default 3: the parallel migrate
+//! passes and the no-op passes alternate this many times, each row shows its median round), `FLEET_DIR` (default: a
+//! temporary directory). Every tenant is a copy of one file at version N−1 of a set whose newest migration adds a
+//! column and an index, synced to disk before the pass. Peak memory is `VmHWM` from `/proc/self/status`, reset
+//! before each pass through `/proc/self/clear_refs` (Linux), so each row shows its own pass's peak.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -41,13 +43,16 @@ fn tenants(root: &Path, name: &str, template: &Path, n: usize) -> Vec<PathBuf> {
     let dir = root.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    (0..n)
+    let paths = (0..n)
         .map(|i| {
             let p = dir.join(format!("tenant{i:05}.db"));
             std::fs::copy(template, &p).unwrap();
             p
         })
-        .collect()
+        .collect();
+    // On disk before the pass starts: a pass must not pay for flushing the copies (one `sync` for all of them).
+    let _ = std::process::Command::new("sync").status();
+    paths
 }
 
 /// Runs `f` on `jobs` threads over `paths`, each thread taking the next file.
@@ -122,6 +127,13 @@ fn measure(pass: &'static str, what: String, files: usize, jobs: usize, f: impl 
     }
 }
 
+/// The round with the median time.
+fn median_row(mut rounds: Vec<Row>) -> Row {
+    rounds.sort_by_key(|r| r.time);
+    let mid = rounds.len() / 2;
+    rounds.swap_remove(mid)
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -130,6 +142,8 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = env("FLEET_JOBS", cores);
     let serial_n = env("FLEET_SERIAL_MAX", 2000).min(n);
+    let rounds = env("FLEET_ROUNDS", 3).max(1);
+    let backup_n = env("FLEET_BACKUP_MAX", 2000).min(n);
     let tmp = tempfile::tempdir().unwrap();
     let root = std::env::var_os("FLEET_DIR").map_or_else(|| tmp.path().to_owned(), PathBuf::from);
     std::fs::create_dir_all(&root).unwrap();
@@ -150,43 +164,58 @@ fn main() {
     rows.push(measure("migrate", "plain loop, serial".into(), serial_n, 1, || {
         paths.iter().for_each(|p| plain_migrate(p))
     }));
-    let paths = tenants(&root, "plain-parallel", &template, n);
-    rows.push(measure("migrate", "plain loop, parallel".into(), n, jobs, || {
-        parallel(&paths, jobs, plain_migrate)
-    }));
     let _ = std::fs::remove_dir_all(root.join("plain-serial"));
-    let _ = std::fs::remove_dir_all(root.join("plain-parallel"));
-
-    let paths = tenants(&root, "ours", &template, n);
-    rows.push(measure("migrate", "fleet, backups off".into(), n, jobs, || {
-        ours(&set, &paths, jobs, None)
-    }));
-    // The no-op pass over the files just migrated: ours (launch check per file) next to open + user_version.
-    rows.push(measure(
-        "no-op",
-        "open + PRAGMA user_version, serial".into(),
-        n,
-        1,
-        || paths.iter().for_each(|p| plain_check(p)),
-    ));
-    rows.push(measure("no-op", "fleet, serial".into(), n, 1, || {
-        ours(&set, &paths, 1, None)
-    }));
-    rows.push(measure(
-        "no-op",
-        "open + PRAGMA user_version, parallel".into(),
-        n,
-        jobs,
-        || parallel(&paths, jobs, plain_check),
-    ));
-    rows.push(measure("no-op", "fleet, parallel".into(), n, jobs, || {
-        ours(&set, &paths, jobs, None)
-    }));
+    // The two parallel migrate passes alternate for `rounds` rounds on fresh copies (the machine's load drifts); the
+    // table shows each one's median round.
+    let mut plain_rounds = Vec::new();
+    let mut ours_rounds = Vec::new();
+    for _ in 0..rounds {
+        let paths = tenants(&root, "plain-parallel", &template, n);
+        plain_rounds.push(measure("migrate", "plain loop, parallel".into(), n, jobs, || {
+            parallel(&paths, jobs, plain_migrate)
+        }));
+        let _ = std::fs::remove_dir_all(root.join("plain-parallel"));
+        let paths = tenants(&root, "ours", &template, n);
+        ours_rounds.push(measure("migrate", "fleet, backups off".into(), n, jobs, || {
+            ours(&set, &paths, jobs, None)
+        }));
+    }
+    rows.push(median_row(plain_rounds));
+    rows.push(median_row(ours_rounds));
+    let paths: Vec<PathBuf> = (0..n)
+        .map(|i| root.join("ours").join(format!("tenant{i:05}.db")))
+        .collect();
+    // The no-op pass over the files just migrated: ours (launch check per file) next to open + user_version, each
+    // the median of `rounds` alternating rounds.
+    let mut noop: [Vec<Row>; 4] = Default::default();
+    for _ in 0..rounds {
+        noop[0].push(measure(
+            "no-op",
+            "open + PRAGMA user_version, serial".into(),
+            n,
+            1,
+            || paths.iter().for_each(|p| plain_check(p)),
+        ));
+        noop[1].push(measure("no-op", "fleet, serial".into(), n, 1, || {
+            ours(&set, &paths, 1, None)
+        }));
+        noop[2].push(measure(
+            "no-op",
+            "open + PRAGMA user_version, parallel".into(),
+            n,
+            jobs,
+            || parallel(&paths, jobs, plain_check),
+        ));
+        noop[3].push(measure("no-op", "fleet, parallel".into(), n, jobs, || {
+            ours(&set, &paths, jobs, None)
+        }));
+    }
+    rows.extend(noop.into_iter().map(median_row));
     let _ = std::fs::remove_dir_all(root.join("ours"));
 
-    let paths = tenants(&root, "ours-backup", &template, n);
+    let paths = tenants(&root, "ours-backup", &template, backup_n);
     let backups = root.join("ours-backup-backups");
-    rows.push(measure("migrate", "fleet, backups on".into(), n, jobs, || {
+    rows.push(measure("migrate", "fleet, backups on".into(), backup_n, jobs, || {
         ours(&set, &paths, jobs, Some(&backups))
     }));
     let _ = std::fs::remove_dir_all(root.join("ours-backup"));
@@ -202,7 +231,8 @@ fn main() {
     let noop_serial = base("no-op", "open + PRAGMA user_version, serial");
     let noop_parallel = base("no-op", "open + PRAGMA user_version, parallel");
     println!(
-        "fleet of {n} tenant files at version N-1 (one pending: add column + index), {jobs} job(s), {cores} core(s)"
+        "fleet of {n} tenant files at version N-1 (one pending: add column + index), {jobs} job(s), {cores} core(s), \
+         parallel migrate and no-op rows: median of {rounds} alternating rounds"
     );
     println!(
         "{:<8} {:<38} {:>6} {:>4} {:>9} {:>10} {:>17} {:>10}",

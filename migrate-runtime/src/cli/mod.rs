@@ -302,7 +302,7 @@ pub enum Command {
         diff: bool,
     },
     /// Migrate every database the patterns match (tenants), in parallel.
-    Fleet(FleetArgs),
+    Fleet(Box<FleetArgs>),
     /// Wait until --db is at the newest migration (a read-only replica waiting for its primary).
     Wait(WaitArgs),
 }

@@ -69,9 +69,17 @@ pub struct FileResult {
 impl FileResult {
     pub(crate) fn skipped(path: PathBuf, reason: SkipReason, canary: bool) -> FileResult {
         FileResult {
-            path,
-            status: FileStatus::Skipped,
             skipped: Some(reason),
+            ..FileResult::new(path, FileStatus::Skipped, canary)
+        }
+    }
+
+    /// A result with nothing read or done yet.
+    pub(crate) fn new(path: PathBuf, status: FileStatus, canary: bool) -> FileResult {
+        FileResult {
+            path,
+            status,
+            skipped: None,
             canary,
             from_version: None,
             to_version: None,

@@ -22,7 +22,8 @@ struct Job {
 
 /// What a worker sends back: a result, or a job it did not start because the run is stopping.
 enum Msg {
-    Ran(FileResult),
+    // Boxed: the result carries the backup manifest and an error inline, and only the jobs in flight wait here.
+    Ran(Box<FileResult>),
     NotRun(Job),
 }
 
@@ -42,7 +43,7 @@ struct Sink<'a, F> {
 impl<F: FnMut(&FileResult)> Sink<'_, F> {
     fn take(&mut self, msg: Msg) {
         let r = match msg {
-            Msg::Ran(r) => r,
+            Msg::Ran(r) => *r,
             Msg::NotRun(job) => FileResult::skipped(job.path, self.skip_reason(), job.canary),
         };
         if r.status == FileStatus::Failed && (r.canary || self.fail == FailPolicy::Stop) {
@@ -200,7 +201,7 @@ impl Fleet<'_> {
             let msg = if stop.load(Ordering::SeqCst) {
                 Msg::NotRun(job)
             } else {
-                Msg::Ran(self.migrate_one(job.path, job.canary))
+                Msg::Ran(Box::new(self.migrate_one(job.path, job.canary)))
             };
             if results.send(msg).is_err() {
                 return;
@@ -211,13 +212,9 @@ impl Fleet<'_> {
     /// One database: open (never create), the migrator's run, and on failure the version it stayed at.
     fn migrate_one(&self, path: PathBuf, canary: bool) -> FileResult {
         let start = Instant::now();
-        let mut r = FileResult::skipped(path, SkipReason::Replica, canary);
-        r.skipped = None;
+        let mut r = FileResult::new(path, FileStatus::Failed, canary);
         match self.open(&r.path) {
-            Err(e) => {
-                r.status = FileStatus::Failed;
-                r.error = Some(e);
-            }
+            Err(e) => r.error = Some(e),
             Ok(mut conn) => {
                 let mig = self.migrator();
                 match mig.run(&mut conn) {
@@ -235,8 +232,6 @@ impl Fleet<'_> {
                         if e.kind() == ErrorKind::Replica {
                             r.status = FileStatus::Skipped;
                             r.skipped = Some(SkipReason::Replica);
-                        } else {
-                            r.status = FileStatus::Failed;
                         }
                         r.error = Some(e);
                     }
