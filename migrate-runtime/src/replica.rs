@@ -66,7 +66,8 @@ impl Migrator<'_> {
     /// [`Migrator::run`], polled every `poll`), and returns that version; writes nothing. For application
     /// instances on a read-only replica (LiteFS) whose primary runs the migrations: start serving once the
     /// replicated file has caught up. Fails with [`Error::WaitTimeout`] (naming the version it saw) after
-    /// `timeout`, and at once with the launch check's error if the database cannot be read.
+    /// `timeout`, and at once with the launch check's error if the database cannot be read. It waits for exactly
+    /// this set: a database a newer release already migrated further never matches, and the wait times out.
     ///
     /// ```no_run
     /// # static MIGRATIONS: litemigrate_runtime::Migrations = litemigrate_runtime::Migrations::empty();
