@@ -83,7 +83,10 @@ fn code_migrations_sit_among_the_files() {
     );
     assert_eq!(WITH_CODE.set_name(), "todo");
     let code = WITH_CODE.get(10).unwrap();
-    assert_eq!(code.checksum(), litemigrate_core::load::code_checksum(10, "trim_titles"));
+    assert_eq!(
+        code.checksum(),
+        litemigrate_core::load::code_checksum(10, "trim_titles")
+    );
     assert!(code.up_sql().is_none());
     // The chain continues through the code migrations.
     assert_eq!(WITH_CODE.get(3).unwrap().chain(), TODO.get(3).unwrap().chain());

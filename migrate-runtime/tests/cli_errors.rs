@@ -243,7 +243,10 @@ fn embedded_form_refuses_dir_and_new() {
     assert_eq!(run(&["--set", "other", "status"]), 2);
     assert_eq!(run(&["up", "--no-backup"]), 0);
     assert_eq!(run(&["status", "--check"]), 0);
-    assert_eq!(litemigrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]), 2);
+    assert_eq!(
+        litemigrate_runtime::cli::run_from_args(&set, ["app-migrate", "--bogus"]),
+        2
+    );
 }
 
 /// On a terminal, `down` asks; the answer decides. Runs the binary under `script(1)` for a pseudo-terminal, where

@@ -365,3 +365,37 @@ fn journal_records_each_file_and_lists_the_failures_to_retry() {
         .count();
     assert_eq!(whole, text.lines().count() - 2);
 }
+
+/// With one job the caller's thread migrates in the listing's order: the failing first canary stops the run before
+/// the second canary starts, and nothing else is opened.
+#[test]
+fn one_job_a_failed_canary_stops_before_the_next_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["a.db", "b.db", "c.db"];
+    for n in names {
+        tenant(&dir.path().join(n), n == "a.db");
+    }
+    let rest: Vec<_> = names[1..].iter().map(|n| (*n, snapshot(&dir.path().join(n)))).collect();
+    let set = v2();
+    let mut got = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(1)
+        .canary(2)
+        .backup(BackupPolicy::Off)
+        .run_glob(&format!("{}/*.db", dir.path().display()), |r| {
+            got.push((r.status, r.skipped))
+        })
+        .unwrap();
+    assert_eq!(summary.stopped, Some(Stopped::CanaryFailed));
+    assert_eq!(
+        got,
+        [
+            (FileStatus::Failed, None),
+            (FileStatus::Skipped, Some(SkipReason::CanaryFailed)),
+            (FileStatus::Skipped, Some(SkipReason::CanaryFailed)),
+        ]
+    );
+    for (n, before) in rest {
+        assert_eq!(snapshot(&dir.path().join(n)), before, "{n} was touched");
+    }
+}

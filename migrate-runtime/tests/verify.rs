@@ -57,7 +57,10 @@ fn verify_reports_drift_with_the_differences() {
     assert_eq!(err.kind(), ErrorKind::SchemaDrift);
     let text = err.to_string();
     assert!(text.contains("hotfix") && text.contains("users_email"), "{text}");
-    assert!(matches!(err, litemigrate_runtime::Error::SchemaDrift { version: 3, .. }));
+    assert!(matches!(
+        err,
+        litemigrate_runtime::Error::SchemaDrift { version: 3, .. }
+    ));
 }
 
 #[test]

@@ -15,6 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Instant;
 
+/// Paths queued per worker: enough that a worker rarely waits for the feeding thread to be scheduled (on a loaded
+/// machine that wait, once per database, cost more than the database), few enough to keep memory flat.
+const QUEUE_PER_JOB: usize = 16;
+
 struct Job {
     path: PathBuf,
     canary: bool,
@@ -122,7 +126,64 @@ impl Fleet<'_> {
             fatal: None,
         };
         let mut paths = paths;
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(self.jobs);
+        if self.jobs == 1 {
+            self.run_inline(&mut paths, &mut sink);
+        } else {
+            self.run_threads(&mut paths, &mut sink);
+        }
+        // Stopped early: every database not started is reported (and journaled) as skipped, without opening it.
+        if sink.stopped.is_some() && sink.fatal.is_none() {
+            for p in paths {
+                match p {
+                    Ok(path) => sink.take(Msg::NotRun(Job { path, canary: false })),
+                    Err(e) => {
+                        sink.fatal.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+        }
+        sink.summary.stopped = sink.stopped;
+        sink.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Some(e) = sink.fatal {
+            return Err(e);
+        }
+        if let Some(j) = &mut sink.journal {
+            j.finish(&sink.summary)?;
+        }
+        Ok(sink.summary)
+    }
+
+    /// One job: the caller's thread does everything, in the listing's order (no handoff per database).
+    fn run_inline<I, F>(&self, paths: &mut I, sink: &mut Sink<'_, F>)
+    where
+        I: Iterator<Item = Result<PathBuf, FleetError>>,
+        F: FnMut(&FileResult),
+    {
+        let mut started = 0usize;
+        while !sink.stopping() && sink.fatal.is_none() {
+            match paths.next() {
+                Some(Ok(path)) => {
+                    let canary = started < self.canary;
+                    started += 1;
+                    sink.take(Msg::Ran(Box::new(self.migrate_one(path, canary))));
+                }
+                Some(Err(e)) => {
+                    sink.fatal.get_or_insert(e);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// `jobs` workers fed through a bounded channel; results come back to the caller's thread.
+    fn run_threads<I, F>(&self, paths: &mut I, sink: &mut Sink<'_, F>)
+    where
+        I: Iterator<Item = Result<PathBuf, FleetError>>,
+        F: FnMut(&FileResult),
+    {
+        let stop = sink.stop;
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE_PER_JOB * self.jobs);
         let job_rx = Mutex::new(job_rx);
         std::thread::scope(|s| {
             let (res_tx, res_rx) = mpsc::channel::<Msg>();
@@ -145,7 +206,7 @@ impl Fleet<'_> {
             // The canaries, then a barrier: nothing else starts before every canary has finished.
             for _ in 0..self.canary {
                 match paths.next() {
-                    Some(Ok(path)) => send(Job { path, canary: true }, &mut sink, &mut in_flight),
+                    Some(Ok(path)) => send(Job { path, canary: true }, sink, &mut in_flight),
                     Some(Err(e)) => {
                         sink.fatal.get_or_insert(e);
                         break;
@@ -153,10 +214,10 @@ impl Fleet<'_> {
                     None => break,
                 }
             }
-            drain(&res_rx, &mut sink, &mut in_flight);
+            drain(&res_rx, sink, &mut in_flight);
             while !sink.stopping() && sink.fatal.is_none() {
                 match paths.next() {
-                    Some(Ok(path)) => send(Job { path, canary: false }, &mut sink, &mut in_flight),
+                    Some(Ok(path)) => send(Job { path, canary: false }, sink, &mut in_flight),
                     Some(Err(e)) => {
                         sink.fatal.get_or_insert(e);
                     }
@@ -164,29 +225,8 @@ impl Fleet<'_> {
                 }
             }
             drop(job_tx);
-            drain(&res_rx, &mut sink, &mut in_flight);
+            drain(&res_rx, sink, &mut in_flight);
         });
-        // Stopped early: every database not started is reported (and journaled) as skipped, without opening it.
-        if sink.stopped.is_some() && sink.fatal.is_none() {
-            for p in paths {
-                match p {
-                    Ok(path) => sink.take(Msg::NotRun(Job { path, canary: false })),
-                    Err(e) => {
-                        sink.fatal.get_or_insert(e);
-                        break;
-                    }
-                }
-            }
-        }
-        sink.summary.stopped = sink.stopped;
-        sink.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Some(e) = sink.fatal {
-            return Err(e);
-        }
-        if let Some(j) = &mut sink.journal {
-            j.finish(&sink.summary)?;
-        }
-        Ok(sink.summary)
     }
 
     /// A worker: takes jobs until the channel closes; once the run is stopping, hands them back unstarted.
