@@ -270,6 +270,25 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database is a read-only replica of a replicated file system (LiteFS: a `.primary` file beside it names
+    /// the primary) and migrations are pending: only the primary may write. Nothing was changed.
+    #[error("replica: primary is {primary} (migrations are pending on {}; run them on the primary)", path.display())]
+    Replica {
+        /// The primary's host, as the `.primary` file names it.
+        primary: String,
+        /// The database file.
+        path: std::path::PathBuf,
+    },
+    /// [`Migrator::wait`](crate::Migrator::wait) gave up: the database did not reach the embedded set in time.
+    #[error("the database did not reach version {target} within {waited:?} (it is at version {current})")]
+    WaitTimeout {
+        /// The version waited for.
+        target: u64,
+        /// The newest version the history recorded at the last poll (0 when none).
+        current: u64,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
     /// The disk (or `max_page_count`) is full; the transaction was rolled back.
     #[error("{}database or disk is full: {source}", opt_at(at))]
     DiskFull {
@@ -453,6 +472,10 @@ pub enum ErrorKind {
     Adopt,
     /// [`Error::SquashedBelow`].
     SquashedBelow,
+    /// [`Error::Replica`].
+    Replica,
+    /// [`Error::WaitTimeout`].
+    WaitTimeout,
 }
 
 impl ErrorKind {
@@ -494,6 +517,8 @@ impl ErrorKind {
             ErrorKind::ForeignHistory => "foreign_history",
             ErrorKind::Adopt => "adopt",
             ErrorKind::SquashedBelow => "squashed_below",
+            ErrorKind::Replica => "replica",
+            ErrorKind::WaitTimeout => "wait_timeout",
         }
     }
 }
@@ -549,6 +574,8 @@ impl Error {
             Error::WritesHistoryTable { .. } => ErrorKind::WritesHistoryTable,
             Error::Adopt(e) => e.kind(),
             Error::SquashedBelow { .. } => ErrorKind::SquashedBelow,
+            Error::Replica { .. } => ErrorKind::Replica,
+            Error::WaitTimeout { .. } => ErrorKind::WaitTimeout,
             Error::RestoredFromBackup { source, .. }
             | Error::NotRestored { source, .. }
             | Error::RestoreFailed { source, .. } => source.kind(),

@@ -88,6 +88,7 @@ pub struct Migrator<'m> {
     backup_options: BackupOptions,
     header_stamp: bool,
     on_step: Option<StepHook<'m>>,
+    refuse_replica: bool,
 }
 
 /// The callback of [`Migrator::on_step`].
@@ -127,6 +128,7 @@ impl Migrations {
             backup_options: BackupOptions::default(),
             header_stamp: true,
             on_step: None,
+            refuse_replica: true,
         }
     }
 
@@ -189,6 +191,14 @@ impl<'m> Migrator<'m> {
     /// `_`); it is checked when the migrator runs.
     pub fn history_table(mut self, name: impl Into<String>) -> Self {
         self.table = Cow::Owned(name.into());
+        self
+    }
+
+    /// Whether a run with work to do refuses a LiteFS replica (a `.primary` file beside the database) with
+    /// [`Error::Replica`] (default `true`; see [`crate::replica`]). Turn it off only when writes from this node reach
+    /// the primary another way, e.g. under `litefs run -with-halt-lock-on <db>` (write forwarding).
+    pub fn refuse_on_replica(mut self, on: bool) -> Self {
+        self.refuse_replica = on;
         self
     }
 
@@ -376,7 +386,12 @@ impl<'m> Migrator<'m> {
 
     /// The launch check: the `user_version` stamp, else one indexed read of the newest history row. `Some(version)`
     /// when the database is exactly at the target with the embedded chain, i.e. nothing to do.
-    fn fast_check(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Option<u64>, Error> {
+    pub(crate) fn fast_check(
+        &self,
+        conn: &Connection,
+        table: &HistoryTable,
+        target: u64,
+    ) -> Result<Option<u64>, Error> {
         let set = self.migrations.set_name();
         if self.header_stamp
             && target > 0
@@ -433,6 +448,10 @@ impl<'m> Migrator<'m> {
         if let Some(v) = checked {
             trace::up_to_date(set, v);
             return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
+        }
+        // Only now, with work to do: a current replica launches as fast as a primary.
+        if !self.dry_run && self.refuse_replica {
+            crate::replica::refuse_on_replica(conn)?;
         }
         // Read before the history: if it is unchanged once the write lock is held, no other connection committed
         // since the plan was made, and the plan stands without reading the history again.
@@ -580,6 +599,14 @@ impl<'m> Migrator<'m> {
             policy: self.policy,
             target: self.target,
         }
+    }
+
+    pub(crate) fn resolved_target(&self) -> Result<u64, Error> {
+        self.resolve_target()
+    }
+
+    pub(crate) fn set_name(&self) -> &str {
+        self.migrations.set_name()
     }
 
     pub(crate) fn stamps(&self) -> bool {

@@ -93,6 +93,8 @@ pub(crate) fn dispatch(source: Source<'_>, cli: &Cli, out: &super::output::Outpu
             )
             .hint("run the standalone binary in the crate: `migrate --dir migrations lint`")),
         },
+        Command::Fleet(args) => super::fleet::fleet(source, g, args, json),
+        Command::Wait(args) => super::wait::wait(source, g, args),
     }
 }
 

@@ -49,6 +49,8 @@
 //! | `completions bash\|zsh\|fish\|powershell\|elvish` | a shell completion script on stdout |
 //! | `squash --to V [--out FILE \| --replace]` | one migration replacing versions up to V (standalone only) |
 //! | `lint [--allow ID] [--deny ID] [--min-sqlite V] [--fixtures DIR] [--no-rows]` | the build's row checks and lints over `--dir` (standalone only; exit 3 when a finding is denied) |
+//! | `fleet <pattern>... [--jobs N] [--canary N] [--continue-on-error] [--journal FILE [--retry-failed]]` | migrates every database the patterns match ([`crate::fleet`]); `--json`: one line per database, then the envelope |
+//! | `wait [--timeout 60s] [--interval 100ms]` | blocks until `--db` carries the set's stamp (a LiteFS replica waiting for its primary) |
 //!
 //! Global options (before or after the command): `--db <file|url>` (env `MIGRATE_DB`, else `DATABASE_URL`; see
 //! below), `--dir <dir>` (env `MIGRATE_DIR`, standalone only, default `migrations`), `--set <name>`,
@@ -126,6 +128,9 @@
 //!   unsynced_events, message}`;
 //! - `schema`: `{source: "live"|"embedded", version, text}`; `schema --diff`: `{version, missing, unexpected}`;
 //! - `new`: `{version, files, build_rs: {path, exists, tracked, line} | null}`.
+//! - `fleet`: the [`Summary`](crate::fleet::Summary); the one command that prints more: before the envelope, one
+//!   JSON line per database as it finishes ([`FileResult::to_json`](crate::fleet::FileResult::to_json));
+//! - `wait`: `{version, waited_ms}`.
 //!
 //! `error.kind` is a snake_case name: the runtime's [`ErrorKind`](crate::ErrorKind) (`divergent`, `schema_drift`,
 //! …), `backup_` + the backup error kind (`backup_not_found`), `fts_` + the FTS error (`fts_no_such_index`), or one
@@ -143,6 +148,7 @@ mod catalog;
 mod commands;
 mod completions;
 mod dburl;
+mod fleet;
 mod fts;
 mod inspect;
 mod lint;
@@ -153,13 +159,16 @@ mod redo;
 mod render;
 mod schema;
 mod squash;
+mod wait;
 
 use crate::table::Migrations;
 pub use catalog::CatalogSource;
 use clap::{Args, Parser, Subcommand};
+pub use fleet::FleetArgs;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+pub use wait::WaitArgs;
 
 pub use args::{BackupArgs, BackupDirArg, ConfirmArg, DownPolicy, PolicyArgs, SquashArgs, UpPolicy};
 pub use dburl::DbMode;
@@ -420,6 +429,10 @@ pub enum Command {
     },
     /// Write one migration that replaces every migration up to --to V (standalone binary only).
     Squash(SquashArgs),
+    /// Migrate every database the patterns match (tenants), in parallel.
+    Fleet(Box<FleetArgs>),
+    /// Wait until --db is at the newest migration (a read-only replica waiting for its primary).
+    Wait(WaitArgs),
 }
 
 /// `fts` subcommands.
@@ -463,6 +476,8 @@ impl Command {
             Command::Completions { .. } => "completions",
             Command::Squash(_) => "squash",
             Command::Lint(_) => "lint",
+            Command::Fleet(_) => "fleet",
+            Command::Wait(_) => "wait",
         }
     }
 
