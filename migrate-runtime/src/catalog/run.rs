@@ -255,6 +255,10 @@ struct Runner<'a> {
     reports: Vec<DatabaseReport>,
     run: Option<NewRun>,
     warnings: Vec<String>,
+    /// A database whose connection saw another connection's write to a file shared by several sets, noticed as a
+    /// step of another set of that file began (that step's own failure record moves the other connections'
+    /// `data_version`, so it cannot be told apart afterwards).
+    foreign_write: Option<usize>,
 }
 
 impl<'a> Runner<'a> {
@@ -328,6 +332,7 @@ impl<'a> Runner<'a> {
             reports,
             run: None,
             warnings: Vec::new(),
+            foreign_write: None,
         })
     }
 
@@ -358,6 +363,14 @@ impl<'a> Runner<'a> {
             .collect();
         changing.sort_unstable();
         changing.dedup();
+        // Sets sharing one file: that file is backed up once, under the first of them.
+        let files: Vec<&str> = self.cat.databases().iter().map(|d| d.file()).collect();
+        let mut seen_files: Vec<&str> = Vec::new();
+        changing.retain(|&i| {
+            let new = !seen_files.contains(&files[i]);
+            seen_files.push(files[i]);
+            new
+        });
         let result = (|| {
             let mut run = NewRun::start(self.dir, Reason::PreMigrate)?;
             for &i in &changing {
@@ -389,6 +402,7 @@ impl<'a> Runner<'a> {
     /// Runs one step: the set's own migrator (backups are the run's), with the attached files.
     fn step(&mut self, step: &Step) -> Result<(), Error> {
         let d = &self.cat.databases()[step.db];
+        self.watch_shared_file(step.db);
         let names: Vec<&str> = step.attach.iter().map(|&a| self.cat.databases()[a].name()).collect();
         let paths: Vec<String> = step
             .attach
@@ -424,11 +438,15 @@ impl<'a> Runner<'a> {
         let applied_before = r.applied.len();
         r.to_version = report.to_version.max(r.to_version);
         r.applied.extend(report.applied);
-        self.dbs[step.db].changed = true;
-        self.dbs[step.db].seen = data_version(self.dbs[step.db].conn.as_ref());
-        for &a in &step.attach {
-            self.dbs[a].changed = true;
-            self.dbs[a].seen = data_version(self.dbs[a].conn.as_ref());
+        for i in std::iter::once(step.db).chain(step.attach.iter().copied()) {
+            // Every set sharing the file: their connections saw this run's write as another connection's.
+            let file = self.cat.databases()[i].file();
+            for (j, other) in self.cat.databases().iter().enumerate() {
+                if other.file() == file {
+                    self.dbs[j].changed = true;
+                    self.dbs[j].seen = data_version(self.dbs[j].conn.as_ref());
+                }
+            }
         }
         // After `seen`: what the callback's own connections write counts as another connection's write.
         if let Some(OnStep(f)) = &self.opts.on_step {
@@ -439,13 +457,41 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Before a step on a file several sets share: the other sets' connections must not have seen a write since
+    /// this run's last one, and the step's own connection starts watching the file (its own commits, including a
+    /// failure record, do not move its `data_version`; another connection's do).
+    fn watch_shared_file(&mut self, db: usize) {
+        let file = self.cat.databases()[db].file();
+        let sharing: Vec<usize> = (0..self.dbs.len())
+            .filter(|&j| j != db && self.cat.databases()[j].file() == file)
+            .collect();
+        if sharing.is_empty() {
+            return;
+        }
+        for &j in &sharing {
+            if let Some(seen) = self.dbs[j].seen
+                && data_version(self.dbs[j].conn.as_ref()) != Some(seen)
+            {
+                self.foreign_write.get_or_insert(j);
+            }
+        }
+        if self.dbs[db].seen.is_none() {
+            self.dbs[db].seen = data_version(self.dbs[db].conn.as_ref());
+        }
+    }
+
     /// After a failed step: restore (or keep) what this run changed, and say so.
     fn fail(mut self, failed: usize, source: Error) -> CatalogError {
         let d = &self.cat.databases()[failed];
         let (database, file, source) = (d.name().to_owned(), self.dbs[failed].path.clone(), Box::new(source));
         // The failed step's own file: its transaction rolled back, but an earlier step of this run may have
         // committed to it, and a no-transaction migration leaves what it did.
-        self.dbs[failed].changed = true;
+        let failed_file = d.file();
+        for (j, other) in self.cat.databases().iter().enumerate() {
+            if other.file() == failed_file {
+                self.dbs[j].changed = true;
+            }
+        }
         let changed: Vec<usize> = (0..self.dbs.len()).filter(|&i| self.dbs[i].changed).collect();
         if self.opts.keep_progress {
             return CatalogError::Failed {
@@ -482,7 +528,20 @@ impl<'a> Runner<'a> {
                 kept,
             };
         };
+        if let Some(j) = self.foreign_write {
+            return CatalogError::NotRestored {
+                database,
+                file,
+                source,
+                written: self.dbs[j].path.clone(),
+                run: run.id,
+            };
+        }
         for &i in &changed {
+            if i != failed && self.cat.databases()[i].file() == failed_file {
+                // The failed step's connection speaks for its file (see `watch_shared_file`).
+                continue;
+            }
             let db = &self.dbs[i];
             let now = data_version(db.conn.as_ref());
             if db.seen.is_some() && now != db.seen {
@@ -495,13 +554,21 @@ impl<'a> Runner<'a> {
                 };
             }
         }
-        let mut restored = Vec::new();
+        let mut restored: Vec<PathBuf> = Vec::new();
         for &i in changed.iter().rev() {
-            let name = self.cat.databases()[i].name();
-            let Some(rf) = run.files.iter().find(|f| f.database == name) else {
+            // Sets sharing a file have one backup in the run (see `back_up`): found by file, restored once.
+            let file_name = self.cat.databases()[i].file();
+            let Some(rf) = run.files.iter().find(|f| f.file == file_name) else {
                 continue;
             };
-            drop(self.dbs[i].conn.take());
+            for (j, other) in self.cat.databases().iter().enumerate() {
+                if other.file() == file_name {
+                    drop(self.dbs[j].conn.take());
+                }
+            }
+            if restored.contains(&self.dbs[i].path) {
+                continue;
+            }
             if let Err(e) = backup_run::restore_file(&run, rf, &self.dbs[i].path, &self.opts.backup_options) {
                 let restore = match e {
                     CatalogError::Backup { source, .. } => source,
