@@ -287,15 +287,16 @@ fn shared_file_requirements(
                 .as_ref()
                 .map_or_else(|| litemigrate_core::layout::DEFAULT_SET.to_owned(), LitStr::value);
             if file(name) == file(other) && set == other_set {
-                // Point at the options that made them share the file.
-                let span = o.or(*other_o).map_or_else(|| args.dir.span(), |o| o.name.span());
+                // Point at (and suggest a set name for) the options that made them share the file.
+                let named = o.or(*other_o);
+                let span = named.map_or_else(|| args.dir.span(), |o| o.name.span());
+                let fix = named.map_or_else(|| (*name).to_owned(), |o| o.name.to_string());
+                let shared = file(name);
                 return Err(syn::Error::new(
                     span,
                     format!(
-                        "databases `{other}` and `{name}` share the file `{}` with the same set name `{set}`; give \
-                         one of them its own history key, e.g. `{name}(file = \"{}\", set = \"{name}\")`",
-                        file(name),
-                        file(name)
+                        "databases `{other}` and `{name}` share the file `{shared}` with the same set name `{set}`; \
+                         give one of them its own history key, e.g. `{fix}(file = \"{shared}\", set = \"{fix}\")`"
                     ),
                 ));
             }

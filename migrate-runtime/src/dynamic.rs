@@ -60,6 +60,7 @@ impl Builder {
             rows: Rows::Owned(Arc::new(self.rows)),
             final_schema: final_schema.map(Cow::Owned),
             sqlite_version: sqlite_version.map(Cow::Owned),
+            requires_sets: true,
         }
     }
 }

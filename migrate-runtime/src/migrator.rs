@@ -26,6 +26,7 @@
 
 mod execute;
 mod report;
+mod requires;
 
 pub(crate) use execute::data_version;
 pub use report::{Applied, Mode, Policy, Report, Target};
@@ -86,6 +87,9 @@ pub struct Migrator<'m> {
     backup_options: BackupOptions,
     header_stamp: bool,
     on_step: Option<StepHook<'m>>,
+    /// Whether pending migrations' `requires` name sets of this database (`false` in a catalog, where they name
+    /// databases and the catalog orders the work).
+    set_requires: bool,
 }
 
 /// The callback of [`Migrator::on_step`].
@@ -125,6 +129,7 @@ impl Migrations {
             backup_options: BackupOptions::default(),
             header_stamp: true,
             on_step: None,
+            set_requires: self.requires_sets,
         }
     }
 
@@ -414,6 +419,9 @@ impl<'m> Migrator<'m> {
         // since the plan was made, and the plan stands without reading the history again.
         let mut planned_at = data_version(conn)?;
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
+        if self.set_requires {
+            requires::check(conn, &table, &actions)?;
+        }
         // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
         // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
         if current == 0 && !actions.is_empty() && !table.exists(conn)? {

@@ -230,6 +230,9 @@ pub struct Migrations {
     pub(crate) rows: Rows,
     pub(crate) final_schema: Option<Cow<'static, str>>,
     pub(crate) sqlite_version: Option<Cow<'static, str>>,
+    /// Whether `-- migrate:requires` names other sets of the same database (a standalone set; the migrator checks
+    /// them) rather than databases of a catalog (which orders them itself).
+    pub(crate) requires_sets: bool,
 }
 
 /// Where a set's rows live: the macro's four flat statics, or run-time data the set owns. Both have the same
@@ -377,6 +380,7 @@ impl Migrations {
                 Some(s) => Some(Cow::Borrowed(s)),
                 None => None,
             },
+            requires_sets: true,
         }
     }
 

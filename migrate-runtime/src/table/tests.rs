@@ -125,6 +125,7 @@ fn iter_yields_every_row_from_both_ends() {
         rows: Rows::Owned(Arc::new(rows)),
         final_schema: None,
         sqlite_version: None,
+        requires_sets: true,
     };
     let mut it = set.iter();
     assert_eq!(it.len(), 3);
