@@ -41,6 +41,7 @@ mod backup_run;
 mod error;
 mod load;
 mod plan;
+mod rollback;
 mod run;
 mod status;
 

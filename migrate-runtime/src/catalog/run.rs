@@ -176,7 +176,7 @@ impl Databases {
         }
         fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let _lock = CatalogLock::acquire(dir)?;
-        Runner::new(self, dir, opts)?.run()
+        Runner::new(self, dir, opts, true)?.run()
     }
 
     /// One cheap check per file: `Some` when every file exists and is at its newest version.
@@ -247,7 +247,7 @@ struct Db {
     changed: bool,
 }
 
-struct Runner<'a> {
+pub(super) struct Runner<'a> {
     cat: &'a Databases,
     dir: &'a Path,
     opts: &'a CatalogOptions,
@@ -262,9 +262,15 @@ struct Runner<'a> {
 }
 
 impl<'a> Runner<'a> {
-    /// Opens every file and reads where each stands; then creates the writable ones that are missing (only once
-    /// every existing file passed its checks, so a refusal changes nothing).
-    fn new(cat: &'a Databases, dir: &'a Path, opts: &'a CatalogOptions) -> Result<Runner<'a>, CatalogError> {
+    /// Opens every file and reads where each stands; then, with `create`, creates the writable ones that are
+    /// missing (only once every existing file passed its checks, so a refusal changes nothing). A rollback does not
+    /// create: a missing file is at version 0 and has nothing to roll back.
+    pub(super) fn new(
+        cat: &'a Databases,
+        dir: &'a Path,
+        opts: &'a CatalogOptions,
+        create: bool,
+    ) -> Result<Runner<'a>, CatalogError> {
         let mut dbs = Vec::with_capacity(cat.databases().len());
         let mut reports = Vec::with_capacity(cat.databases().len());
         for d in cat.databases() {
@@ -319,7 +325,7 @@ impl<'a> Runner<'a> {
             dbs.push(db);
         }
         for (d, db) in cat.databases().iter().zip(&mut dbs) {
-            if db.conn.is_none() {
+            if create && db.conn.is_none() {
                 let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
                 db.conn = Some(open(d.name(), &db.path, flags, opts.busy_timeout)?);
             }
@@ -336,11 +342,32 @@ impl<'a> Runner<'a> {
         })
     }
 
-    fn run(mut self) -> Result<CatalogReport, CatalogError> {
-        let current: Vec<u64> = self.dbs.iter().map(|d| d.current).collect();
-        let steps = plan::order(self.cat, &current)?;
-        self.back_up(&steps)?;
-        for step in &steps {
+    fn run(self) -> Result<CatalogReport, CatalogError> {
+        let steps = plan::order(self.cat, &self.current())?;
+        let latest: Vec<u64> = self
+            .cat
+            .databases()
+            .iter()
+            .map(|d| d.migrations().latest_version())
+            .collect();
+        self.run_steps(&steps, Reason::PreMigrate, &latest)
+    }
+
+    /// Where each database stands, read when the runner opened it.
+    pub(super) fn current(&self) -> Vec<u64> {
+        self.dbs.iter().map(|d| d.current).collect()
+    }
+
+    /// One backup run of what the steps change (`after`: each database's version once they ran), then the steps;
+    /// a failed one restores (or keeps) what this run changed.
+    pub(super) fn run_steps(
+        mut self,
+        steps: &[Step],
+        reason: Reason,
+        after: &[u64],
+    ) -> Result<CatalogReport, CatalogError> {
+        self.back_up(steps, reason, after)?;
+        for step in steps {
             if let Err(e) = self.step(step) {
                 return Err(self.fail(step.db, e));
             }
@@ -353,7 +380,7 @@ impl<'a> Runner<'a> {
     }
 
     /// One backup run of every file the steps change, and the extra paths.
-    fn back_up(&mut self, steps: &[Step]) -> Result<(), CatalogError> {
+    fn back_up(&mut self, steps: &[Step], reason: Reason, after: &[u64]) -> Result<(), CatalogError> {
         if steps.is_empty() || self.opts.backup == BackupPolicy::Off {
             return Ok(());
         }
@@ -372,14 +399,14 @@ impl<'a> Runner<'a> {
             new
         });
         let result = (|| {
-            let mut run = NewRun::start(self.dir, Reason::PreMigrate)?;
+            let mut run = NewRun::start(self.dir, reason)?;
             for &i in &changing {
                 let d = &self.cat.databases()[i];
                 let conn = self.dbs[i]
                     .conn
                     .as_ref()
                     .ok_or_else(|| closed(d.name(), &self.dbs[i].path))?;
-                let versions = (self.dbs[i].current, d.migrations().latest_version());
+                let versions = (self.dbs[i].current, after[i]);
                 run.add_database(conn, d.name(), d.file(), versions, &self.opts.backup_options)?;
             }
             for p in &self.opts.extra_paths {
@@ -436,7 +463,8 @@ impl<'a> Runner<'a> {
         let report = result?;
         let r = &mut self.reports[step.db];
         let applied_before = r.applied.len();
-        r.to_version = report.to_version.max(r.to_version);
+        // A database's steps all go one way (up, or down in a rollback), so the last one's version is where it is.
+        r.to_version = report.to_version;
         r.applied.extend(report.applied);
         for i in std::iter::once(step.db).chain(step.attach.iter().copied()) {
             // Every set sharing the file: their connections saw this run's write as another connection's.
@@ -668,10 +696,10 @@ fn io_err(path: &Path, e: impl fmt::Display) -> CatalogError {
 /// The catalog's lock: an OS advisory lock on `<data dir>/.litemigrate-catalog.lock`, held from the first read of
 /// the files to the end of the run, so two processes launching at once run every migration once (the second one
 /// finds the work done). Never deleted (deleting a lock file races with its users).
-struct CatalogLock(fs::File);
+pub(super) struct CatalogLock(fs::File);
 
 impl CatalogLock {
-    fn acquire(dir: &Path) -> Result<CatalogLock, CatalogError> {
+    pub(super) fn acquire(dir: &Path) -> Result<CatalogLock, CatalogError> {
         let path = dir.join(".litemigrate-catalog.lock");
         let f = fs::OpenOptions::new()
             .create(true)
