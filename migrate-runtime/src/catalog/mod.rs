@@ -39,6 +39,7 @@
 
 mod backup_run;
 mod error;
+mod files;
 mod load;
 mod plan;
 mod rollback;
