@@ -194,7 +194,7 @@ pub fn embed(args: &CatalogArgs) -> syn::Result<TokenStream> {
         (requirements, order)
     };
     let (requirements, order) = requirements;
-    let validation = shared_file_requirements(args, &sets, &requirements)?;
+    let validation = shared_file_requirements(args, &sets, &loaded, &requirements)?;
     let order = if validation.iter().any(|r| r.attach) {
         let view: Vec<CatalogDb<'_>> = sets
             .iter()
@@ -270,6 +270,7 @@ fn file_of(name: &str, o: Option<&DbOptions>) -> String {
 fn shared_file_requirements(
     args: &CatalogArgs,
     sets: &[(Args, &str, Option<&DbOptions>)],
+    loaded: &[Option<validate::Loaded>],
     requirements: &[databases::Requirement],
 ) -> syn::Result<Vec<databases::Requirement>> {
     let file = |name: &str| {
@@ -306,13 +307,26 @@ fn shared_file_requirements(
     for r in &mut out {
         if file(&r.database) == file(&r.needs) {
             if r.attach {
+                // The attaching file and its directive's line, as every catalog error names them.
+                let at = sets
+                    .iter()
+                    .position(|(_, n, _)| *n == r.database)
+                    .and_then(|i| loaded[i].as_ref())
+                    .and_then(|l| l.set.iter().find(|m| m.version == r.version))
+                    .map(|m| {
+                        let line =
+                            m.up.directives
+                                .attaches()
+                                .find(|(_, n)| *n == r.needs)
+                                .map_or(1, |(l, _)| l);
+                        format!("{}:{line}", m.up.path)
+                    })
+                    .unwrap_or_else(|| format!("database `{}` migration {}", r.database, r.version));
                 return Err(syn::Error::new(
                     args.dir.span(),
                     format!(
-                        "database `{}` (migration {}) attaches `{}`, which shares its file `{}`: its tables are \
-                         already in `main`; drop the `attach` and keep the `requires`",
-                        r.database,
-                        r.version,
+                        "{at}: `attach {}` names a database that shares this file (`{}`): its tables are already in \
+                         `main`; drop the `attach` and keep the `requires`",
                         r.needs,
                         file(&r.database)
                     ),

@@ -420,7 +420,7 @@ impl<'m> Migrator<'m> {
         let mut planned_at = data_version(conn)?;
         let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
         if self.set_requires {
-            requires::check(conn, &table, &actions)?;
+            requires::check(conn, &table, self.migrations.set_name(), &actions)?;
         }
         // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
         // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).

@@ -10,7 +10,12 @@ use rusqlite::Connection;
 
 /// Refuses the plan if a pending up's `requires` names a set of this database that is behind the version it
 /// names. The history of each named set is read once.
-pub(super) fn check(conn: &Connection, table: &HistoryTable, actions: &[Action<'_>]) -> Result<(), Error> {
+pub(super) fn check(
+    conn: &Connection,
+    table: &HistoryTable,
+    own_set: &str,
+    actions: &[Action<'_>],
+) -> Result<(), Error> {
     let mut known: Vec<(String, u64)> = Vec::new();
     for action in actions {
         let Action::Up(m) = action else { continue };
@@ -20,7 +25,8 @@ pub(super) fn check(conn: &Connection, table: &HistoryTable, actions: &[Action<'
         let Ok(directives) = litemigrate_core::directive::parse(sql) else {
             continue;
         };
-        for (_, set, version) in directives.requires() {
+        // The set's own versions apply in order within this very run.
+        for (_, set, version) in directives.requires().filter(|&(_, s, _)| s != own_set) {
             let current = match known.iter().find(|(s, _)| s == set) {
                 Some(&(_, v)) => v,
                 None => {
