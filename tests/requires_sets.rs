@@ -62,3 +62,13 @@ fn a_set_refuses_until_the_set_it_requires_is_at_that_version() {
     // The launch after that is the cheap check again: nothing pending, nothing refused.
     assert!(APP.migrate(&mut conn).unwrap().applied.is_empty());
 }
+
+static OWN: Migrations = litemigrate::embed_migrations!("tests/fixtures/requires_own", set = "own");
+
+#[test]
+fn a_requires_on_the_sets_own_name_does_not_wait_for_itself() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    // 0002 says `requires own@1`: version 1 applies first in the same run.
+    OWN.migrate(&mut conn).unwrap();
+    assert_eq!(tables(&conn), ["_migrations", "a", "b"]);
+}
