@@ -195,15 +195,36 @@ pub fn embed(args: &CatalogArgs) -> syn::Result<TokenStream> {
         (requirements, order)
     };
     let (requirements, order) = requirements;
+    let validation = shared_file_requirements(args, &sets, &loaded, &requirements)?;
+    let order = if validation.iter().any(|r| r.attach) {
+        let view: Vec<CatalogDb<'_>> = sets
+            .iter()
+            .zip(&loaded)
+            .filter_map(|((_, name, _), l)| {
+                l.as_ref().map(|l| CatalogDb {
+                    name,
+                    migrations: &l.set,
+                })
+            })
+            .collect();
+        databases::compile_order(&view, &validation).map_err(|(a, b)| {
+            err(format!(
+                "{rel}: databases `{a}` and `{b}` share a file or attach each other both ways; the build validates a \
+                 set against the other's migrations, so such dependencies between two databases may go one way only"
+            ))
+        })?
+    } else {
+        order
+    };
 
     let mut compiled = HashMap::new();
     let mut validated: Vec<Option<validate::Validated>> = (0..sets.len()).map(|_| None).collect();
     for i in order {
         let (a, name, _) = &sets[i];
         let Some(l) = loaded[i].take() else { continue };
-        let attaches = requirements.iter().any(|r| r.attach && r.database == *name);
+        let attaches = validation.iter().any(|r| r.attach && r.database == *name);
         let v = if attaches && a.validate_sql {
-            let mut hook = databases::attach_for_validation(name, &requirements, &compiled);
+            let mut hook = databases::attach_for_validation(name, &validation, &compiled);
             validate::compile(a, l, Some(&mut hook))?
         } else {
             validate::compile(a, l, None)?
@@ -219,9 +240,7 @@ pub fn embed(args: &CatalogArgs) -> syn::Result<TokenStream> {
             return Err(err(format!("internal error: database `{name}` was not validated")));
         };
         let table = TokenStream::from(expand::expand(a, &v).into_tokens(a));
-        let file = o
-            .and_then(|o| o.file.as_ref())
-            .map_or_else(|| format!("{name}.db"), LitStr::value);
+        let file = file_of(name, *o);
         let read_only = o.is_some_and(|o| o.read_only);
         dbs.push(quote!(#krate::__private::Database::__embedded(#name, #file, #read_only, #table)));
     }
@@ -235,6 +254,89 @@ pub fn embed(args: &CatalogArgs) -> syn::Result<TokenStream> {
         static __MIGRATE_REQUIREMENTS: [#krate::__private::Requirement; #m] = [#(#reqs),*];
         #krate::__private::Databases::__embedded(&__MIGRATE_DATABASES, &__MIGRATE_REQUIREMENTS)
     }))
+}
+
+/// A database's file name in the data directory: its `file` option, else `<name>.db`.
+fn file_of(name: &str, o: Option<&DbOptions>) -> String {
+    o.and_then(|o| o.file.as_ref())
+        .map_or_else(|| format!("{name}.db"), LitStr::value)
+}
+
+/// Several databases naming one `file` are sets sharing that file (a plugin's set on top of the core set it builds
+/// on). They must key their history rows apart (distinct `set` names), may not attach each other (they are the same
+/// file), and a `requires` between them is validated like an attach: the required set's schema at the required
+/// version is attached under its name, so the requiring set's SQL that names the other's tables unqualified (which
+/// at run time resolves to `main`, where they are) is checked against them. Returns the requirements the build
+/// validates with: `requirements` with those between sets of one file marked `attach`.
+fn shared_file_requirements(
+    args: &CatalogArgs,
+    sets: &[(Args, &str, Option<&DbOptions>)],
+    loaded: &[Option<validate::Loaded>],
+    requirements: &[databases::Requirement],
+) -> syn::Result<Vec<databases::Requirement>> {
+    let file = |name: &str| {
+        let o = sets.iter().find(|(_, n, _)| *n == name).and_then(|(_, _, o)| *o);
+        file_of(name, o)
+    };
+    for (i, (a, name, o)) in sets.iter().enumerate() {
+        let set = a
+            .set
+            .as_ref()
+            .map_or_else(|| litemigrate_core::layout::DEFAULT_SET.to_owned(), LitStr::value);
+        for (b, other, other_o) in &sets[..i] {
+            let other_set = b
+                .set
+                .as_ref()
+                .map_or_else(|| litemigrate_core::layout::DEFAULT_SET.to_owned(), LitStr::value);
+            if file(name) == file(other) && set == other_set {
+                // Point at (and suggest a set name for) the options that made them share the file.
+                let named = o.or(*other_o);
+                let span = named.map_or_else(|| args.dir.span(), |o| o.name.span());
+                let fix = named.map_or_else(|| (*name).to_owned(), |o| o.name.to_string());
+                let shared = file(name);
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "databases `{other}` and `{name}` share the file `{shared}` with the same set name `{set}`; \
+                         give one of them its own history key, e.g. `{fix}(file = \"{shared}\", set = \"{fix}\")`"
+                    ),
+                ));
+            }
+        }
+    }
+    let mut out = requirements.to_vec();
+    for r in &mut out {
+        if file(&r.database) == file(&r.needs) {
+            if r.attach {
+                // The attaching file and its directive's line, as every catalog error names them.
+                let at = sets
+                    .iter()
+                    .position(|(_, n, _)| *n == r.database)
+                    .and_then(|i| loaded[i].as_ref())
+                    .and_then(|l| l.set.iter().find(|m| m.version == r.version))
+                    .map(|m| {
+                        let line =
+                            m.up.directives
+                                .attaches()
+                                .find(|(_, n)| *n == r.needs)
+                                .map_or(1, |(l, _)| l);
+                        format!("{}:{line}", m.up.path)
+                    })
+                    .unwrap_or_else(|| format!("database `{}` migration {}", r.database, r.version));
+                return Err(syn::Error::new(
+                    args.dir.span(),
+                    format!(
+                        "{at}: `attach {}` names a database that shares this file (`{}`): its tables are already in \
+                         `main`; drop the `attach` and keep the `requires`",
+                        r.needs,
+                        file(&r.database)
+                    ),
+                ));
+            }
+            r.attach = true;
+        }
+    }
+    Ok(out)
 }
 
 /// The subdirectories of the catalog directory, sorted (files beside them, such as a README, are ignored).

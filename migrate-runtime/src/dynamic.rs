@@ -62,6 +62,7 @@ impl Builder {
             sqlite_version: sqlite_version.map(Cow::Owned),
             repeatables: Cow::Borrowed(&[]),
             repeat_digest: None,
+            requires_sets: true,
         }
     }
 }

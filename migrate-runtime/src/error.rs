@@ -175,6 +175,21 @@ pub enum Error {
         /// or the history holds no down SQL for it.
         unknown: bool,
     },
+    /// A pending migration's `-- migrate:requires <set>@<version>` names a set that is not at that version in this
+    /// database yet (another crate's set sharing the connection): migrate that set first.
+    #[error(
+        "{at}: requires set `{set}` at version {version} or later in this database, which is at {current}: migrate `{set}` first"
+    )]
+    RequiresNotMet {
+        /// The requiring migration.
+        at: At,
+        /// The set required.
+        set: String,
+        /// The version required.
+        version: u64,
+        /// Where that set is in this database (0: not migrated at all).
+        current: u64,
+    },
     /// `Target::Version(v)` names a version that is neither embedded nor 0.
     #[error("target version {version} is not one of the embedded migrations (newest is {latest})")]
     UnknownTarget {
@@ -434,6 +449,8 @@ pub enum ErrorKind {
     Irreversible,
     /// [`Error::UnknownTarget`].
     UnknownTarget,
+    /// [`Error::RequiresNotMet`].
+    RequiresNotMet,
     /// [`Error::MigrationFailed`].
     MigrationFailed,
     /// [`Error::CodeFailed`].
@@ -498,6 +515,7 @@ impl ErrorKind {
             ErrorKind::CorruptHistory => "corrupt_history",
             ErrorKind::Irreversible => "irreversible",
             ErrorKind::UnknownTarget => "unknown_target",
+            ErrorKind::RequiresNotMet => "requires_not_met",
             ErrorKind::MigrationFailed => "migration_failed",
             ErrorKind::CodeFailed => "code_failed",
             ErrorKind::ForeignKeyViolation => "foreign_key_violation",
@@ -556,6 +574,7 @@ impl Error {
             Error::CorruptHistory { .. } => ErrorKind::CorruptHistory,
             Error::Irreversible { .. } => ErrorKind::Irreversible,
             Error::UnknownTarget { .. } => ErrorKind::UnknownTarget,
+            Error::RequiresNotMet { .. } => ErrorKind::RequiresNotMet,
             Error::MigrationFailed { .. } => ErrorKind::MigrationFailed,
             Error::CodeFailed { .. } => ErrorKind::CodeFailed,
             Error::ForeignKeyViolation { .. } => ErrorKind::ForeignKeyViolation,
@@ -737,6 +756,7 @@ mod tests {
             (ErrorKind::ForeignHistory, "foreign_history"),
             (ErrorKind::Adopt, "adopt"),
             (ErrorKind::SquashedBelow, "squashed_below"),
+            (ErrorKind::RequiresNotMet, "requires_not_met"),
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);

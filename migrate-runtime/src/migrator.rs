@@ -26,6 +26,7 @@
 
 mod execute;
 mod report;
+mod requires;
 
 pub(crate) use execute::data_version;
 pub use report::{Applied, Mode, Policy, Report, Target};
@@ -89,6 +90,9 @@ pub struct Migrator<'m> {
     header_stamp: bool,
     on_step: Option<StepHook<'m>>,
     refuse_replica: bool,
+    /// Whether pending migrations' `requires` name sets of this database (`false` in a catalog, where they name
+    /// databases and the catalog orders the work).
+    set_requires: bool,
 }
 
 /// The callback of [`Migrator::on_step`].
@@ -129,6 +133,7 @@ impl Migrations {
             header_stamp: true,
             on_step: None,
             refuse_replica: true,
+            set_requires: self.requires_sets,
         }
     }
 
@@ -461,6 +466,9 @@ impl<'m> Migrator<'m> {
             trace::up_to_date(set, current);
         } else {
             trace::pending(set, current, target, actions.len());
+        }
+        if self.set_requires {
+            requires::check(conn, &table, self.migrations.set_name(), &actions)?;
         }
         // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
         // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).

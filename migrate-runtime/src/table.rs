@@ -241,6 +241,9 @@ pub struct Migrations {
     /// `litemigrate_core::repeatable::digest` of them, computed when the set is built so the launch check only
     /// combines it.
     pub(crate) repeat_digest: Option<Checksum>,
+    /// Whether `-- migrate:requires` names other sets of the same database (a standalone set; the migrator checks
+    /// them) rather than databases of a catalog (which orders them itself).
+    pub(crate) requires_sets: bool,
 }
 
 /// Where a set's rows live: the macro's four flat statics, or run-time data the set owns. Both have the same
@@ -410,6 +413,7 @@ impl Migrations {
                 Some(s) => Some(Cow::Borrowed(s)),
                 None => None,
             },
+            requires_sets: true,
         }
     }
 

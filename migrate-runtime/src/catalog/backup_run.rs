@@ -391,7 +391,7 @@ impl super::Databases {
             } else {
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
             };
-            let conn = super::run::open(d.name(), &path, flags, opts.busy_timeout)?;
+            let conn = super::files::open(d.name(), &path, flags, opts.busy_timeout)?;
             let v = d.migrations().status(&conn).map_or(0, |s| s.current_version);
             run.add_database(&conn, d.name(), d.file(), (v, v), &opts.backup_options)?;
         }

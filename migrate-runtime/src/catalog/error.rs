@@ -33,6 +33,34 @@ pub enum CatalogError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// A rollback would take a database below the version another database's applied migration requires (roll
+    /// that database back too, in the same call).
+    #[error(
+        "database `{database}` cannot go down to version {to}: migration {version} of database `{needed_by}` is \
+         applied and requires `{database}@{needs_version}`; roll `{needed_by}` back below {version} as well"
+    )]
+    RollbackBlocked {
+        /// The database that would go too low.
+        database: String,
+        /// The version it was asked to go to.
+        to: u64,
+        /// The database whose applied migration requires it.
+        needed_by: String,
+        /// That migration.
+        version: u64,
+        /// The version it requires.
+        needs_version: u64,
+    },
+    /// A rollback names a version the database does not embed (nor 0), or a read-only database.
+    #[error("database `{database}` cannot be rolled back to version {version}: {reason}")]
+    BadRollbackTarget {
+        /// The database.
+        database: String,
+        /// The requested version.
+        version: u64,
+        /// Why not.
+        reason: String,
+    },
     /// A read-only database the application ships is not in the data directory.
     #[error("database `{database}` is read-only and must be shipped with the application, but {} does not exist", file.display())]
     ReadOnlyMissing {
@@ -192,6 +220,8 @@ impl CatalogError {
             CatalogError::Unorderable { .. } => "unorderable",
             CatalogError::UnknownDatabase { .. } => "unknown_database",
             CatalogError::UnknownRun { .. } => "unknown_run",
+            CatalogError::RollbackBlocked { .. } => "rollback_blocked",
+            CatalogError::BadRollbackTarget { .. } => "bad_rollback_target",
         }
     }
 }

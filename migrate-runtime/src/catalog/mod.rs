@@ -39,8 +39,10 @@
 
 mod backup_run;
 mod error;
+mod files;
 mod load;
 mod plan;
+mod rollback;
 mod run;
 mod status;
 
@@ -65,7 +67,9 @@ pub struct Database {
 
 impl Database {
     /// A database built at run time (a directory loaded by the CLI, or tests).
-    pub fn new(name: impl Into<String>, file: impl Into<String>, read_only: bool, migrations: Migrations) -> Self {
+    pub fn new(name: impl Into<String>, file: impl Into<String>, read_only: bool, mut migrations: Migrations) -> Self {
+        // Its `requires` name databases of the catalog, which orders them; not sets of its own file.
+        migrations.requires_sets = false;
         Database {
             name: Cow::Owned(name.into()),
             file: Cow::Owned(file.into()),
@@ -75,7 +79,13 @@ impl Database {
     }
 
     #[doc(hidden)]
-    pub const fn __embedded(name: &'static str, file: &'static str, read_only: bool, migrations: Migrations) -> Self {
+    pub const fn __embedded(
+        name: &'static str,
+        file: &'static str,
+        read_only: bool,
+        mut migrations: Migrations,
+    ) -> Self {
+        migrations.requires_sets = false;
         Database {
             name: Cow::Borrowed(name),
             file: Cow::Borrowed(file),

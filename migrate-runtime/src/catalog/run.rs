@@ -2,6 +2,8 @@
 //! run, the steps, and on failure the restore of every file the run changed.
 
 use super::backup_run::{self, NewRun};
+pub(super) use super::files::CatalogLock;
+use super::files::{closed, data_version, db_err, io_err, needs_no_baseline, open};
 use super::plan::{self, Step};
 use super::{CatalogError, Databases};
 use crate::backup::{BackupOptions, BackupPolicy, Reason};
@@ -176,7 +178,7 @@ impl Databases {
         }
         fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let _lock = CatalogLock::acquire(dir)?;
-        Runner::new(self, dir, opts)?.run()
+        Runner::new(self, dir, opts, true)?.run()
     }
 
     /// One cheap check per file: `Some` when every file exists and is at its newest version.
@@ -247,7 +249,7 @@ struct Db {
     changed: bool,
 }
 
-struct Runner<'a> {
+pub(super) struct Runner<'a> {
     cat: &'a Databases,
     dir: &'a Path,
     opts: &'a CatalogOptions,
@@ -255,12 +257,22 @@ struct Runner<'a> {
     reports: Vec<DatabaseReport>,
     run: Option<NewRun>,
     warnings: Vec<String>,
+    /// A database whose connection saw another connection's write to a file shared by several sets, noticed as a
+    /// step of another set of that file began (that step's own failure record moves the other connections'
+    /// `data_version`, so it cannot be told apart afterwards).
+    foreign_write: Option<usize>,
 }
 
 impl<'a> Runner<'a> {
-    /// Opens every file and reads where each stands; then creates the writable ones that are missing (only once
-    /// every existing file passed its checks, so a refusal changes nothing).
-    fn new(cat: &'a Databases, dir: &'a Path, opts: &'a CatalogOptions) -> Result<Runner<'a>, CatalogError> {
+    /// Opens every file and reads where each stands; then, with `create`, creates the writable ones that are
+    /// missing (only once every existing file passed its checks, so a refusal changes nothing). A rollback does not
+    /// create: a missing file is at version 0 and has nothing to roll back.
+    pub(super) fn new(
+        cat: &'a Databases,
+        dir: &'a Path,
+        opts: &'a CatalogOptions,
+        create: bool,
+    ) -> Result<Runner<'a>, CatalogError> {
         let mut dbs = Vec::with_capacity(cat.databases().len());
         let mut reports = Vec::with_capacity(cat.databases().len());
         for d in cat.databases() {
@@ -315,7 +327,7 @@ impl<'a> Runner<'a> {
             dbs.push(db);
         }
         for (d, db) in cat.databases().iter().zip(&mut dbs) {
-            if db.conn.is_none() {
+            if create && db.conn.is_none() {
                 let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
                 db.conn = Some(open(d.name(), &db.path, flags, opts.busy_timeout)?);
             }
@@ -328,14 +340,36 @@ impl<'a> Runner<'a> {
             reports,
             run: None,
             warnings: Vec::new(),
+            foreign_write: None,
         })
     }
 
-    fn run(mut self) -> Result<CatalogReport, CatalogError> {
-        let current: Vec<u64> = self.dbs.iter().map(|d| d.current).collect();
-        let steps = plan::order(self.cat, &current)?;
-        self.back_up(&steps)?;
-        for step in &steps {
+    fn run(self) -> Result<CatalogReport, CatalogError> {
+        let steps = plan::order(self.cat, &self.current())?;
+        let latest: Vec<u64> = self
+            .cat
+            .databases()
+            .iter()
+            .map(|d| d.migrations().latest_version())
+            .collect();
+        self.run_steps(&steps, Reason::PreMigrate, &latest)
+    }
+
+    /// Where each database stands, read when the runner opened it.
+    pub(super) fn current(&self) -> Vec<u64> {
+        self.dbs.iter().map(|d| d.current).collect()
+    }
+
+    /// One backup run of what the steps change (`after`: each database's version once they ran), then the steps;
+    /// a failed one restores (or keeps) what this run changed.
+    pub(super) fn run_steps(
+        mut self,
+        steps: &[Step],
+        reason: Reason,
+        after: &[u64],
+    ) -> Result<CatalogReport, CatalogError> {
+        self.back_up(steps, reason, after)?;
+        for step in steps {
             if let Err(e) = self.step(step) {
                 return Err(self.fail(step.db, e));
             }
@@ -348,7 +382,7 @@ impl<'a> Runner<'a> {
     }
 
     /// One backup run of every file the steps change, and the extra paths.
-    fn back_up(&mut self, steps: &[Step]) -> Result<(), CatalogError> {
+    fn back_up(&mut self, steps: &[Step], reason: Reason, after: &[u64]) -> Result<(), CatalogError> {
         if steps.is_empty() || self.opts.backup == BackupPolicy::Off {
             return Ok(());
         }
@@ -358,15 +392,23 @@ impl<'a> Runner<'a> {
             .collect();
         changing.sort_unstable();
         changing.dedup();
+        // Sets sharing one file: that file is backed up once, under the first of them.
+        let files: Vec<&str> = self.cat.databases().iter().map(|d| d.file()).collect();
+        let mut seen_files: Vec<&str> = Vec::new();
+        changing.retain(|&i| {
+            let new = !seen_files.contains(&files[i]);
+            seen_files.push(files[i]);
+            new
+        });
         let result = (|| {
-            let mut run = NewRun::start(self.dir, Reason::PreMigrate)?;
+            let mut run = NewRun::start(self.dir, reason)?;
             for &i in &changing {
                 let d = &self.cat.databases()[i];
                 let conn = self.dbs[i]
                     .conn
                     .as_ref()
                     .ok_or_else(|| closed(d.name(), &self.dbs[i].path))?;
-                let versions = (self.dbs[i].current, d.migrations().latest_version());
+                let versions = (self.dbs[i].current, after[i]);
                 run.add_database(conn, d.name(), d.file(), versions, &self.opts.backup_options)?;
             }
             for p in &self.opts.extra_paths {
@@ -389,6 +431,7 @@ impl<'a> Runner<'a> {
     /// Runs one step: the set's own migrator (backups are the run's), with the attached files.
     fn step(&mut self, step: &Step) -> Result<(), Error> {
         let d = &self.cat.databases()[step.db];
+        self.watch_shared_file(step.db);
         let names: Vec<&str> = step.attach.iter().map(|&a| self.cat.databases()[a].name()).collect();
         let paths: Vec<String> = step
             .attach
@@ -422,13 +465,18 @@ impl<'a> Runner<'a> {
         let report = result?;
         let r = &mut self.reports[step.db];
         let applied_before = r.applied.len();
-        r.to_version = report.to_version.max(r.to_version);
+        // A database's steps all go one way (up, or down in a rollback), so the last one's version is where it is.
+        r.to_version = report.to_version;
         r.applied.extend(report.applied);
-        self.dbs[step.db].changed = true;
-        self.dbs[step.db].seen = data_version(self.dbs[step.db].conn.as_ref());
-        for &a in &step.attach {
-            self.dbs[a].changed = true;
-            self.dbs[a].seen = data_version(self.dbs[a].conn.as_ref());
+        for i in std::iter::once(step.db).chain(step.attach.iter().copied()) {
+            // Every set sharing the file: their connections saw this run's write as another connection's.
+            let file = self.cat.databases()[i].file();
+            for (j, other) in self.cat.databases().iter().enumerate() {
+                if other.file() == file {
+                    self.dbs[j].changed = true;
+                    self.dbs[j].seen = data_version(self.dbs[j].conn.as_ref());
+                }
+            }
         }
         // After `seen`: what the callback's own connections write counts as another connection's write.
         if let Some(OnStep(f)) = &self.opts.on_step {
@@ -439,13 +487,41 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Before a step on a file several sets share: the other sets' connections must not have seen a write since
+    /// this run's last one, and the step's own connection starts watching the file (its own commits, including a
+    /// failure record, do not move its `data_version`; another connection's do).
+    fn watch_shared_file(&mut self, db: usize) {
+        let file = self.cat.databases()[db].file();
+        let sharing: Vec<usize> = (0..self.dbs.len())
+            .filter(|&j| j != db && self.cat.databases()[j].file() == file)
+            .collect();
+        if sharing.is_empty() {
+            return;
+        }
+        for &j in &sharing {
+            if let Some(seen) = self.dbs[j].seen
+                && data_version(self.dbs[j].conn.as_ref()) != Some(seen)
+            {
+                self.foreign_write.get_or_insert(j);
+            }
+        }
+        if self.dbs[db].seen.is_none() {
+            self.dbs[db].seen = data_version(self.dbs[db].conn.as_ref());
+        }
+    }
+
     /// After a failed step: restore (or keep) what this run changed, and say so.
     fn fail(mut self, failed: usize, source: Error) -> CatalogError {
         let d = &self.cat.databases()[failed];
         let (database, file, source) = (d.name().to_owned(), self.dbs[failed].path.clone(), Box::new(source));
         // The failed step's own file: its transaction rolled back, but an earlier step of this run may have
         // committed to it, and a no-transaction migration leaves what it did.
-        self.dbs[failed].changed = true;
+        let failed_file = d.file();
+        for (j, other) in self.cat.databases().iter().enumerate() {
+            if other.file() == failed_file {
+                self.dbs[j].changed = true;
+            }
+        }
         let changed: Vec<usize> = (0..self.dbs.len()).filter(|&i| self.dbs[i].changed).collect();
         if self.opts.keep_progress {
             return CatalogError::Failed {
@@ -482,7 +558,20 @@ impl<'a> Runner<'a> {
                 kept,
             };
         };
+        if let Some(j) = self.foreign_write {
+            return CatalogError::NotRestored {
+                database,
+                file,
+                source,
+                written: self.dbs[j].path.clone(),
+                run: run.id,
+            };
+        }
         for &i in &changed {
+            if i != failed && self.cat.databases()[i].file() == failed_file {
+                // The failed step's connection speaks for its file (see `watch_shared_file`).
+                continue;
+            }
             let db = &self.dbs[i];
             let now = data_version(db.conn.as_ref());
             if db.seen.is_some() && now != db.seen {
@@ -495,13 +584,21 @@ impl<'a> Runner<'a> {
                 };
             }
         }
-        let mut restored = Vec::new();
+        let mut restored: Vec<PathBuf> = Vec::new();
         for &i in changed.iter().rev() {
-            let name = self.cat.databases()[i].name();
-            let Some(rf) = run.files.iter().find(|f| f.database == name) else {
+            // Sets sharing a file have one backup in the run (see `back_up`): found by file, restored once.
+            let file_name = self.cat.databases()[i].file();
+            let Some(rf) = run.files.iter().find(|f| f.file == file_name) else {
                 continue;
             };
-            drop(self.dbs[i].conn.take());
+            for (j, other) in self.cat.databases().iter().enumerate() {
+                if other.file() == file_name {
+                    drop(self.dbs[j].conn.take());
+                }
+            }
+            if restored.contains(&self.dbs[i].path) {
+                continue;
+            }
             if let Err(e) = backup_run::restore_file(&run, rf, &self.dbs[i].path, &self.opts.backup_options) {
                 let restore = match e {
                     CatalogError::Backup { source, .. } => source,
@@ -530,96 +627,5 @@ impl<'a> Runner<'a> {
             restored,
             kept: false,
         }
-    }
-}
-
-fn data_version(conn: Option<&Connection>) -> Option<i64> {
-    conn.and_then(|c| crate::migrator::data_version(c).ok())
-}
-
-fn closed(database: &str, path: &Path) -> CatalogError {
-    CatalogError::Io {
-        path: path.to_path_buf(),
-        message: format!("database `{database}`: the catalog closed this connection"),
-    }
-}
-
-pub(super) fn open(database: &str, path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection, CatalogError> {
-    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|source| {
-        CatalogError::Open {
-            database: database.to_owned(),
-            file: path.to_path_buf(),
-            source,
-        }
-    })?;
-    conn.busy_timeout(busy).map_err(|source| CatalogError::Open {
-        database: database.to_owned(),
-        file: path.to_path_buf(),
-        source,
-    })?;
-    Ok(conn)
-}
-
-/// A file with tables of its own but no history table would have its first migration run over them.
-pub(super) fn needs_no_baseline(database: &str, path: &Path, conn: &Connection) -> Result<(), CatalogError> {
-    let (tables, history): (bool, bool) = conn
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'),
-                    EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
-            [crate::history::DEFAULT_TABLE],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(|source| CatalogError::Open {
-            database: database.to_owned(),
-            file: path.to_path_buf(),
-            source,
-        })?;
-    if tables && !history {
-        return Err(CatalogError::NeedsBaseline {
-            database: database.to_owned(),
-            file: path.to_path_buf(),
-        });
-    }
-    Ok(())
-}
-
-fn db_err(database: &str, path: &Path, e: Error) -> CatalogError {
-    CatalogError::Database {
-        database: database.to_owned(),
-        file: path.to_path_buf(),
-        source: Box::new(e),
-    }
-}
-
-fn io_err(path: &Path, e: impl fmt::Display) -> CatalogError {
-    CatalogError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-/// The catalog's lock: an OS advisory lock on `<data dir>/.litemigrate-catalog.lock`, held from the first read of
-/// the files to the end of the run, so two processes launching at once run every migration once (the second one
-/// finds the work done). Never deleted (deleting a lock file races with its users).
-struct CatalogLock(fs::File);
-
-impl CatalogLock {
-    fn acquire(dir: &Path) -> Result<CatalogLock, CatalogError> {
-        let path = dir.join(".litemigrate-catalog.lock");
-        let f = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
-        f.lock().map_err(|e| io_err(&path, e))?;
-        Ok(CatalogLock(f))
-    }
-}
-
-impl Drop for CatalogLock {
-    fn drop(&mut self) {
-        // Closing the file releases the lock too; unlocking first just makes it immediate.
-        let _ = self.0.unlock();
     }
 }

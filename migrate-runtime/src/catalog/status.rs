@@ -1,6 +1,6 @@
 //! Where every database of a catalog stands, read-only (nothing is created), human and JSON.
 
-use super::run::{needs_no_baseline, open};
+use super::files::{needs_no_baseline, open};
 use super::{CatalogError, Databases};
 use crate::status::Status;
 use rusqlite::OpenFlags;

@@ -4,7 +4,10 @@
 //! Catalog-wide: `status [--check]`, `up`, `verify`, `history`, `backup`, `backups`, `restore <run>`.
 //! `--database NAME` runs any command on that one database through the single-database implementation (its file
 //! in the data directory as `--db`), except `up` on a database whose migrations require another (the catalog
-//! orders those; run `up` without `--database`).
+//! orders those; run `up` without `--database`), and `down --to V`, which goes through
+//! [`Databases::rollback_all`]: refused when another database's applied migration requires `NAME` at a higher
+//! version, one backup run first. `down --steps`/`--dry-run`/policy flags keep the single-database path, except on
+//! a database another one requires (they could not check that).
 
 use super::commands::{self, CmdResult};
 use super::output::{EXIT_CHECK, EXIT_FAILED, Outcome, Output, Problem, confirm};
@@ -30,6 +33,9 @@ fn problem(e: CatalogError) -> Problem {
     let hint = match &e {
         CatalogError::NeedsBaseline { database, .. } => Some(format!(
             "`migrate --data-dir … --database {database} baseline <version>`"
+        )),
+        CatalogError::RollbackBlocked { needed_by, version, .. } => Some(format!(
+            "roll `{needed_by}` back below {version} first: `migrate --data-dir … --database {needed_by} down --to <V>`"
         )),
         CatalogError::Failed { .. } | CatalogError::NotRestored { .. } => {
             Some("`backups` lists the backup runs; `restore <run>` puts every file of one back".to_owned())
@@ -243,6 +249,25 @@ fn one_database(cat: &Databases, cli: &Cli, out: &Output, data_dir: &Path, name:
         ))
         .hint("run `up` without --database"));
     }
+    if let Command::Down {
+        to,
+        steps,
+        dry_run,
+        policy,
+        ..
+    } = &cli.command
+    {
+        let plain = !*dry_run && steps.is_none() && !policy.allow_missing && !policy.allow_unknown_rollback;
+        if let (Some(v), true) = (to, plain) {
+            return down_across(cat, &cli.global, data_dir, name, *v);
+        }
+        if cat.requirements().iter().any(|r| r.needs() == name) {
+            return Err(Problem::usage(format!(
+                "other databases' migrations require `{name}`: roll it back with plain `down --to <V>`, which checks \
+                 them"
+            )));
+        }
+    }
     let mut sub = cli.clone();
     sub.global.db = Some(d.path_in(data_dir));
     sub.global.dir = None;
@@ -250,4 +275,23 @@ fn one_database(cat: &Databases, cli: &Cli, out: &Output, data_dir: &Path, name:
     sub.global.database = None;
     sub.global.validation_steps = None;
     commands::dispatch(Source::Embedded(d.migrations()), &sub, out)
+}
+
+/// `--database NAME down --to V` over a catalog: [`Databases::rollback_all`] of that one database.
+fn down_across(cat: &Databases, g: &GlobalArgs, data_dir: &Path, name: &str, to: u64) -> CmdResult {
+    confirm(
+        g.yes,
+        &format!("`down` rolls database `{name}` back to version {to}, and down scripts can drop data"),
+        "roll back?",
+    )?;
+    let opts = CatalogOptions {
+        backup: if g.no_backup {
+            BackupPolicy::Off
+        } else {
+            BackupPolicy::Required
+        },
+        ..CatalogOptions::default()
+    };
+    let report = cat.rollback_all_with(data_dir, &[(name, to)], &opts).map_err(problem)?;
+    Ok(Outcome::new(&report, report.to_string()))
 }

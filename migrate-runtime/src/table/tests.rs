@@ -127,6 +127,7 @@ fn iter_yields_every_row_from_both_ends() {
         sqlite_version: None,
         repeatables: Cow::Borrowed(&[]),
         repeat_digest: None,
+        requires_sets: true,
     };
     let mut it = set.iter();
     assert_eq!(it.len(), 3);
