@@ -6,7 +6,7 @@
 //! Each layout turns the directory's entries into [`Unit`]s: a version, the name as written, an up part and an
 //! optional down part, each a file or a section of one. The loader then applies the same per-migration rules as
 //! to its own layout (UTF-8, NUL, safety, directives, the checksum: SHA-256 of the normalized up part, so CRLF never
-//! changes it). Which layout a directory uses is detected ([`detect`]) unless the caller names one.
+//! changes it). Which layout a directory uses is detected ([`detect()`]) unless the caller names one.
 //!
 //! Versions: the history stores an SQLite integer, so every layout maps its version text to a `u64` that orders
 //! migrations exactly as the tool does. Numeric tools (sqlx, golang-migrate, refinery, Flyway, goose) use the

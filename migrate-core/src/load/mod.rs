@@ -186,7 +186,7 @@ pub fn load_files(files: Vec<SourceFile>) -> Result<Vec<MigrationSource>, LoadEr
     load_files_as(files, None)
 }
 
-/// [`load_files`] for a directory in a named layout (`Some`), or the one [`layouts::detect`] finds (`None`).
+/// [`load_files`] for a directory in a named layout (`Some`), or the one [`layouts::detect()`] finds (`None`).
 /// Whatever the layout, every migration gets the same per-file rules, checksum and chain.
 ///
 /// ```

@@ -3,7 +3,7 @@
 //! table left out), and the applied migrations recorded in this library's history with kind `adopted`. The other
 //! tool's table is left in place unless asked, so going back to that tool still works.
 //!
-//! The launch's side of it ([`refuse_foreign_history`]) runs only when there is no history of this set and
+//! The launch's side of it (`refuse_foreign_history`) runs only when there is no history of this set and
 //! migrations would be applied from 0, never on the launch fast path.
 
 mod checksums;
