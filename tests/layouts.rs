@@ -245,3 +245,35 @@ fn run_time_loading_detects_the_same_layouts() {
     assert_eq!(flyway.len(), 3);
     assert!(Migrations::from_dir(fixture("flyway"), &litemigrate::CompileOptions::default()).is_err());
 }
+
+/// Flyway's `R__` files are repeatable migrations in a Flyway directory too: not a layout of their own, not a
+/// versioned file, applied after the versioned ones and again when edited.
+#[test]
+fn repeatables_in_a_flyway_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("V1__users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("V2__email.sql"),
+        "ALTER TABLE users ADD COLUMN email TEXT;\n",
+    )
+    .unwrap();
+    let view = |cols: &str| format!("DROP VIEW IF EXISTS people;\nCREATE VIEW people AS SELECT {cols} FROM users;\n");
+    std::fs::write(dir.path().join("R__people.sql"), view("id, name")).unwrap();
+    let load = || Migrations::from_dir(dir.path(), &litemigrate::CompileOptions::default()).unwrap();
+    let set = load();
+    assert_eq!(set.iter().map(|m| m.version()).collect::<Vec<_>>(), [1, 2]);
+    let mut conn = Connection::open_in_memory().unwrap();
+    set.migrate(&mut conn).unwrap();
+    let cols = |conn: &Connection| -> Vec<String> {
+        let mut s = conn.prepare("SELECT name FROM pragma_table_info('people')").unwrap();
+        s.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(cols(&conn), ["id", "name"]);
+    std::fs::write(dir.path().join("R__people.sql"), view("id, name, email")).unwrap();
+    load().migrate(&mut conn).unwrap();
+    assert_eq!(cols(&conn), ["id", "name", "email"]);
+}
