@@ -1,6 +1,8 @@
 //! Rows at build time: each failure an empty schema hides is caught, names its file, line and table, and can be
 //! opted out of; what works on rows keeps working.
 
+// This file is the parent module's `#[cfg(test)] mod …;`: test code only.
+#[cfg(test)]
 use super::super::tracked::Tracked;
 use super::*;
 use crate::compile::{CompileOptions, Compiled, compile, compile_with};

@@ -1,6 +1,8 @@
 //! Each rule fires on its case, names the file and line, and is silenced by its allow directive; the set-level
 //! allow and deny work; common safe migrations stay quiet.
 
+// This file is the parent module's `#[cfg(test)] mod …;`: test code only.
+#[cfg(test)]
 use super::*;
 use crate::compile::{Analysis, CompileOptions, compile_with};
 use crate::load::load_in_memory;
