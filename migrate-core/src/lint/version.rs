@@ -55,6 +55,7 @@ pub fn feature_versions() -> &'static [(&'static str, SqliteVersion)] {
     ]
 }
 
+#[cfg(feature = "sqlite")]
 fn version_of(feature: &str) -> SqliteVersion {
     feature_versions()
         .iter()
