@@ -33,7 +33,6 @@ pub mod normalize;
 pub mod rebuild;
 pub mod repeatable;
 pub mod safety;
-#[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod script;
 pub mod split;

@@ -1,17 +1,11 @@
-//! Sets built at run time (the CLI, tests): from loaded sources, from a compiled set, or from a directory.
+//! Sets built at run time (the CLI, tests): from loaded sources, and the table builder `from_dir.rs` shares.
 
-use crate::error::Error;
 use crate::table::{CodeError, CodeFn, Migrations, OwnedCode, OwnedRows, Rows};
 use litemigrate_core::Checksum;
 use litemigrate_core::MigrationSource;
-use litemigrate_core::compile::{CompileOptions, Compiled};
 use litemigrate_core::layout;
 use std::borrow::Cow;
-use std::path::Path;
 use std::sync::Arc;
-
-/// The default set name (defined once in litemigrate-core, shared with the macro).
-pub use litemigrate_core::layout::DEFAULT_SET;
 
 fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
     Err("this Rust-code migration has no function in a set loaded at run time (see Migrations::set_code)".into())
@@ -20,12 +14,18 @@ fn unavailable(_: &rusqlite::Transaction<'_>) -> Result<(), CodeError> {
 /// Builds the flat pieces of a [`Migrations`] table (see `table`'s module docs) from run-time data, owned by the
 /// set it becomes.
 #[derive(Default)]
-struct Builder {
+pub(crate) struct Builder {
     rows: OwnedRows,
 }
 
 impl Builder {
-    fn push(&mut self, s: MigrationSource, up_sql: String, down_sql: Option<String>, schema_hash: Option<Checksum>) {
+    pub(crate) fn push(
+        &mut self,
+        s: MigrationSource,
+        up_sql: String,
+        down_sql: Option<String>,
+        schema_hash: Option<Checksum>,
+    ) {
         let flags = layout::flags_of(&s, s.down.is_some(), schema_hash.is_some());
         let hash = schema_hash.unwrap_or_default();
         let rows = &mut self.rows;
@@ -51,7 +51,12 @@ impl Builder {
         }
     }
 
-    fn build(self, set_name: &str, final_schema: Option<String>, sqlite_version: Option<String>) -> Migrations {
+    pub(crate) fn build(
+        self,
+        set_name: &str,
+        final_schema: Option<String>,
+        sqlite_version: Option<String>,
+    ) -> Migrations {
         // Rows are pushed in version order (the callers sort), each with its file name range and, for a code row,
         // its code entry, so the table invariant holds by construction.
         debug_assert_eq!(crate::table::check_owned(&self.rows), Ok(()));
@@ -96,30 +101,6 @@ impl Migrations {
         b.build(set_name, None, None)
     }
 
-    /// A set from a compiled set (what `embed_migrations!` embeds, built at run time): the expanded SQL, schema
-    /// hashes and the final schema when the compile ran the SQL.
-    pub fn from_compiled(set_name: &str, mut compiled: Compiled) -> Migrations {
-        compiled.migrations.sort_by_key(|c| c.source.version);
-        let mut b = Builder::default();
-        for c in compiled.migrations {
-            b.push(c.source, c.up_sql, c.down_sql, c.schema_hash);
-        }
-        b.build(set_name, compiled.final_schema, compiled.sqlite_version)
-    }
-
-    /// Loads a migrations directory with the same rules as `embed_migrations!` and compiles it (set name
-    /// `default`; see [`Migrations::with_set_name`]).
-    ///
-    /// ```no_run
-    /// use litemigrate_core::compile::CompileOptions;
-    /// let set = litemigrate_runtime::Migrations::from_dir("migrations", &CompileOptions::default()).unwrap();
-    /// let mut conn = rusqlite::Connection::open("app.db").unwrap();
-    /// println!("{}", set.migrate(&mut conn).unwrap());
-    /// ```
-    pub fn from_dir(path: impl AsRef<Path>, options: &CompileOptions) -> Result<Migrations, Error> {
-        Migrations::from_dir_with(path, None, options, &[])
-    }
-
     /// The same set with these repeatable migrations (from `litemigrate_core::repeatable::load_repeatables`,
     /// already checked with `litemigrate_core::repeatable::check`).
     pub fn with_repeatables(mut self, repeatables: Vec<litemigrate_core::repeatable::Repeatable>) -> Migrations {
@@ -132,65 +113,6 @@ impl Migrations {
         self.repeat_digest = litemigrate_core::repeatable::digest(&named);
         self.repeatables = Cow::Owned(list);
         self
-    }
-
-    /// [`Migrations::from_dir`] for a directory in a named layout (another tool's, see
-    /// [`litemigrate_core::layouts`]) instead of the detected one.
-    ///
-    /// ```no_run
-    /// use litemigrate_core::{compile::CompileOptions, layouts::Layout};
-    /// let set = litemigrate_runtime::Migrations::from_dir_as("migrations", Layout::Flyway, &CompileOptions::default()).unwrap();
-    /// ```
-    pub fn from_dir_as(
-        path: impl AsRef<Path>,
-        layout: litemigrate_core::layouts::Layout,
-        options: &CompileOptions,
-    ) -> Result<Migrations, Error> {
-        Migrations::from_dir_with(path, Some(layout), options, &[])
-    }
-
-    /// [`Migrations::from_dir`] with every choice: the layout (`None`: detected) and functions declared to exist
-    /// during validation (what the macro's `validate_functions` and the CLI's `--validate-function` give).
-    ///
-    /// ```no_run
-    /// use litemigrate_core::compile::{CompileOptions, FunctionStub};
-    /// let stubs: Vec<FunctionStub> = vec!["vec_length/1".parse().unwrap()];
-    /// let set = litemigrate_runtime::Migrations::from_dir_with("migrations", None, &CompileOptions::default(), &stubs).unwrap();
-    /// ```
-    pub fn from_dir_with(
-        path: impl AsRef<Path>,
-        layout: Option<litemigrate_core::layouts::Layout>,
-        options: &CompileOptions,
-        stubs: &[litemigrate_core::compile::FunctionStub],
-    ) -> Result<Migrations, Error> {
-        let analysis = litemigrate_core::compile::Analysis {
-            stubs: stubs.to_vec(),
-            ..Default::default()
-        };
-        Migrations::from_dir_analysed(path, layout, options, &analysis)
-    }
-
-    /// [`Migrations::from_dir_with`] with every validation setting: generated rows on or off
-    /// (`Analysis::generate`, the macro's `rows = false`), fixtures, lint options and function stubs.
-    ///
-    /// ```no_run
-    /// use litemigrate_core::compile::{Analysis, CompileOptions};
-    /// let no_rows = Analysis { generate: false, ..Default::default() };
-    /// let set = litemigrate_runtime::Migrations::from_dir_analysed("migrations", None, &CompileOptions::default(), &no_rows).unwrap();
-    /// ```
-    pub fn from_dir_analysed(
-        path: impl AsRef<Path>,
-        layout: Option<litemigrate_core::layouts::Layout>,
-        options: &CompileOptions,
-        analysis: &litemigrate_core::compile::Analysis,
-    ) -> Result<Migrations, Error> {
-        let files = litemigrate_core::load::read_dir(path.as_ref())?;
-        // Repeatables (`R__`) are read beside the versioned files in every layout.
-        let repeatables = litemigrate_core::repeatable::load_repeatables(&files)?;
-        let sources = litemigrate_core::load::load_files_as(files, layout)?;
-        let compiled = litemigrate_core::compile::compile_with(sources, options, analysis)?;
-        litemigrate_core::repeatable::check(&compiled, &repeatables).map_err(Error::Repeatable)?;
-        Ok(Migrations::from_compiled(DEFAULT_SET, compiled).with_repeatables(repeatables))
     }
 
     /// The same set under another set name.

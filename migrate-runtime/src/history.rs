@@ -98,6 +98,8 @@ pub(crate) enum Kind {
     /// Recorded by `baseline` without running.
     Baseline,
     /// Recorded by `adopt`: another tool applied it.
+    // Only `adopt` (feature `validate`) writes it.
+    #[cfg_attr(not(feature = "validate"), allow(dead_code))]
     Adopted,
     /// A repeatable migration that ran (rows keyed by `<set>#repeatable`, see `repeat.rs`).
     Repeatable,

@@ -63,6 +63,8 @@ mod clock;
 mod dynamic;
 mod error;
 pub mod fleet;
+#[cfg(feature = "validate")]
+mod from_dir;
 pub mod fts;
 mod history;
 mod migrator;
@@ -73,6 +75,7 @@ mod stamp;
 mod status;
 pub mod table;
 mod trace;
+#[cfg(feature = "validate")]
 mod verify;
 
 pub use backup::BackupInfo;
@@ -85,13 +88,17 @@ pub use plan::{Direction, Plan, Step, TxMode};
 pub use repeat::{Repeatable, RepeatableEntry, RepeatableState};
 pub use status::{Entry, State, Status};
 pub use table::{CodeError, CodeFn, Down, Migration, Migrations, Up};
+#[cfg(feature = "validate")]
 pub use verify::Verification;
 
 // The rules' types that this crate's API takes or returns, so an application needs no direct dependency on
 // litemigrate-core (it would have to keep that version in step with this crate's). The modules are there for what the
 // named types lead to: building sources by hand (`load::load_files`), matching a compile error's parts, the FTS5
 // builder that `fts` maintains.
+#[cfg(feature = "validate")]
+pub use litemigrate_core::compile;
+#[cfg(feature = "validate")]
 pub use litemigrate_core::compile::{CompileError, CompileOptions, Compiled};
 pub use litemigrate_core::load::{CodeMigration, LoadError, MigrationSource, Script, SourceFile};
 pub use litemigrate_core::schema::SchemaDiff;
-pub use litemigrate_core::{compile, expand, fts5, layouts, load, name, schema};
+pub use litemigrate_core::{expand, fts5, layouts, load, name, schema};

@@ -623,6 +623,8 @@ impl<'m> Migrator<'m> {
         self.migrations.set_name()
     }
 
+    // For `baseline` and `adopt`, which write history rows outside the apply loop.
+    #[cfg(feature = "validate")]
     pub(crate) fn stamps(&self) -> bool {
         self.header_stamp
     }

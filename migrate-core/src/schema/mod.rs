@@ -21,11 +21,13 @@ use crate::checksum::{self, Checksum};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+#[cfg(feature = "sqlite")]
 mod describe;
 mod text;
 
 pub use crate::catalog::ObjectKind;
 pub use crate::normalize::normalize_sql;
+#[cfg(feature = "sqlite")]
 pub(crate) use describe::{Row, describe, is_internal, read_bare_rows, read_rows, shadow_owner};
 pub use text::{SchemaTextError, quote};
 
@@ -90,12 +92,14 @@ pub struct Schema {
 }
 
 impl Schema {
+    #[cfg(feature = "sqlite")]
     /// Reads the structural schema of the connection's `main` database. Internal objects (`sqlite_%`), indexes
     /// SQLite creates for constraints and virtual tables' shadow tables are left out.
     pub fn read(conn: &rusqlite::Connection) -> rusqlite::Result<Schema> {
         Self::read_ignoring(conn, &[])
     }
 
+    #[cfg(feature = "sqlite")]
     /// Like [`Schema::read`], leaving out the named tables (compared ignoring ASCII case) and the indexes and
     /// triggers on them, e.g. the migration history table.
     pub fn read_ignoring(conn: &rusqlite::Connection, ignore: &[&str]) -> rusqlite::Result<Schema> {
@@ -228,6 +232,8 @@ impl HashSum {
         self.count = self.count.wrapping_add(1);
     }
 
+    // Only the build's incremental schema tracking removes objects.
+    #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn remove(&mut self, h: &Checksum) {
         let mut borrow = 0i16;
         for i in (0..32).rev() {
@@ -251,5 +257,6 @@ impl HashSum {
     }
 }
 
-#[cfg(test)]
+// The tests read schemas from live connections.
+#[cfg(all(test, feature = "sqlite"))]
 mod tests;

@@ -3,7 +3,7 @@
 //! The embedded SQL is normalized (LF line ends, no BOM), while sqlx and refinery hashed the file's bytes as read:
 //! a file checked out with CRLF line ends is compared in both forms, so only a real edit is reported.
 
-use super::peers::Stored;
+use super::applied::Stored;
 use sha2::{Digest, Sha384};
 use std::hash::{Hash, Hasher};
 

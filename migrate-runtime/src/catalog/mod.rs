@@ -40,6 +40,8 @@
 mod backup_run;
 mod error;
 mod files;
+// Loading a catalog directory runs the build's checks (feature `validate`).
+#[cfg(feature = "validate")]
 mod load;
 mod plan;
 mod rollback;

@@ -321,7 +321,7 @@ pub(super) fn set_name<'a>(source: Source<'a>, g: &'a GlobalArgs) -> &'a str {
     match (source, &g.set) {
         (Source::Embedded(m), _) => m.set_name(),
         (Source::Dir, Some(s)) => s,
-        (Source::Dir, None) => crate::dynamic::DEFAULT_SET,
+        (Source::Dir, None) => litemigrate_core::layout::DEFAULT_SET,
     }
 }
 

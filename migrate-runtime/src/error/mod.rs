@@ -376,10 +376,12 @@ pub enum Error {
     Load(#[from] litemigrate_core::LoadError),
     /// A migrations directory whose SQL does not compile (run-time loading).
     #[error(transparent)]
+    #[cfg(feature = "validate")]
     Compile(#[from] litemigrate_core::compile::CompileError),
     /// A repeatable migration of a directory fails against the final schema or is not re-runnable (run-time
     /// loading; kind [`ErrorKind::Compile`], as the macro rejects it the same way).
     #[error(transparent)]
+    #[cfg(feature = "validate")]
     Repeatable(litemigrate_core::repeatable::RepeatableError),
     /// The backup taken before the first write failed, or the database is one an interrupted restore left
     /// half-written ([`crate::backup::BackupError::RestoreInterrupted`], whatever the backup policy); nothing was
@@ -465,6 +467,7 @@ impl Error {
             Error::SchemaDrift { .. } => ErrorKind::SchemaDrift,
             Error::Integrity { .. } => ErrorKind::Integrity,
             Error::Load(_) => ErrorKind::Load,
+            #[cfg(feature = "validate")]
             Error::Compile(_) | Error::Repeatable(_) => ErrorKind::Compile,
             Error::Backup(_) => ErrorKind::Backup,
             Error::TransactionLeft { .. } => ErrorKind::TransactionLeft,
