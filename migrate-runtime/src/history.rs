@@ -165,7 +165,8 @@ impl NewRow<'_> {
 }
 
 /// A recorded failure.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Failure {
     /// The migration that failed.
     pub migration: At,

@@ -62,11 +62,13 @@ pub mod cli;
 mod clock;
 mod dynamic;
 mod error;
+#[cfg(feature = "fleet")]
 pub mod fleet;
 #[cfg(feature = "validate")]
 mod from_dir;
 pub mod fts;
 mod history;
+mod json;
 mod migrator;
 mod plan;
 mod repeat;

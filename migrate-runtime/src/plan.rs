@@ -13,8 +13,9 @@ use std::fmt;
 pub use litemigrate_core::direction::Direction;
 
 /// How a step is wrapped in a transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum TxMode {
     /// In one transaction with the other steps of its unit (batch mode).
     Batch,
@@ -36,7 +37,8 @@ impl fmt::Display for TxMode {
 }
 
 /// One step of a [`Plan`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Step {
     /// Up or down.
     pub direction: Direction,
@@ -56,7 +58,7 @@ pub struct Step {
     /// A Rust-code migration.
     pub code: bool,
     /// The SQL that runs (dry runs only; `None` for Rust code and in the report of a real run).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sql: Option<String>,
 }
 
@@ -70,7 +72,8 @@ pub struct Step {
 ///     println!("{} {} {}: {:?}", step.direction, step.version, step.name, step.sql);
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Plan {
     /// The steps, in the order they run.
     pub steps: Vec<Step>,

@@ -81,8 +81,9 @@ impl Repeatable {
 }
 
 /// Where one repeatable migration stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum RepeatableState {
     /// Applied with the embedded checksum.
     Current,
@@ -93,7 +94,8 @@ pub enum RepeatableState {
 }
 
 /// One repeatable migration in a [`crate::Status`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RepeatableEntry {
     /// Its name.
     pub name: String,

@@ -7,8 +7,9 @@ use litemigrate_core::Checksum;
 use std::fmt;
 
 /// What one migration's relation to the database is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum State {
     /// Applied, with the same checksum as the embedded file.
     Applied,
@@ -59,7 +60,8 @@ impl fmt::Display for State {
 }
 
 /// One migration in a [`Status`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Entry {
     /// Version.
     pub version: u64,
@@ -70,10 +72,10 @@ pub struct Entry {
     /// Where it stands.
     pub state: State,
     /// The embedded checksum (`None` when not embedded).
-    #[serde(serialize_with = "ser_opt_sum")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_opt_sum"))]
     pub checksum: Option<Checksum>,
     /// The checksum recorded when it ran (`None` when not applied).
-    #[serde(serialize_with = "ser_opt_sum")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_opt_sum"))]
     pub applied_checksum: Option<Checksum>,
     /// When it ran, UTC RFC 3339.
     pub applied_at: Option<String>,
@@ -81,6 +83,7 @@ pub struct Entry {
     pub duration_us: Option<u64>,
 }
 
+#[cfg(feature = "serde")]
 fn ser_opt_sum<S: serde::Serializer>(v: &Option<Checksum>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(c) => s.serialize_some(&c.to_hex()),
@@ -108,7 +111,8 @@ impl Entry {
 /// println!("{status}");
 /// println!("{}", serde_json::to_string(&status).unwrap());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Status {
     /// The set's name.
     pub set_name: String,

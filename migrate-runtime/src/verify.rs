@@ -12,7 +12,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
 
 /// What [`Migrator::verify`] checked.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Verification {
     /// The history comparison (no divergent, missing, ahead or out-of-order migration, or `verify` would have
     /// failed).

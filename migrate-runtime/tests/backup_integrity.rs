@@ -156,6 +156,56 @@ fn corrupt_manifests_are_reported_not_trusted() {
     );
 }
 
+/// Manifests are read without serde's derive (src/json.rs): one written the way earlier releases wrote it (fields
+/// in declaration order) plus a field a newer release might add is still read as the same backup, and a damaged one
+/// names the field that is wrong.
+#[test]
+fn manifests_of_earlier_releases_are_read_and_damage_names_the_field() {
+    let f = fixture(false);
+    let i = &f.info;
+    let old = format!(
+        r#"{{
+  "format": 1, "id": "{}", "file": "{}", "source": "{}", "created_at": "{}",
+  "version_before": {}, "target_version": {}, "reason": "{}", "size": {}, "db_size": {},
+  "sha256": "{}", "compressed": false, "sqlite_version": "{}", "check": "{}", "integrity": "ok",
+  "method": "{}", "added_by_a_later_release": {{"x": [1, 2]}}
+}}"#,
+        i.id,
+        i.file,
+        i.source.display(),
+        i.created_at,
+        i.version_before,
+        i.target_version,
+        i.reason,
+        i.size,
+        i.db_size,
+        i.sha256,
+        i.sqlite_version,
+        i.check,
+        i.method
+    );
+    let m = i.manifest_path();
+    std::fs::write(&m, &old).unwrap();
+    assert_eq!(i.reason, Reason::Manual);
+    assert_eq!(&backup::inspect(&f.dir, &i.id).unwrap(), i);
+    for (damage, says) in [
+        (old.replace(r#""size""#, r#""sighs""#), r#"missing field "size""#),
+        (
+            old.replace(r#""compressed": false"#, r#""compressed": "no""#),
+            r#"field "compressed": expected true or false"#,
+        ),
+        (
+            old.replace(r#""reason": "manual""#, r#""reason": "whim""#),
+            r#"unknown reason "whim""#,
+        ),
+    ] {
+        std::fs::write(&m, damage).unwrap();
+        let e = backup::inspect(&f.dir, &i.id).unwrap_err();
+        assert_eq!(e.kind(), BackupErrorKind::ManifestCorrupt);
+        assert!(e.to_string().contains(says), "{e}");
+    }
+}
+
 #[test]
 fn restore_refuses_paths_outside_the_directory() {
     let mut f = fixture(false);

@@ -21,8 +21,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A migration tool whose database can be adopted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Tool {
     /// sqlx (`_sqlx_migrations`).
     Sqlx,

@@ -21,7 +21,8 @@ pub struct AdoptOptions {
 }
 
 /// What [`Migrator::adopt`] did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Adopted {
     /// The tool adopted from.
     pub tool: Tool,

@@ -30,7 +30,8 @@
 
 use super::BackupError;
 use super::fsutil::{sync_dir, with_early_sync};
-use serde::{Deserialize, Serialize};
+use crate::json::{self, Fields};
+use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ pub(crate) const RESTORE_MAGIC: &[u8; 16] = b"migrate-restore\0";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// What the marker file next to the database records about the restore in progress.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Marker {
     /// Id of the backup being restored.
     pub(crate) backup: String,
@@ -51,6 +52,29 @@ pub(crate) struct Marker {
     /// Whether the database was in WAL mode (the restored header keeps that journal mode). Written by [`prepare`]
     /// before it leaves WAL mode, so a restore killed before its copy still tells the next one.
     pub(crate) wal: bool,
+}
+
+impl Marker {
+    fn to_json(&self) -> Result<Vec<u8>, String> {
+        let v = json::object([
+            ("backup", self.backup.clone().into()),
+            ("pre_restore", self.pre_restore.clone().map_or(Value::Null, Value::from)),
+            ("dir", json::path_value(&self.dir)?),
+            ("wal", self.wal.into()),
+        ]);
+        Ok(json::pretty(&v))
+    }
+
+    fn from_json(bytes: &[u8]) -> Result<Marker, String> {
+        let v = json::parse(bytes)?;
+        let f = Fields::of(&v)?;
+        Ok(Marker {
+            backup: f.str("backup")?,
+            pre_restore: f.opt_str("pre_restore")?,
+            dir: f.path("dir")?,
+            wal: f.bool("wal")?,
+        })
+    }
 }
 
 /// `<db>-restore`, beside the database like SQLite's own `-journal`.
@@ -78,7 +102,7 @@ pub(crate) fn is_torn(db: &Path) -> Result<bool, BackupError> {
 /// The marker of an interrupted restore, if it is readable.
 pub(crate) fn read_marker(db: &Path) -> Option<Marker> {
     let text = fs::read(marker_path(db)).ok()?;
-    serde_json::from_slice(&text).ok()
+    Marker::from_json(&text).ok()
 }
 
 /// The error for a database found half-written.
@@ -127,7 +151,9 @@ impl MarkerLock {
     /// tests/backup_restore_paths.rs once SQLite ran optimized in tests).
     fn write(&self, m: &Marker) -> Result<(), BackupError> {
         use std::io::{Seek, Write};
-        let mut json = serde_json::to_vec_pretty(m).map_err(|e| BackupError::io("write", &self.path, e.into()))?;
+        let mut json = m
+            .to_json()
+            .map_err(|e| BackupError::io("write", &self.path, io::Error::other(e)))?;
         let mut f = &self.file;
         let old_len = f.metadata().map_err(|e| BackupError::io("write", &self.path, e))?.len();
         // A marker is a few hundred bytes; a bigger file is not ours to pad to, only to cut after the write.
@@ -231,7 +257,9 @@ fn record_wal(db: &Path) -> Result<(), BackupError> {
         wal: true,
         ..Marker::default()
     };
-    let json = serde_json::to_vec_pretty(&m).map_err(|e| BackupError::io("write", &path, e.into()))?;
+    let json = m
+        .to_json()
+        .map_err(|e| BackupError::io("write", &path, io::Error::other(e)))?;
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)

@@ -1,8 +1,9 @@
 //! The sidecar manifest (`<backup file>.json`), listing, and resolving an id to a backup inside the directory.
 
 use super::BackupError;
+use crate::json::{self, Fields};
 use litemigrate_core::Checksum;
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -21,8 +22,7 @@ const MANIFEST_EXT: &str = ".json";
 /// use litemigrate_runtime::backup::Reason;
 /// assert_eq!(Reason::PreMigrate.to_string(), "pre-migrate");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// Before applying migrations (up).
     PreMigrate,
@@ -34,14 +34,43 @@ pub enum Reason {
     Manual,
 }
 
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Reason {
+    const ALL: [Reason; 4] = [
+        Reason::PreMigrate,
+        Reason::PreRollback,
+        Reason::PreRestore,
+        Reason::Manual,
+    ];
+
+    /// As manifests store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Reason::PreMigrate => "pre-migrate",
             Reason::PreRollback => "pre-rollback",
             Reason::PreRestore => "pre-restore",
             Reason::Manual => "manual",
-        })
+        }
+    }
+
+    pub(crate) fn from_json(f: &Fields<'_>, name: &str) -> Result<Reason, String> {
+        let s = f.str(name)?;
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("field {name:?}: unknown reason {s:?}"))
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -55,7 +84,7 @@ impl fmt::Display for Reason {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupInfo {
     /// The manifest format (1).
     pub format: u32,
@@ -90,7 +119,6 @@ pub struct BackupInfo {
     /// How the snapshot was taken (`file-copy` or `backup-api`).
     pub method: String,
     /// The backup file's full path (not stored; filled in from where the manifest was read).
-    #[serde(skip)]
     pub path: PathBuf,
 }
 
@@ -108,6 +136,60 @@ impl BackupInfo {
     /// The manifest's path.
     pub fn manifest_path(&self) -> PathBuf {
         manifest_of(&self.path)
+    }
+
+    /// The manifest as JSON (every field but `path`, which is where the manifest sits).
+    pub(crate) fn to_json(&self) -> Result<Value, String> {
+        Ok(json::object([
+            ("format", self.format.into()),
+            ("id", self.id.clone().into()),
+            ("file", self.file.clone().into()),
+            ("source", json::path_value(&self.source)?),
+            ("created_at", self.created_at.clone().into()),
+            ("version_before", self.version_before.into()),
+            ("target_version", self.target_version.into()),
+            ("reason", self.reason.as_str().into()),
+            ("size", self.size.into()),
+            ("db_size", self.db_size.into()),
+            ("sha256", self.sha256.clone().into()),
+            ("compressed", self.compressed.into()),
+            ("sqlite_version", self.sqlite_version.clone().into()),
+            ("check", self.check.clone().into()),
+            ("integrity", self.integrity.clone().into()),
+            ("method", self.method.clone().into()),
+        ]))
+    }
+
+    /// A manifest read back; `path` is left empty for the reader to fill in.
+    pub(crate) fn from_json(v: &Value) -> Result<BackupInfo, String> {
+        let f = Fields::of(v)?;
+        Ok(BackupInfo {
+            format: f.u32("format")?,
+            id: f.str("id")?,
+            file: f.str("file")?,
+            source: f.path("source")?,
+            created_at: f.str("created_at")?,
+            version_before: f.u64("version_before")?,
+            target_version: f.u64("target_version")?,
+            reason: Reason::from_json(&f, "reason")?,
+            size: f.u64("size")?,
+            db_size: f.u64("db_size")?,
+            sha256: f.str("sha256")?,
+            compressed: f.bool("compressed")?,
+            sqlite_version: f.str("sqlite_version")?,
+            check: f.str("check")?,
+            integrity: f.str("integrity")?,
+            method: f.str("method")?,
+            path: PathBuf::new(),
+        })
+    }
+}
+
+/// The manifest's fields (what `--json` output shows of a backup).
+#[cfg(feature = "serde")]
+impl serde::Serialize for BackupInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().map_err(serde::ser::Error::custom)?.serialize(s)
     }
 }
 
@@ -137,7 +219,9 @@ fn read_manifest(manifest: &Path) -> Result<BackupInfo, BackupError> {
         detail,
     };
     let bytes = fs::read(manifest).map_err(|e| BackupError::io("read", manifest, e))?;
-    let mut info: BackupInfo = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let mut info = json::parse(&bytes)
+        .and_then(|v| BackupInfo::from_json(&v))
+        .map_err(corrupt)?;
     let name = manifest.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let backup_name = name.strip_suffix(MANIFEST_EXT).unwrap_or("");
     if info.file != backup_name {
@@ -193,10 +277,13 @@ fn backup_inside(info: &BackupInfo) -> Result<(), BackupError> {
 /// Writes a manifest next to its backup: temp file, fsync, rename (so a reader never sees half a manifest).
 pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), BackupError> {
     let target = manifest_of(&info.path);
-    let json = serde_json::to_vec_pretty(info).map_err(|e| BackupError::ManifestCorrupt {
-        path: target.clone(),
-        detail: format!("cannot serialize: {e}"),
-    })?;
+    let json = info
+        .to_json()
+        .map(|v| json::pretty(&v))
+        .map_err(|e| BackupError::ManifestCorrupt {
+            path: target.clone(),
+            detail: format!("cannot serialize: {e}"),
+        })?;
     let mut tmp = super::fsutil::locked_temp(dir, "manifest")?;
     io::Write::write_all(&mut tmp, &json).map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
     tmp.as_file()

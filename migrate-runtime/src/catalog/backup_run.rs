@@ -5,7 +5,8 @@
 
 use super::CatalogError;
 use crate::backup::{self as bk, BackupInfo, BackupOptions, Reason};
-use serde::{Deserialize, Serialize};
+use crate::json::{self, Fields};
+use serde_json::Value;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 const MANIFEST: &str = "run.json";
 
 /// One catalog backup run, as `run.json` describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupRun {
     /// The manifest format (1).
     pub format: u32,
@@ -29,12 +30,11 @@ pub struct BackupRun {
     /// The application's extra paths.
     pub extras: Vec<RunExtra>,
     /// The run directory (not stored; filled in from where the manifest was read).
-    #[serde(skip)]
     pub dir: PathBuf,
 }
 
 /// One database file of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunFile {
     /// The database.
     pub database: String,
@@ -50,7 +50,7 @@ pub struct RunFile {
 }
 
 /// One extra path of a run (a blob or metadata directory, a settings file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunExtra {
     /// The path as the application named it.
     pub path: PathBuf,
@@ -69,14 +69,120 @@ impl BackupRun {
         data_dir.join("backups")
     }
 
+    /// `run.json` (every field but `dir`, which is where it sits).
+    fn to_json(&self) -> Result<Value, String> {
+        let files = self.files.iter().map(RunFile::to_json).collect::<Result<Vec<_>, _>>()?;
+        let extras = self
+            .extras
+            .iter()
+            .map(RunExtra::to_json)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json::object([
+            ("format", self.format.into()),
+            ("id", self.id.clone().into()),
+            ("created_at", self.created_at.clone().into()),
+            ("reason", self.reason.as_str().into()),
+            ("files", files.into()),
+            ("extras", extras.into()),
+        ]))
+    }
+
+    fn from_json(v: &Value) -> Result<BackupRun, String> {
+        let f = Fields::of(v)?;
+        Ok(BackupRun {
+            format: f.u32("format")?,
+            id: f.str("id")?,
+            created_at: f.str("created_at")?,
+            reason: Reason::from_json(&f, "reason")?,
+            files: f
+                .array("files")?
+                .iter()
+                .map(RunFile::from_json)
+                .collect::<Result<_, _>>()?,
+            extras: f
+                .array("extras")?
+                .iter()
+                .map(RunExtra::from_json)
+                .collect::<Result<_, _>>()?,
+            dir: PathBuf::new(),
+        })
+    }
+
     fn write(&self) -> Result<(), CatalogError> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| io_err(&self.dir, e))?;
+        let text = self
+            .to_json()
+            .map(|v| json::pretty(&v))
+            .map_err(|e| io_err(&self.dir, e))?;
         let path = self.dir.join(MANIFEST);
         let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
         let mut f = fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| io_err(&tmp, e))?;
+        f.write_all(&text).map_err(|e| io_err(&tmp, e))?;
         f.sync_all().map_err(|e| io_err(&tmp, e))?;
         fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
+    }
+}
+
+impl RunFile {
+    fn to_json(&self) -> Result<Value, String> {
+        Ok(json::object([
+            ("database", self.database.clone().into()),
+            ("file", self.file.clone().into()),
+            ("version_before", self.version_before.into()),
+            ("version_after", self.version_after.into()),
+            (
+                "backup",
+                self.backup.as_ref().map_or(Ok(Value::Null), BackupInfo::to_json)?,
+            ),
+        ]))
+    }
+
+    fn from_json(v: &Value) -> Result<RunFile, String> {
+        let f = Fields::of(v)?;
+        Ok(RunFile {
+            database: f.str("database")?,
+            file: f.str("file")?,
+            version_before: f.u64("version_before")?,
+            version_after: f.u64("version_after")?,
+            backup: f.opt("backup").map(BackupInfo::from_json).transpose()?,
+        })
+    }
+}
+
+impl RunExtra {
+    fn to_json(&self) -> Result<Value, String> {
+        let files: Vec<Value> = self
+            .files
+            .iter()
+            .map(|(p, h)| Value::from(vec![p.clone(), h.clone()]))
+            .collect();
+        Ok(json::object([
+            ("path", json::path_value(&self.path)?),
+            ("copy", self.copy.clone().into()),
+            ("existed", self.existed.into()),
+            ("files", files.into()),
+        ]))
+    }
+
+    fn from_json(v: &Value) -> Result<RunExtra, String> {
+        let f = Fields::of(v)?;
+        let pair = |v: &Value| match v.as_array().map(Vec::as_slice) {
+            Some([Value::String(p), Value::String(h)]) => Ok((p.clone(), h.clone())),
+            _ => Err("field \"files\": expected [path, sha256] pairs".to_owned()),
+        };
+        Ok(RunExtra {
+            path: f.path("path")?,
+            copy: f.str("copy")?,
+            existed: f.bool("existed")?,
+            files: f.array("files")?.iter().map(pair).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// The run's fields, as `run.json` holds them (what `--json` output shows of a run).
+#[cfg(feature = "serde")]
+impl serde::Serialize for BackupRun {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().map_err(serde::ser::Error::custom)?.serialize(s)
     }
 }
 
@@ -232,7 +338,9 @@ pub fn list_runs(data_dir: &Path) -> Result<Vec<BackupRun>, CatalogError> {
 
 fn read_run(dir: &Path) -> Option<BackupRun> {
     let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let mut run: BackupRun = serde_json::from_str(&text).ok()?;
+    let mut run = json::parse(text.as_bytes())
+        .and_then(|v| BackupRun::from_json(&v))
+        .ok()?;
     run.dir = dir.to_path_buf();
     for f in &mut run.files {
         if let Some(b) = &mut f.backup {

@@ -90,7 +90,8 @@ impl Default for CatalogOptions {
 }
 
 /// What a catalog run did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CatalogReport {
     /// One entry per database, in catalog order.
     pub databases: Vec<DatabaseReport>,
@@ -101,7 +102,8 @@ pub struct CatalogReport {
 }
 
 /// What a catalog run did to one database.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DatabaseReport {
     /// The database.
     pub database: String,

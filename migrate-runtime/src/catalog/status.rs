@@ -10,14 +10,16 @@ use std::time::Duration;
 
 /// The status of every database, in catalog order. `Display` draws one line per database; `serde_json` gives the
 /// whole of each set's [`Status`] (entries with `applied_at`: the history across all files).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CatalogStatus {
     /// One entry per database.
     pub databases: Vec<DatabaseStatus>,
 }
 
 /// Where one database stands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DatabaseStatus {
     /// The database.
     pub database: String,

@@ -118,6 +118,7 @@ impl ErrorKind {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for ErrorKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

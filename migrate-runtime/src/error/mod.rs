@@ -12,7 +12,8 @@ pub use kind::ErrorKind;
 ///
 /// For a migration known only from the history table (missing from the binary, or from a newer binary), `file` is
 /// the file recorded when it was applied.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct At {
     /// The version.
     pub version: u64,
@@ -39,7 +40,8 @@ impl fmt::Display for At {
 }
 
 /// One row `PRAGMA foreign_key_check` reported.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FkViolation {
     /// The table holding the offending row.
     pub table: String,
@@ -566,7 +568,8 @@ impl Error {
 /// assert!(v.differ());
 /// assert!(v.to_string().starts_with("validated with SQLite 3.0.0 at build, running on "));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SqliteVersions {
     /// The SQLite the set was validated with (`None`: not recorded, e.g. a set built without compiling).
     pub build: Option<String>,

@@ -7,7 +7,8 @@ use crate::table::Migrations;
 use std::fmt;
 
 /// The version to bring the database to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Target {
     /// The newest embedded migration.
     #[default]
@@ -18,8 +19,9 @@ pub enum Target {
 }
 
 /// How pending migrations are grouped into transactions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Mode {
     /// All pending migrations in one transaction (split only around `no-transaction` migrations): the database
     /// moves from one release's schema to the next, or not at all.
@@ -30,7 +32,8 @@ pub enum Mode {
 }
 
 /// What the caller explicitly allows beyond the default (everything unusual is an error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Policy {
     /// Apply a migration whose version is below the newest applied one (e.g. merged from a branch).
     pub allow_out_of_order: bool,
@@ -42,7 +45,8 @@ pub struct Policy {
 }
 
 /// One step that ran.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Applied {
     /// Up or down.
     pub direction: Direction,
@@ -64,7 +68,8 @@ pub struct Applied {
 ///     println!("{report}");
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Report {
     /// The set.
     pub set_name: String,
