@@ -7,6 +7,7 @@ use super::fsutil::{
     Copied, check_integrity, hash_following, locked_temp, remove_stale_temps, sha256_file, sync_dir, with_early_sync,
 };
 use super::manifest::{self, BackupInfo, FORMAT, Reason};
+use super::temp::TempFile;
 use super::{BackupError, BackupOptions, SnapshotMethod, db_file};
 use litemigrate_core::Checksum;
 use rusqlite::Connection;
@@ -18,7 +19,6 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
-use tempfile::NamedTempFile;
 
 /// How long a snapshot waits for other connections' locks before giving up with [`BackupError::Busy`].
 const BUSY_WAIT: Duration = Duration::from_secs(10);
@@ -94,9 +94,9 @@ struct Staging {
     /// The database file's stem: the prefix of the backup's id.
     stem: String,
     /// The plain snapshot (the one checked for integrity).
-    plain: NamedTempFile,
+    plain: TempFile,
     /// The compressed copy, when compressing.
-    zst: Option<NamedTempFile>,
+    zst: Option<TempFile>,
 }
 
 impl Staging {
@@ -148,7 +148,7 @@ impl Staging {
 struct Stored {
     dir: PathBuf,
     stem: String,
-    file: NamedTempFile,
+    file: TempFile,
 }
 
 /// What the copy produced: the snapshot's method and size, the integrity check's verdict, the stored file's SHA-256
@@ -284,14 +284,14 @@ fn persist(
 /// A temporary file in the backup directory (same filesystem, so the final rename is atomic). Dropped on error,
 /// which deletes it: a failed backup leaves nothing behind.
 /// Locked while open, so a later backup can tell it from one a killed backup left ([`remove_stale_temps`]).
-fn temp_in(dir: &Path, stem: &str) -> Result<NamedTempFile, BackupError> {
+fn temp_in(dir: &Path, stem: &str) -> Result<TempFile, BackupError> {
     locked_temp(dir, stem)
 }
 
 /// Renames the finished temp file to its final name without ever replacing an existing file: two backups in the same
 /// millisecond get `-1`, `-2`, … after the time.
 fn persist_unique(
-    mut tmp: NamedTempFile,
+    mut tmp: TempFile,
     dir: &Path,
     stem: &str,
     file_time: &str,
@@ -311,7 +311,7 @@ fn persist_unique(
             continue;
         }
         match tmp.persist_noclobber(&path) {
-            Ok(_) => return Ok((id, path)),
+            Ok(()) => return Ok((id, path)),
             Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
             Err(e) => return Err(BackupError::io("rename into place", &path, e.error)),
         }
@@ -325,7 +325,7 @@ fn persist_unique(
 
 /// Streams the plain snapshot through zstd into `out`, hashing the compressed bytes as they are written.
 #[cfg(feature = "compression")]
-fn compress(plain: &Path, out: &NamedTempFile, level: i32) -> Result<(Checksum, u64), BackupError> {
+fn compress(plain: &Path, out: &TempFile, level: i32) -> Result<(Checksum, u64), BackupError> {
     let opath = out.path().to_path_buf();
     let input = File::open(plain).map_err(|e| BackupError::io("open", plain, e))?;
     let file = out
@@ -349,7 +349,7 @@ fn compress(plain: &Path, out: &NamedTempFile, level: i32) -> Result<(Checksum, 
 /// Without the `compression` feature no compressed staging file exists (see [`Staging::new`]), so this is never
 /// reached; it keeps the pipeline's shape the same in both builds.
 #[cfg(not(feature = "compression"))]
-fn compress(_plain: &Path, out: &NamedTempFile, _level: i32) -> Result<(Checksum, u64), BackupError> {
+fn compress(_plain: &Path, out: &TempFile, _level: i32) -> Result<(Checksum, u64), BackupError> {
     Err(BackupError::io("compress into", out.path(), compression_unavailable()))
 }
 

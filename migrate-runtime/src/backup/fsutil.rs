@@ -2,6 +2,7 @@
 //! file read-only without side files, and the integrity check.
 
 use super::BackupError;
+use super::temp::TempFile;
 use litemigrate_core::Checksum;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
@@ -204,15 +205,12 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// A hidden temporary file `.{prefix}.XXXXXX.tmp` in `dir` (same filesystem as the final name, so the rename is
+/// A hidden temporary file `.{prefix}.<unique>.tmp` in `dir` (same filesystem as the final name, so the rename is
 /// atomic), deleted when dropped. On unix it carries an exclusive `flock` for as long as it is open, released by the
 /// kernel when the process dies however it dies: that is how [`remove_stale_temps`] tells the temp file of a killed
 /// backup from one being written. (Not on other systems, where such a lock would also bar reading the file.)
-pub(crate) fn locked_temp(dir: &Path, prefix: &str) -> Result<tempfile::NamedTempFile, BackupError> {
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{prefix}."))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
+pub(crate) fn locked_temp(dir: &Path, prefix: &str) -> Result<TempFile, BackupError> {
+    let tmp = TempFile::new_in(dir, &format!(".{prefix}."), TEMP_SUFFIX)
         .map_err(|e| BackupError::io("create a temporary file in", dir, e))?;
     #[cfg(unix)]
     tmp.as_file()
@@ -403,7 +401,7 @@ mod tests {
         assert_eq!(remove_stale_temps(dir.path()), 0);
         assert!(path.exists());
         // The writer dies without cleaning up (its descriptor closes, the file stays).
-        let (file, kept) = tmp.keep().unwrap();
+        let (file, kept) = tmp.keep();
         drop(file);
         assert_eq!(kept, path);
         assert_eq!(remove_stale_temps(dir.path()), 1);

@@ -284,13 +284,14 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
             path: target.clone(),
             detail: format!("cannot serialize: {e}"),
         })?;
-    let mut tmp = super::fsutil::locked_temp(dir, "manifest")?;
-    io::Write::write_all(&mut tmp, &json).map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
+    let tmp = super::fsutil::locked_temp(dir, "manifest")?;
+    io::Write::write_all(&mut tmp.as_file(), &json)
+        .map_err(|e| BackupError::io("write", tmp.path().to_path_buf(), e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| BackupError::io("fsync", tmp.path().to_path_buf(), e))?;
     tmp.persist(&target)
-        .map_err(|e| BackupError::io("rename into place", &target, e.error))?;
+        .map_err(|e| BackupError::io("rename into place", &target, e))?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ pub(crate) mod inplace;
 mod manifest;
 mod restore;
 mod retention;
+mod temp;
 
 pub use create::create;
 pub use error::{BackupError, BackupErrorKind};

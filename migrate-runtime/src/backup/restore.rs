@@ -7,6 +7,7 @@ use super::fsutil::{check_integrity, open_backup_file, sha256_file};
 use super::inplace::InPlace;
 use super::inplace::{self, Marker, MarkerLock};
 use super::manifest::{BackupInfo, Reason, inspect};
+use super::temp::TempFile;
 use super::{BackupError, BackupOptions, SnapshotMethod};
 use rusqlite::Connection;
 use rusqlite::backup::Backup;
@@ -15,7 +16,6 @@ use std::io;
 #[cfg(feature = "compression")]
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
-use tempfile::NamedTempFile;
 
 /// What [`restore`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ enum Plain {
     /// The backup file itself.
     InPlace,
     /// A decompressed temporary file, deleted on drop.
-    Temp(NamedTempFile),
+    Temp(TempFile),
 }
 
 impl Plain {
@@ -152,7 +152,7 @@ fn verified_plain(info: &BackupInfo, quick: bool) -> Result<Plain, BackupError> 
 }
 
 #[cfg(not(feature = "compression"))]
-fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
+fn decompress(info: &BackupInfo) -> Result<TempFile, BackupError> {
     Err(BackupError::io(
         "decompress",
         &info.path,
@@ -161,7 +161,7 @@ fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
 }
 
 #[cfg(feature = "compression")]
-fn decompress(info: &BackupInfo) -> Result<NamedTempFile, BackupError> {
+fn decompress(info: &BackupInfo) -> Result<TempFile, BackupError> {
     let dir = info.path.parent().unwrap_or_else(|| Path::new("."));
     // Locked while in use, so a later backup removes it only once a killed restore left it.
     let tmp = super::fsutil::locked_temp(dir, "restore")?;
