@@ -1,21 +1,27 @@
-//! The runtime's own files in JSON (backup manifests, restore markers, catalog run manifests), read and written
-//! through `serde_json::Value` rather than serde's derives: `serde_derive` was ~2 s of every application's first
-//! build, for four small flat records. The formats do not depend on the `serde` feature (which only adds
-//! `Serialize` to the report types); unknown fields are ignored, as a newer release may add some.
+//! The runtime's own files in JSON (backup manifests, restore markers, catalog run manifests), read and written as
+//! JSON values (the `jzon` crate) rather than through serde: serde_json, serde_core and serde's derive were ~5 s of
+//! CPU of every application's first build, for four small flat records. The formats do not depend on the `serde`
+//! feature (which adds `Serialize` to the report types, these records included, through [`Ser`]); unknown fields are
+//! ignored, as a newer release may add some. Objects keep their fields in the order written.
 
-use serde_json::{Map, Value};
+use jzon::JsonValue;
+use jzon::object::Object;
 use std::path::{Path, PathBuf};
+
+/// A JSON value.
+pub(crate) type Value = JsonValue;
 
 /// One JSON object being read. Each getter names the field it wanted, so a damaged file's error says what is
 /// missing or wrong (`missing field "sha256"`, `field "size": expected an unsigned integer`).
-pub(crate) struct Fields<'a>(&'a Map<String, Value>);
+pub(crate) struct Fields<'a>(&'a Object);
 
 impl<'a> Fields<'a> {
     /// The object `v` is, or an error saying it is not one.
     pub(crate) fn of(v: &'a Value) -> Result<Fields<'a>, String> {
-        v.as_object()
-            .map(Fields)
-            .ok_or_else(|| format!("expected a JSON object, found {}", kind(v)))
+        match v {
+            Value::Object(o) => Ok(Fields(o)),
+            other => Err(format!("expected a JSON object, found {}", kind(other))),
+        }
     }
 
     fn get(&self, name: &str) -> Result<&'a Value, String> {
@@ -35,8 +41,8 @@ impl<'a> Fields<'a> {
 
     /// A string that may be missing or `null`.
     pub(crate) fn opt_str(&self, name: &str) -> Result<Option<String>, String> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
+        match self.opt(name) {
+            None => Ok(None),
             Some(v) => v
                 .as_str()
                 .map(|s| Some(s.to_owned()))
@@ -44,6 +50,7 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An unsigned integer, exactly: a fraction, an exponent or a number beyond `u64` is an error, never rounded.
     pub(crate) fn u64(&self, name: &str) -> Result<u64, String> {
         let v = self.get(name)?;
         v.as_u64().ok_or_else(|| Self::wrong(name, "an unsigned integer", v))
@@ -67,10 +74,10 @@ impl<'a> Fields<'a> {
 
     /// The elements of an array field.
     pub(crate) fn array(&self, name: &str) -> Result<&'a [Value], String> {
-        let v = self.get(name)?;
-        v.as_array()
-            .map(Vec::as_slice)
-            .ok_or_else(|| Self::wrong(name, "an array", v))
+        match self.get(name)? {
+            Value::Array(items) => Ok(items),
+            other => Err(Self::wrong(name, "an array", other)),
+        }
     }
 
     /// A field that may be missing or `null`.
@@ -82,9 +89,9 @@ impl<'a> Fields<'a> {
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
-        Value::Bool(_) => "a boolean",
+        Value::Boolean(_) => "a boolean",
         Value::Number(_) => "a number",
-        Value::String(_) => "a string",
+        Value::String(_) | Value::Short(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
@@ -94,23 +101,64 @@ fn kind(v: &Value) -> &'static str {
 /// error names it) rather than being recorded as a different path.
 pub(crate) fn path_value(p: &Path) -> Result<Value, String> {
     p.to_str()
-        .map(|s| Value::String(s.to_owned()))
+        .map(Value::from)
         .ok_or_else(|| format!("the path {} is not valid UTF-8", p.display()))
 }
 
-/// An object from `(field, value)` pairs.
+/// An object from `(field, value)` pairs, in that order.
 pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    let mut o = Object::with_capacity(N);
+    for (k, v) in fields {
+        o.insert(k, v);
+    }
+    Value::Object(o)
 }
 
-/// Parses a whole file as JSON.
+/// Parses a whole file as JSON (which is UTF-8).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    jzon::parse(text).map_err(|e| e.to_string())
 }
 
-/// Pretty-printed JSON, the way the files are written. Printing a `Value` cannot fail (its keys are strings).
+/// Pretty-printed JSON, the way the files are written.
 pub(crate) fn pretty(v: &Value) -> Vec<u8> {
-    serde_json::to_vec_pretty(v).unwrap_or_default()
+    v.pretty(2).into_bytes()
+}
+
+/// A JSON value as serde sees it, for the `Serialize` of types whose JSON form is written here (`BackupInfo`,
+/// `BackupRun`), so `--json` output and the files agree field for field.
+#[cfg(feature = "serde")]
+pub(crate) struct Ser<'a>(pub(crate) &'a Value);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Ser<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Boolean(b) => s.serialize_bool(*b),
+            Value::Number(_) => match (self.0.as_u64(), self.0.as_i64()) {
+                (Some(n), _) => s.serialize_u64(n),
+                (None, Some(n)) => s.serialize_i64(n),
+                (None, None) => s.serialize_f64(self.0.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(_) | Value::Short(_) => s.serialize_str(self.0.as_str().unwrap_or_default()),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Ser(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(o) => {
+                let mut map = s.serialize_map(Some(o.len()))?;
+                for (k, v) in o.iter() {
+                    map.serialize_entry(k, &Ser(v))?;
+                }
+                map.end()
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -119,7 +167,7 @@ mod tests {
 
     #[test]
     fn getters_name_the_field_and_what_was_found() {
-        let v = parse(br#"{"a": "x", "n": -1, "b": null, "big": 4294967296}"#).unwrap();
+        let v = parse(br#"{"a": "x", "n": -1, "b": null, "big": 4294967296, "f": 1.5, "huge": 18446744073709551616, "max": 18446744073709551615}"#).unwrap();
         let f = Fields::of(&v).unwrap();
         assert_eq!(f.str("a").unwrap(), "x");
         assert_eq!(
@@ -130,10 +178,27 @@ mod tests {
         assert_eq!(f.opt_str("b").unwrap(), None);
         assert_eq!(f.opt_str("gone").unwrap(), None);
         assert!(f.u32("big").is_err());
+        assert_eq!(f.u64("big").unwrap(), 4294967296);
+        // Never rounded: a fraction or a number beyond u64 is refused, u64::MAX read exactly.
+        assert!(f.u64("f").is_err() && f.u64("huge").is_err());
+        assert_eq!(f.u64("max").unwrap(), u64::MAX);
+        assert!(parse(b"{\"a\": \xff}").unwrap_err().contains("UTF-8"));
         assert_eq!(
-            Fields::of(&Value::Bool(true)).err().unwrap(),
+            Fields::of(&Value::Boolean(true)).err().unwrap(),
             "expected a JSON object, found a boolean"
         );
+    }
+
+    #[test]
+    fn objects_keep_their_field_order_and_round_trip() {
+        let v = object([
+            ("z", 1u64.into()),
+            ("a", Value::from(vec!["x", "y"])),
+            ("m", Value::Null),
+        ]);
+        let text = String::from_utf8(pretty(&v)).unwrap();
+        assert!(text.find("\"z\"").unwrap() < text.find("\"a\"").unwrap(), "{text}");
+        assert_eq!(parse(text.as_bytes()).unwrap(), v);
     }
 
     #[cfg(unix)]
@@ -142,6 +207,6 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let p = Path::new(std::ffi::OsStr::from_bytes(b"/tmp/a\xff.db"));
         assert!(path_value(p).unwrap_err().contains("not valid UTF-8"));
-        assert_eq!(path_value(Path::new("/tmp/a.db")).unwrap(), "/tmp/a.db");
+        assert_eq!(path_value(Path::new("/tmp/a.db")).unwrap().as_str(), Some("/tmp/a.db"));
     }
 }

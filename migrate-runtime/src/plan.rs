@@ -389,6 +389,7 @@ impl<'a> Planner<'a> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "serde")]
     #[test]
     fn direction_serializes_as_before_the_merge() {
         // The runtime's own enum derived `Serialize` (lowercase); the shared one keeps that, so JSON reports and

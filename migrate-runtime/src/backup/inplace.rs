@@ -30,8 +30,7 @@
 
 use super::BackupError;
 use super::fsutil::{sync_dir, with_early_sync};
-use crate::json::{self, Fields};
-use serde_json::Value;
+use crate::json::{self, Fields, Value};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};

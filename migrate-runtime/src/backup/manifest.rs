@@ -1,9 +1,8 @@
 //! The sidecar manifest (`<backup file>.json`), listing, and resolving an id to a backup inside the directory.
 
 use super::BackupError;
-use crate::json::{self, Fields};
+use crate::json::{self, Fields, Value};
 use litemigrate_core::Checksum;
-use serde_json::Value;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -189,7 +188,7 @@ impl BackupInfo {
 #[cfg(feature = "serde")]
 impl serde::Serialize for BackupInfo {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().map_err(serde::ser::Error::custom)?.serialize(s)
+        crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
     }
 }
 

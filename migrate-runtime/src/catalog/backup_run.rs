@@ -5,8 +5,7 @@
 
 use super::CatalogError;
 use crate::backup::{self as bk, BackupInfo, BackupOptions, Reason};
-use crate::json::{self, Fields};
-use serde_json::Value;
+use crate::json::{self, Fields, Value};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -165,8 +164,11 @@ impl RunExtra {
 
     fn from_json(v: &Value) -> Result<RunExtra, String> {
         let f = Fields::of(v)?;
-        let pair = |v: &Value| match v.as_array().map(Vec::as_slice) {
-            Some([Value::String(p), Value::String(h)]) => Ok((p.clone(), h.clone())),
+        let pair = |v: &Value| match v {
+            Value::Array(pair) if pair.len() == 2 => match (pair[0].as_str(), pair[1].as_str()) {
+                (Some(p), Some(h)) => Ok((p.to_owned(), h.to_owned())),
+                _ => Err("field \"files\": expected [path, sha256] pairs of strings".to_owned()),
+            },
             _ => Err("field \"files\": expected [path, sha256] pairs".to_owned()),
         };
         Ok(RunExtra {
@@ -182,7 +184,7 @@ impl RunExtra {
 #[cfg(feature = "serde")]
 impl serde::Serialize for BackupRun {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().map_err(serde::ser::Error::custom)?.serialize(s)
+        crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
     }
 }
 

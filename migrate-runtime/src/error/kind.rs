@@ -155,6 +155,7 @@ mod tests {
         ] {
             assert_eq!(kind.as_str(), name);
             assert_eq!(kind.to_string(), name);
+            #[cfg(feature = "serde")]
             assert_eq!(serde_json::to_value(kind).unwrap(), name);
         }
     }
