@@ -37,6 +37,7 @@
 //! ```
 
 pub mod journal;
+mod pool;
 mod result;
 mod runner;
 
