@@ -505,3 +505,46 @@ fn more_jobs_and_canaries_than_databases_and_an_empty_listing() {
     assert_eq!(summary.files, 0);
     assert!(summary.is_ok());
 }
+
+/// Canaries start in waves of `jobs`: a wave runs whole, and after a failing wave no further canary starts. Two
+/// jobs, five canaries, the first failing: the second (same wave) is migrated whatever the scheduling; the other
+/// three canaries and every other file are skipped untouched, the canaries still marked as such.
+#[test]
+fn canaries_run_in_waves_of_jobs_and_a_failed_wave_stops_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["a.db", "b.db", "c.db", "d.db", "e.db", "f.db", "g.db"];
+    for n in names {
+        tenant(&dir.path().join(n), n == "a.db");
+    }
+    let rest: Vec<_> = names[2..].iter().map(|n| (*n, snapshot(&dir.path().join(n)))).collect();
+    let set = v2();
+    let mut got = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .canary(5)
+        .backup(BackupPolicy::Off)
+        .run_glob(&format!("{}/*.db", dir.path().display()), |r| {
+            got.push((
+                r.path.file_name().unwrap().to_string_lossy().into_owned(),
+                r.status,
+                r.skipped,
+                r.canary,
+            ))
+        })
+        .unwrap();
+    assert_eq!(summary.stopped, Some(Stopped::CanaryFailed));
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got[0], ("a.db".into(), FileStatus::Failed, None, true));
+    assert_eq!(got[1], ("b.db".into(), FileStatus::Done, None, true));
+    for (i, s) in got[2..].iter().enumerate() {
+        let canary = i < 3;
+        assert_eq!(
+            (s.1, s.2, s.3),
+            (FileStatus::Skipped, Some(SkipReason::CanaryFailed), canary),
+            "{s:?}"
+        );
+    }
+    for (n, before) in rest {
+        assert_eq!(snapshot(&dir.path().join(n)), before, "{n} was touched");
+    }
+}

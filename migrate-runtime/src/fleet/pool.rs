@@ -8,9 +8,14 @@
 //! before the callback sees it, however slowly or quickly databases finish. A plain loop's threads never sleep; a
 //! channel per result put two wake-ups on every database (a quarter of a 40 µs no-op check), which this avoids.
 //!
-//! A worker that sees a failure which stops the run (a canary, or any under [`FailPolicy::Stop`](super::FailPolicy::Stop)) raises the [`Halt`] itself before it
-//! reports, and every worker checks it before starting a database: after a failure no database is started, without
-//! waiting for the caller's thread to hear of it. The paths still queued are reported skipped by the caller's thread.
+//! A worker that sees a failure which stops the run (a canary, or any under [`FailPolicy::Stop`]) raises the
+//! [`Halt`] itself before it reports, and every worker checks it before starting a database: after a failure no
+//! database is started, without waiting for the caller's thread to hear of it. The paths still queued are reported
+//! skipped by the caller's thread. Canaries go in waves of `jobs`, each wave started together and followed by a
+//! barrier: a wave always runs whole (with one job, a wave is one database), so which canaries run does not depend
+//! on which worker the scheduler happened to run first.
+//!
+//! [`FailPolicy::Stop`]: super::FailPolicy::Stop
 
 use super::result::FileResult;
 use super::runner::{Halt, Job, Sink, halts};
@@ -103,50 +108,68 @@ impl Fleet<'_> {
             halt: sink.halt,
             low_water: capacity / 2,
         };
-        std::thread::scope(|s| {
+        let unqueued = std::thread::scope(|s| {
             for _ in 0..self.jobs {
                 let shared = &shared;
                 s.spawn(move || self.work(shared));
             }
             // If the listing or the callback panics, the workers must still leave, or the scope would wait forever.
             let _release = Release(&shared);
-            self.feed(&shared, paths, sink, capacity);
+            self.feed(&shared, paths, sink, capacity)
         });
-        // Every worker has left: what is still queued was never started.
-        if let Some(mut st) = shared.lock() {
-            let left: Vec<Job> = st.queue.drain(..).collect();
-            drop(st);
-            for job in left {
-                sink.not_run(job);
-            }
+        // Every worker has left: the canaries of waves never queued, then what is still queued, were never started.
+        let left: Vec<Job> = shared
+            .lock()
+            .map(|mut st| st.queue.drain(..).collect())
+            .unwrap_or_default();
+        for job in unqueued.into_iter().chain(left) {
+            sink.not_run(job);
         }
     }
 
-    /// The caller's thread: the canaries, a barrier until they have all finished, then the rest; results go to the
-    /// sink in batches. Returns once every worker has left.
-    fn feed<I, F>(&self, shared: &Shared<'_>, paths: &mut I, sink: &mut Sink<'_, F>, capacity: usize)
+    /// The caller's thread: the canaries in waves of `jobs`, each wave followed by a barrier until it has finished,
+    /// then the rest; results go to the sink in batches. Returns once every worker has left, with the canaries it
+    /// did not queue because the run stopped.
+    fn feed<I, F>(&self, shared: &Shared<'_>, paths: &mut I, sink: &mut Sink<'_, F>, capacity: usize) -> VecDeque<Job>
     where
         I: Iterator<Item = Result<PathBuf, FleetError>>,
         F: FnMut(&FileResult),
     {
+        let mut listing_done = false;
+        // The canaries, pulled at once (there are few): a run that stops reports the unstarted ones as canaries.
+        let mut canaries = VecDeque::new();
+        while canaries.len() < self.canary && !listing_done {
+            match paths.next() {
+                Some(Ok(path)) => canaries.push_back(Job { path, canary: true }),
+                Some(Err(e)) => {
+                    sink.fatal.get_or_insert(e);
+                    listing_done = true;
+                }
+                None => listing_done = true,
+            }
+        }
         let mut fresh = Vec::with_capacity(capacity);
         let mut batch = Vec::with_capacity(BATCH);
-        // Canaries still to be pulled from the listing, and canaries started but not yet reported.
-        let mut canaries_left = self.canary;
+        // Canaries of the current wave not yet reported.
         let mut canaries_out = 0usize;
-        let mut listing_done = false;
         let mut queued = 0usize;
         let mut last_drain = Instant::now();
         loop {
-            let barrier = canaries_out > 0;
-            let feeding = !listing_done && !barrier && !sink.halt.is_set() && sink.fatal.is_none();
-            // Pulled outside the lock: reading a directory must not hold up the workers.
-            if feeding && queued <= shared.low_water {
-                let canary = canaries_left > 0;
-                let want = if canary { canaries_left } else { capacity - queued };
-                for _ in 0..want {
+            let stopping = sink.halt.is_set() || sink.fatal.is_some();
+            if canaries_out == 0 && !stopping && !canaries.is_empty() {
+                let wave = canaries.len().min(self.jobs);
+                fresh.extend(canaries.drain(..wave));
+                canaries_out = wave;
+            } else if canaries_out == 0
+                && canaries.is_empty()
+                && !listing_done
+                && !stopping
+                && queued <= shared.low_water
+            {
+                // Pulled outside the lock: reading a directory must not hold up the workers.
+                for _ in 0..capacity - queued {
                     match paths.next() {
-                        Some(Ok(path)) => fresh.push(Job { path, canary }),
+                        Some(Ok(path)) => fresh.push(Job { path, canary: false }),
                         Some(Err(e)) => {
                             sink.fatal.get_or_insert(e);
                             listing_done = true;
@@ -158,17 +181,13 @@ impl Fleet<'_> {
                         }
                     }
                 }
-                if canary {
-                    canaries_left = 0;
-                    canaries_out = fresh.len();
-                }
             }
-            let Some(mut st) = shared.lock() else { return };
+            let Some(mut st) = shared.lock() else { return canaries };
             let added = !fresh.is_empty();
             st.queue.extend(fresh.drain(..));
-            // The listing is over, failed, or the run stops: workers leave once the queue is empty (or at once,
-            // when halted). A canary barrier keeps them waiting instead.
-            let closing = canaries_out == 0 && (listing_done || sink.halt.is_set() || sink.fatal.is_some());
+            // Nothing more will be queued: workers leave once the queue is empty (at once when halted, but for a
+            // canary wave, which runs whole).
+            let closing = sink.halt.is_set() || sink.fatal.is_some() || (listing_done && canaries.is_empty());
             if closing && !st.closed {
                 st.closed = true;
                 shared.workers.notify_all();
@@ -178,11 +197,7 @@ impl Fleet<'_> {
             loop {
                 let now = Instant::now();
                 let due = last_drain + MAX_DELAY;
-                let refill = !listing_done
-                    && canaries_out == 0
-                    && canaries_left == 0
-                    && !st.closed
-                    && st.queue.len() <= shared.low_water;
+                let refill = !st.closed && canaries_out == 0 && st.queue.len() <= shared.low_water;
                 let ready = st.results.len() >= BATCH || (!st.results.is_empty() && now >= due);
                 if ready || refill || st.workers == 0 {
                     break;
@@ -191,7 +206,7 @@ impl Fleet<'_> {
                 let wait = if now < due { due - now } else { MAX_DELAY };
                 st = match shared.caller.wait_timeout(st, wait) {
                     Ok((st, _)) => st,
-                    Err(_) => return,
+                    Err(_) => return canaries,
                 };
                 st.caller_asleep = false;
             }
@@ -208,7 +223,7 @@ impl Fleet<'_> {
             }
             sink.flush();
             if gone {
-                return;
+                return canaries;
             }
         }
     }
@@ -219,7 +234,8 @@ impl Fleet<'_> {
         let mig = self.migrator();
         let Some(mut st) = shared.lock() else { return };
         loop {
-            if shared.halt.is_set() {
+            // A canary wave runs whole: its databases count as started together.
+            if shared.halt.is_set() && !st.queue.front().is_some_and(|j| j.canary) {
                 break;
             }
             let Some(job) = st.queue.pop_front() else {
