@@ -548,3 +548,27 @@ fn canaries_run_in_waves_of_jobs_and_a_failed_wave_stops_the_next() {
         assert_eq!(snapshot(&dir.path().join(n)), before, "{n} was touched");
     }
 }
+
+/// A database whose file name is not UTF-8 is migrated and journaled (its path written lossily), not a panic.
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_journaled() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"t\xff.db"));
+    tenant(&odd, false);
+    let journal = dir.path().join("fleet.journal");
+    let set = v2();
+    let mut json = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .backup(BackupPolicy::Off)
+        .journal(&journal)
+        .run([odd.clone()], |r| json.push(r.to_json()))
+        .unwrap();
+    assert_eq!(summary.migrated, 1, "{summary:?}");
+    assert_eq!(versions(&odd), [1, 2]);
+    assert_eq!(json[0]["path"], format!("{}/t\u{fffd}.db", dir.path().display()));
+    let state = fleet::journal::read(&journal).unwrap();
+    assert_eq!((state.files.len(), state.finished_runs, state.torn_lines), (1, 1, 0));
+}

@@ -16,9 +16,8 @@
 //! what happened to every file. It costs the caller's thread one JSON line and no `fsync` of its own.
 
 use super::FleetError;
-use super::result::{FileResult, FileStatus, Summary};
+use super::result::{FileResult, FileStatus, Line as FileLine, Summary};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -33,7 +32,7 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     /// Lines recorded and not yet written.
-    pending: String,
+    pending: Vec<u8>,
     /// Lines written since the last `fsync`.
     unsynced: bool,
     last_sync: Instant,
@@ -56,7 +55,7 @@ impl Journal {
         let mut journal = Journal {
             file,
             path: path.to_owned(),
-            pending: String::new(),
+            pending: Vec::new(),
             unsynced: false,
             last_sync: Instant::now(),
         };
@@ -77,11 +76,18 @@ impl Journal {
 
     /// Records one database's result; it reaches the file with the next [`Journal::flush`].
     pub fn record(&mut self, r: &FileResult) {
-        let mut line = r.to_json();
-        if let Some(obj) = line.as_object_mut() {
-            obj.insert("event".into(), "file".into());
+        let line = FileLine {
+            event: Some("file"),
+            result: r,
+        };
+        // Into a Vec nothing fails, and `Line` writes only what JSON holds; a line that did fail would be left out
+        // whole (the rerun records the database again).
+        let at = self.pending.len();
+        if serde_json::to_writer(&mut self.pending, &line).is_ok() {
+            self.pending.push(b'\n');
+        } else {
+            self.pending.truncate(at);
         }
-        self.push(&line);
     }
 
     /// Writes the recorded lines (one `write`), and `fsync`s if the last sync is [`SYNC_EVERY`] old.
@@ -97,7 +103,7 @@ impl Journal {
     }
 
     fn push(&mut self, value: &serde_json::Value) {
-        // Writing into a String cannot fail, nor can a `Value`'s Display (its map keys are strings).
+        // A `Value`'s Display cannot fail (its map keys are strings), and writing into a Vec cannot either.
         let _ = writeln!(self.pending, "{value}");
     }
 
@@ -107,7 +113,7 @@ impl Journal {
             source,
         };
         if !self.pending.is_empty() {
-            self.file.write_all(self.pending.as_bytes()).map_err(io)?;
+            self.file.write_all(&self.pending).map_err(io)?;
             self.pending.clear();
             self.unsynced = true;
         }
