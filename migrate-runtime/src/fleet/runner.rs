@@ -165,7 +165,11 @@ impl Fleet<'_> {
         }
         // Stopped early: every database not started is reported (and journaled) as skipped, without opening it.
         if halt.reason().is_some() && sink.fatal.is_none() {
-            for p in paths {
+            for (i, p) in paths.enumerate() {
+                // The journal's buffer stays small however many files are left.
+                if i % 256 == 255 {
+                    sink.flush();
+                }
                 match p {
                     Ok(path) => sink.not_run(Job { path, canary: false }),
                     Err(e) => {
