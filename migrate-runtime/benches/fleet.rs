@@ -3,15 +3,15 @@
 //! (every file current) next to a loop of open + `PRAGMA user_version`; and the process's peak memory per pass.
 //!
 //! `cargo bench -p litemigrate-runtime --bench fleet`. Sizes come from the environment so CI can run it small:
-//! `FLEET_FILES` (default 1000), `FLEET_JOBS` (default: the cores), `FLEET_SERIAL_MAX` and `FLEET_BACKUP_MAX` (the
-//! serial plain loop and the pass with backups run once, on at most this many files, default 2000 each: at fsync
-//! speed they would dominate the run; their rate is what is compared), `FLEET_ROUNDS` (default 5: the parallel
-//! migrate passes run this many rounds on fresh copies, and the no-op passes twice as many, the order of the passes
-//! rotating each round), `FLEET_DIR` (default: a temporary directory). Every tenant is a copy of one file at version
+//! `FLEET_FILES` (default 1000), `FLEET_JOBS` (default: the cores), `FLEET_SERIAL_MAX` (the serial migrate passes
+//! run on at most this many files, default 1000) and `FLEET_BACKUP_MAX` (the pass with backups runs once, on at most
+//! this many files, default 2000; its rate is what is compared), `FLEET_ROUNDS` (default 5: the migrate passes run
+//! this many rounds on fresh copies, and the no-op passes twice as many, the order of the passes rotating each
+//! round), `FLEET_DIR` (default: a temporary directory). Every tenant is a copy of one file at version
 //! N−1 of a set whose newest migration adds a column and an index, synced to disk before the pass.
 //!
 //! Each row shows its median round's time, and "× baseline": the median over rounds of the pass's time divided by
-//! its baseline's time in the same round (the plain parallel loop for `migrate`, the user_version loop with the same
+//! its baseline's time in the same round (the plain loop with the same jobs for `migrate`, the user_version loop with the same
 //! jobs for `no-op`), with the lowest and highest of those ratios: pairing by round keeps the machine's drifting load
 //! out of the ratio. Peak memory is `VmHWM` from `/proc/self/status`, reset before each pass through
 //! `/proc/self/clear_refs` (Linux); a row shows the highest of its rounds.
@@ -43,10 +43,13 @@ fn peak_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `n` copies of `template` in a fresh directory `name` under `root`.
+/// `n` copies of `template` in the directory `name` under `root`, written over the previous round's copies.
+///
+/// In place, not deleted and created again: ext4 searches past inodes freed in the last 30–60 s when it creates a
+/// file (`recently_deleted`), so deleting 10,000 files right before a pass made that pass's journal files slow to
+/// create, and made whichever pass followed a deletion look slower (per-round ratios from 1.0× to 2.5×).
 fn tenants(root: &Path, name: &str, template: &Path, n: usize) -> Vec<PathBuf> {
     let dir = root.join(name);
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let paths = (0..n)
         .map(|i| {
@@ -172,7 +175,7 @@ fn main() {
     let n = env("FLEET_FILES", 1000);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = env("FLEET_JOBS", cores);
-    let serial_n = env("FLEET_SERIAL_MAX", 2000).min(n);
+    let serial_n = env("FLEET_SERIAL_MAX", 1000).min(n);
     let rounds = env("FLEET_ROUNDS", 5).max(1);
     let backup_n = env("FLEET_BACKUP_MAX", 2000).min(n);
     let tmp = tempfile::tempdir().unwrap();
@@ -192,11 +195,13 @@ fn main() {
     drop(conn);
 
     // Row indices: the baselines first.
-    const PLAIN_PAR: usize = 1;
-    const NOOP_SERIAL: usize = 5;
-    const NOOP_PAR: usize = 7;
+    const PLAIN_SERIAL: usize = 0;
+    const PLAIN_PAR: usize = 2;
+    const NOOP_SERIAL: usize = 6;
+    const NOOP_PAR: usize = 8;
     let mut rows = vec![
-        Row::new("migrate", "plain loop, serial", serial_n, 1, Some(PLAIN_PAR)),
+        Row::new("migrate", "plain loop, serial", serial_n, 1, None),
+        Row::new("migrate", "fleet, serial, backups off", serial_n, 1, Some(PLAIN_SERIAL)),
         Row::new("migrate", "plain loop, parallel", n, jobs, None),
         Row::new("migrate", "fleet, backups off", n, jobs, Some(PLAIN_PAR)),
         Row::new("migrate", "fleet, backups off, journal", n, jobs, Some(PLAIN_PAR)),
@@ -208,20 +213,26 @@ fn main() {
         Row::new("no-op", "fleet, parallel, journal", n, jobs, Some(NOOP_PAR)),
     ];
 
-    let paths = tenants(&root, "plain-serial", &template, serial_n);
-    rows[0]
-        .rounds
-        .push(measure(|| paths.iter().for_each(|p| plain_migrate(p))));
-    let _ = std::fs::remove_dir_all(root.join("plain-serial"));
+    // The serial migrate passes, like the parallel ones below.
+    {
+        let [plain, fleet] = rows.get_disjoint_mut([0, 1]).unwrap();
+        let mut run_plain = || {
+            let paths = tenants(&root, "plain-serial", &template, serial_n);
+            measure(|| paths.iter().for_each(|p| plain_migrate(p)))
+        };
+        let mut run_fleet = || {
+            let paths = tenants(&root, "ours-serial", &template, serial_n);
+            measure(|| ours(&set, &paths, 1, None, None))
+        };
+        rotate(rounds, &mut [(plain, &mut run_plain), (fleet, &mut run_fleet)]);
+    }
 
     // The parallel migrate passes, each round on fresh copies, the order rotating (the machine's load drifts).
     {
-        let [plain, ours_off, ours_journal] = rows.get_disjoint_mut([1, 2, 3]).unwrap();
+        let [plain, ours_off, ours_journal] = rows.get_disjoint_mut([2, 3, 4]).unwrap();
         let mut run_plain = || {
             let paths = tenants(&root, "plain-parallel", &template, n);
-            let r = measure(|| parallel(&paths, jobs, plain_migrate));
-            let _ = std::fs::remove_dir_all(root.join("plain-parallel"));
-            r
+            measure(|| parallel(&paths, jobs, plain_migrate))
         };
         let mut run_ours = || {
             let paths = tenants(&root, "ours", &template, n);
@@ -229,9 +240,7 @@ fn main() {
         };
         let mut run_journal = || {
             let paths = tenants(&root, "ours-journal", &template, n);
-            let r = measure(|| ours(&set, &paths, jobs, None, Some(&journal)));
-            let _ = std::fs::remove_dir_all(root.join("ours-journal"));
-            r
+            measure(|| ours(&set, &paths, jobs, None, Some(&journal)))
         };
         rotate(
             rounds,
@@ -248,7 +257,7 @@ fn main() {
         .map(|i| root.join("ours").join(format!("tenant{i:05}.db")))
         .collect();
     {
-        let [a, b, c, d, e] = rows.get_disjoint_mut([5, 6, 7, 8, 9]).unwrap();
+        let [a, b, c, d, e] = rows.get_disjoint_mut([6, 7, 8, 9, 10]).unwrap();
         let paths = &paths;
         let mut plain_serial = || measure(|| paths.iter().for_each(|p| plain_check(p)));
         let mut fleet_serial = || measure(|| ours(&set, paths, 1, None, None));
@@ -266,15 +275,23 @@ fn main() {
             ],
         );
     }
-    let _ = std::fs::remove_dir_all(root.join("ours"));
 
     // Backups on: once, compared by rate with the plain parallel loop's median.
     let paths = tenants(&root, "ours-backup", &template, backup_n);
     let backups = root.join("ours-backup-backups");
-    rows[4]
+    rows[5]
         .rounds
         .push(measure(|| ours(&set, &paths, jobs, Some(&backups), None)));
-    let _ = std::fs::remove_dir_all(root.join("ours-backup"));
+    for dir in [
+        "plain-serial",
+        "ours-serial",
+        "plain-parallel",
+        "ours",
+        "ours-journal",
+        "ours-backup",
+    ] {
+        let _ = std::fs::remove_dir_all(root.join(dir));
+    }
     let _ = std::fs::remove_dir_all(&backups);
     let _ = std::fs::remove_file(&journal);
 
