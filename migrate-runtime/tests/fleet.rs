@@ -572,3 +572,27 @@ fn a_file_name_that_is_not_utf8_is_journaled() {
     let state = fleet::journal::read(&journal).unwrap();
     assert_eq!((state.files.len(), state.finished_runs, state.torn_lines), (1, 1, 0));
 }
+
+/// A callback that panics ends the run with that panic: the workers are released instead of waiting forever for
+/// the caller's thread to refill their queue (the listing, 5,000 paths over 40 files, is longer than the queue).
+#[test]
+fn a_panicking_callback_ends_the_run_instead_of_hanging_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..40).map(|i| dir.path().join(format!("t{i:02}.db"))).collect();
+    for path in &paths {
+        tenant(path, false);
+    }
+    let set = v2();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Fleet::new(&set)
+            .jobs(2)
+            .backup(BackupPolicy::Off)
+            .run(paths.iter().cycle().take(5000).cloned(), |_| panic!("callback bug"))
+    }));
+    let msg = run.unwrap_err();
+    assert_eq!(msg.downcast_ref::<&str>(), Some(&"callback bug"));
+    for path in &paths {
+        let v = versions(path);
+        assert!(v == [1] || v == [1, 2], "{}: {v:?}", path.display());
+    }
+}
