@@ -4,9 +4,9 @@
 //! Each run appends a `start` line, one `file` line per database as it finishes, and an `end` line with the summary.
 //! `file` lines are written in groups (group commit): the runner writes what it has recorded after each batch of
 //! results it hands to the callback (one `write`, so at most every 20 ms, and after each database with one job),
-//! and `fsync`s at most every [`SYNC_EVERY`]. The `start` and `end` lines are synced at once. A `kill -9` of the
-//! runner loses only the lines of the batch it was handling (what was written survives in the page cache); a power
-//! loss, at most the last [`SYNC_EVERY`] of them. Neither loses work: a rerun does not need the journal to resume
+//! and `fsync`s with a group when the last sync is at least [`SYNC_EVERY`] old. The `start` and `end` lines are
+//! synced at once. A `kill -9` of the runner loses only the lines of the batch it was handling (what was written
+//! survives in the page cache); a power loss, the lines written since the last sync. Neither loses work: a rerun does not need the journal to resume
 //! (a migrated database's own transaction committed, and an already current one costs one launch check), and it
 //! records every database again, so the journal ends complete. Syncing every line instead doubled the fsyncs of a
 //! fleet migration (one for the database, one for its line). A line cut short by a crash is ignored when reading,
@@ -23,7 +23,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The longest written journal lines wait for their `fsync`.
+/// How often, at most, a group of journal lines is `fsync`ed (a group written later than this after the last sync
+/// is synced with it).
 pub const SYNC_EVERY: Duration = Duration::from_millis(200);
 
 /// An open journal, appending.

@@ -34,7 +34,7 @@ const BATCH: usize = 128;
 
 /// The longest a finished database's result waits before the caller's thread hands it to the callback (not counting
 /// the callback's own time for the results ahead of it).
-pub(crate) const MAX_DELAY: Duration = Duration::from_millis(20);
+const MAX_DELAY: Duration = Duration::from_millis(20);
 
 struct State {
     queue: VecDeque<Job>,
