@@ -109,3 +109,58 @@ fn retention() {
     assert!(backup::apply_retention(&dir, &zero, "nope").is_err());
     assert_eq!(dir_entries(&dir).len(), 6);
 }
+
+/// A backup directory shared by a fleet: retention for one database reads and deletes only that database's backups,
+/// including next to databases whose names share its prefix (`a.db` and `a.b.db` both name backups `a.…`) or its
+/// file name in another directory (`other/a.db`).
+#[test]
+fn retention_in_a_shared_directory_touches_only_its_own_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bk");
+    let opts = BackupOptions {
+        dir: Some(dir.clone()),
+        ..BackupOptions::default()
+    };
+    std::fs::create_dir(tmp.path().join("other")).unwrap();
+    let dbs = ["a.db", "a.b.db", "other/a.db", "b.db"].map(|n| make_db(&tmp.path().join(n), false, 5));
+    // Three backups of each, 3, 2 and 1 days old; then the backup being kept, of `a.db`.
+    let mut others = Vec::new();
+    let mut a_old = Vec::new();
+    for (age, v) in [(3, 0), (2, 1), (1, 2)] {
+        for (i, conn) in dbs.iter().enumerate() {
+            let b = backup::create(conn, &opts, Reason::PreMigrate, v, v + 1)
+                .unwrap()
+                .unwrap();
+            set_created_at(&b, age);
+            if i == 0 { a_old.push(b) } else { others.push(b) }
+        }
+    }
+    let kept = backup::create(&dbs[0], &opts, Reason::PreMigrate, 3, 4)
+        .unwrap()
+        .unwrap();
+    let before: Vec<(String, Vec<u8>)> = others
+        .iter()
+        .flat_map(|b| [b.path.clone(), b.manifest_path()])
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+
+    let gone = backup::apply_retention(
+        &dir,
+        &Retention {
+            keep_last: Some(2),
+            max_age: None,
+        },
+        &kept.id,
+    )
+    .unwrap();
+    // `a.db`'s own: the newest two stay (the kept one and the 1-day-old one), the two older go, newest first.
+    let ids = |v: &[BackupInfo]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&gone), vec![a_old[1].id.clone(), a_old[0].id.clone()]);
+    assert!(kept.path.exists() && a_old[2].path.exists());
+    // Every other database's backups and manifests are byte for byte what they were.
+    for (path, bytes) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path} changed");
+    }
+    let listed = backup::list(&dir).unwrap();
+    assert_eq!(listed.len(), others.len() + 2, "{:?}", ids(&listed));
+}

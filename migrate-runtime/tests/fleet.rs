@@ -399,3 +399,200 @@ fn one_job_a_failed_canary_stops_before_the_next_file() {
         assert_eq!(snapshot(&dir.path().join(n)), before, "{n} was touched");
     }
 }
+
+/// Results reach the callback while other databases are still running, not in one burst at the end: one worker is
+/// held on a database another process has locked (with a busy timeout far longer than the test), and the lock is
+/// released from the callback once every other database's result has arrived. Without streaming the held
+/// database would wait out its 60 s timeout and fail `busy`; here it is migrated.
+#[test]
+fn results_stream_to_the_callback_while_a_database_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = dir.path().join("a_held.db");
+    tenant(&held, false);
+    let others: Vec<PathBuf> = (0..30).map(|i| dir.path().join(format!("t{i:02}.db"))).collect();
+    for p in &others {
+        tenant(p, false);
+    }
+    let mut lock = Some(lock_in_child(&held));
+    let set = v2();
+    let mut seen_others = 0;
+    let mut released_before_held_finished = false;
+    let mut held_result = None;
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .backup(BackupPolicy::Off)
+        .busy_timeout(Duration::from_secs(60))
+        .run_glob(&format!("{}/*.db", dir.path().display()), |r| {
+            if r.path == held {
+                held_result = Some(seen(r).1);
+                return;
+            }
+            seen_others += 1;
+            if seen_others == others.len() {
+                released_before_held_finished = held_result.is_none();
+                drop(lock.take()); // the child rolls back and exits
+            }
+        })
+        .unwrap();
+    assert!(
+        released_before_held_finished,
+        "the other results came only after the held database finished"
+    );
+    let held_result = held_result.unwrap();
+    assert_eq!(held_result.status, FileStatus::Done, "{held_result:?}");
+    assert_eq!(held_result.applied, 1);
+    assert_eq!((summary.migrated, summary.failed), (31, 0), "{summary:?}");
+    assert_eq!(versions(&held), [1, 2]);
+}
+
+/// Stop at the first failure with several workers: the failing database is the first one started, the run stops,
+/// every database reported skipped is untouched, and the counts add up.
+#[test]
+fn stop_policy_with_workers_starts_nothing_after_the_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..60).map(|i| dir.path().join(format!("t{i:02}.db"))).collect();
+    for (i, path) in paths.iter().enumerate() {
+        tenant(path, i == 0);
+    }
+    let set = v2();
+    let mut got = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .backup(BackupPolicy::Off)
+        .run(paths.clone(), |r| got.push((r.path.clone(), r.status, r.skipped)))
+        .unwrap();
+    assert_eq!(summary.stopped, Some(Stopped::FirstFailure));
+    assert_eq!(got.len(), paths.len());
+    assert_eq!(summary.failed, 1, "{summary:?}");
+    assert_eq!(summary.migrated + summary.failed + summary.skipped, 60, "{summary:?}");
+    // The failure is known within a millisecond, while the other worker's first file is still syncing: 59 files
+    // would have to be migrated meanwhile for nothing to be skipped.
+    assert!(summary.skipped > 0, "nothing was skipped: {summary:?}");
+    for (path, status, skipped) in &got {
+        match status {
+            FileStatus::Skipped => {
+                assert_eq!(*skipped, Some(SkipReason::StoppedAfterFailure));
+                assert_eq!(versions(path), [1], "{} was migrated", path.display());
+                assert!(!path.with_extension("db-journal").exists());
+            }
+            FileStatus::Done => assert_eq!(versions(path), [1, 2]),
+            FileStatus::Failed => assert_eq!(path, &paths[0]),
+        }
+    }
+}
+
+/// More workers and canaries than databases, and an empty listing: the run ends, every database once.
+#[test]
+fn more_jobs_and_canaries_than_databases_and_an_empty_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("t{i}.db"))).collect();
+    for path in &paths {
+        tenant(path, false);
+    }
+    let set = v2();
+    let mut canaries = 0;
+    let summary = Fleet::new(&set)
+        .jobs(8)
+        .canary(5)
+        .backup(BackupPolicy::Off)
+        .run(paths.clone(), |r| canaries += usize::from(r.canary))
+        .unwrap();
+    assert_eq!((summary.files, summary.migrated, canaries), (3, 3, 3), "{summary:?}");
+    let summary = Fleet::new(&set)
+        .jobs(8)
+        .run(Vec::<PathBuf>::new(), |_| panic!("no database"))
+        .unwrap();
+    assert_eq!(summary.files, 0);
+    assert!(summary.is_ok());
+}
+
+/// Canaries start in waves of `jobs`: a wave runs whole, and after a failing wave no further canary starts. Two
+/// jobs, five canaries, the first failing: the second (same wave) is migrated whatever the scheduling; the other
+/// three canaries and every other file are skipped untouched, the canaries still marked as such.
+#[test]
+fn canaries_run_in_waves_of_jobs_and_a_failed_wave_stops_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["a.db", "b.db", "c.db", "d.db", "e.db", "f.db", "g.db"];
+    for n in names {
+        tenant(&dir.path().join(n), n == "a.db");
+    }
+    let rest: Vec<_> = names[2..].iter().map(|n| (*n, snapshot(&dir.path().join(n)))).collect();
+    let set = v2();
+    let mut got = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .canary(5)
+        .backup(BackupPolicy::Off)
+        .run_glob(&format!("{}/*.db", dir.path().display()), |r| {
+            got.push((
+                r.path.file_name().unwrap().to_string_lossy().into_owned(),
+                r.status,
+                r.skipped,
+                r.canary,
+            ))
+        })
+        .unwrap();
+    assert_eq!(summary.stopped, Some(Stopped::CanaryFailed));
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got[0], ("a.db".into(), FileStatus::Failed, None, true));
+    assert_eq!(got[1], ("b.db".into(), FileStatus::Done, None, true));
+    for (i, s) in got[2..].iter().enumerate() {
+        let canary = i < 3;
+        assert_eq!(
+            (s.1, s.2, s.3),
+            (FileStatus::Skipped, Some(SkipReason::CanaryFailed), canary),
+            "{s:?}"
+        );
+    }
+    for (n, before) in rest {
+        assert_eq!(snapshot(&dir.path().join(n)), before, "{n} was touched");
+    }
+}
+
+/// A database whose file name is not UTF-8 is migrated and journaled (its path written lossily), not a panic.
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_journaled() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"t\xff.db"));
+    tenant(&odd, false);
+    let journal = dir.path().join("fleet.journal");
+    let set = v2();
+    let mut json = Vec::new();
+    let summary = Fleet::new(&set)
+        .jobs(2)
+        .backup(BackupPolicy::Off)
+        .journal(&journal)
+        .run([odd.clone()], |r| json.push(r.to_json()))
+        .unwrap();
+    assert_eq!(summary.migrated, 1, "{summary:?}");
+    assert_eq!(versions(&odd), [1, 2]);
+    assert_eq!(json[0]["path"], format!("{}/t\u{fffd}.db", dir.path().display()));
+    let state = fleet::journal::read(&journal).unwrap();
+    assert_eq!((state.files.len(), state.finished_runs, state.torn_lines), (1, 1, 0));
+}
+
+/// A callback that panics ends the run with that panic: the workers are released instead of waiting forever for
+/// the caller's thread to refill their queue (the listing, 5,000 paths over 40 files, is longer than the queue).
+#[test]
+fn a_panicking_callback_ends_the_run_instead_of_hanging_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..40).map(|i| dir.path().join(format!("t{i:02}.db"))).collect();
+    for path in &paths {
+        tenant(path, false);
+    }
+    let set = v2();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Fleet::new(&set)
+            .jobs(2)
+            .backup(BackupPolicy::Off)
+            .run(paths.iter().cycle().take(5000).cloned(), |_| panic!("callback bug"))
+    }));
+    let msg = run.unwrap_err();
+    assert_eq!(msg.downcast_ref::<&str>(), Some(&"callback bug"));
+    for path in &paths {
+        let v = versions(path);
+        assert!(v == [1] || v == [1, 2], "{}: {v:?}", path.display());
+    }
+}

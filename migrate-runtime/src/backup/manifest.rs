@@ -308,27 +308,68 @@ pub(crate) fn write_manifest(dir: &Path, info: &BackupInfo) -> Result<(), Backup
 /// # }
 /// ```
 pub fn list(dir: &Path) -> Result<Vec<BackupInfo>, BackupError> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(BackupError::io("read directory", dir, e)),
+    let Some(entries) = read_dir(dir)? else {
+        return Ok(Vec::new());
     };
     // Listing is when someone looks at the directory: clear what killed backups left (see `remove_stale_temps`).
     super::fsutil::remove_stale_temps(dir);
+    let mut out = read_manifests(dir, entries, "")?;
+    sort_newest_first(&mut out);
+    Ok(out)
+}
+
+/// The backups in `dir` whose file names start with `prefix`, unsorted: [`list`] without reading any other
+/// manifest and without the sweep of temporary files. What retention reads, so that in a backup directory shared
+/// by a fleet each database's retention costs one directory listing and its own manifests, not every manifest of
+/// every other database (which made a fleet run quadratic).
+pub(crate) fn list_prefixed(dir: &Path, prefix: &str) -> Result<Vec<BackupInfo>, BackupError> {
+    match read_dir(dir)? {
+        Some(entries) => read_manifests(dir, entries, prefix),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The backup whose id is `id`, read from its manifest in `dir` (plain or compressed name); `None` when there is
+/// none, it does not parse, or `id` is not a plain backup id (what [`list`] would not show either).
+pub(crate) fn by_id(dir: &Path, id: &str) -> Option<BackupInfo> {
+    if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
+        return None;
+    }
+    [false, true].into_iter().find_map(|compressed| {
+        let manifest = dir.join(format!("{}{MANIFEST_EXT}", file_name(id, compressed)));
+        read_manifest(&manifest).ok().filter(|info| info.id == id)
+    })
+}
+
+/// The start every backup id of the database at `source` has: its file stem and a dot (see [`super::create`]).
+pub(crate) fn id_prefix(source: &Path) -> String {
+    let stem = source.file_stem().map_or_else(|| "db".into(), |s| s.to_string_lossy());
+    format!("{stem}.")
+}
+
+fn read_dir(dir: &Path) -> Result<Option<fs::ReadDir>, BackupError> {
+    match fs::read_dir(dir) {
+        Ok(e) => Ok(Some(e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(BackupError::io("read directory", dir, e)),
+    }
+}
+
+/// The readable manifests among `entries` whose names start with `prefix`.
+fn read_manifests(dir: &Path, entries: fs::ReadDir, prefix: &str) -> Result<Vec<BackupInfo>, BackupError> {
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| BackupError::io("read directory", dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let is_manifest = name.strip_suffix(MANIFEST_EXT).and_then(id_of).is_some();
-        if !is_manifest || name.starts_with('.') {
+        if !is_manifest || name.starts_with('.') || !name.starts_with(prefix) {
             continue;
         }
         if let Ok(info) = read_manifest(&entry.path()) {
             out.push(info);
         }
     }
-    sort_newest_first(&mut out);
     Ok(out)
 }
 

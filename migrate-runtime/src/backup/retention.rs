@@ -1,7 +1,7 @@
 //! Retention: which old backups to delete. Only backups with a manifest (made by this library) of the same source
 //! database are candidates, and never the one just taken.
 
-use super::manifest::{BackupInfo, list, sort_newest_first};
+use super::manifest::{BackupInfo, by_id, id_prefix, list, list_prefixed, sort_newest_first};
 use super::{BackupError, fsutil::sync_dir};
 use std::fs;
 use std::io;
@@ -61,15 +61,23 @@ impl Retention {
 /// # }
 /// ```
 pub fn apply_retention(dir: &Path, retention: &Retention, keep: &str) -> Result<Vec<BackupInfo>, BackupError> {
-    let all = list(dir)?;
-    let Some(kept) = all.iter().find(|b| b.id == keep) else {
+    let Some(kept) = by_id(dir, keep) else {
         return Err(BackupError::NotFound {
             id: keep.to_owned(),
             dir: dir.to_path_buf(),
         });
     };
-    let source = kept.source.clone();
-    let mut same: Vec<BackupInfo> = all.into_iter().filter(|b| b.source == source).collect();
+    // Only the manifests named like this database's backups are read (a fleet's shared directory holds thousands
+    // of other databases'); the source recorded in each is what decides, since `a.db` and `a.b.db` share `a.`.
+    // A kept backup not named after its source (renamed by hand) falls back to reading every manifest.
+    let prefix = id_prefix(&kept.source);
+    let candidates = if kept.id.starts_with(&prefix) {
+        list_prefixed(dir, &prefix)?
+    } else {
+        list(dir)?
+    };
+    let source = kept.source;
+    let mut same: Vec<BackupInfo> = candidates.into_iter().filter(|b| b.source == source).collect();
     sort_newest_first(&mut same);
     let now = crate::clock::Instant::now().as_millis();
     let mut deleted = Vec::new();

@@ -3,11 +3,12 @@
 //! [`Fleet`] runs the migrator ([`Migrator::run`]: one transaction per batch, backup policy, `BEGIN IMMEDIATE` and
 //! the state re-read under the lock, history rows committed with the migration) on every database an iterator or a
 //! glob yields, on a bounded number of threads, and hands one [`FileResult`] per database to a callback as each
-//! finishes. Paths are pulled from the iterator only as threads free up and results are dropped after the
-//! callback, so memory does not grow with the number of files.
+//! finishes (with more than one job, within 20 ms of it finishing: results are handed over in batches, see the
+//! README's "Fleets"). Paths are pulled from the iterator only as threads free up (at most 256 per job are queued)
+//! and results are dropped after the callback, so memory does not grow with the number of files.
 //!
-//! - **Canary** ([`Fleet::canary`]): the first N databases are migrated first; if any fails, the rest are skipped
-//!   untouched (not even opened).
+//! - **Canary** ([`Fleet::canary`]): the first N databases are migrated first, in waves of `jobs` started together;
+//!   if any fails, the canaries of later waves and all the rest are skipped untouched (not even opened).
 //! - **Fail policy** ([`FailPolicy`]): stop at the first failure (default: databases not yet started are skipped,
 //!   those in flight finish), or continue and report every failure. A failing database keeps its previous version:
 //!   its transaction rolled back.
@@ -37,6 +38,7 @@
 //! ```
 
 pub mod journal;
+mod pool;
 mod result;
 mod runner;
 
@@ -197,7 +199,9 @@ impl<'m> Fleet<'m> {
         self
     }
 
-    /// Migrate the first `n` databases first; if any of them fails, skip the rest untouched (default 0).
+    /// Migrate the first `n` databases first; if any of them fails, skip the rest untouched (default 0). The
+    /// canaries start `jobs` at a time, each wave whole: with 2 jobs and a failing first canary the second still
+    /// runs (it started with it), the third does not.
     pub fn canary(mut self, n: usize) -> Self {
         self.canary = n;
         self

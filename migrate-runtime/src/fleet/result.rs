@@ -95,24 +95,63 @@ impl FileResult {
         self.error.as_ref().map(Error::kind)
     }
 
-    /// The result as one JSON object: what the journal stores and `migrate fleet --json` prints per file.
+    /// The result as one JSON object: what the journal stores and `migrate fleet --json` prints per file. A path
+    /// that is not UTF-8 is written lossily (U+FFFD for what does not decode).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "path": self.path,
-            "status": self.status,
-            "skipped": self.skipped,
-            "canary": self.canary,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-            "applied": self.applied,
-            "duration_us": u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX),
-            "backup": self.backup.as_ref().map(|b| &b.path),
-            "error": self.error.as_ref().map(|e| serde_json::json!({
-                "kind": e.kind(),
-                "message": e.to_string(),
-                "migration": e.migration(),
-            })),
+        // `Line` writes only strings, numbers, booleans, nulls and string-keyed maps, which always convert: the
+        // fallback is never taken.
+        serde_json::to_value(Line {
+            event: None,
+            result: self,
         })
+        .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A result's JSON object, written field by field: the journal writes one per database, straight into its buffer
+/// without building a [`serde_json::Value`] first, and [`FileResult::to_json`] is the same fields as a value.
+pub(crate) struct Line<'a> {
+    /// The journal's `event` field, first in its lines.
+    pub(crate) event: Option<&'static str>,
+    pub(crate) result: &'a FileResult,
+}
+
+impl serde::Serialize for Line<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.result;
+        let mut m = s.serialize_map(None)?;
+        if let Some(event) = self.event {
+            m.serialize_entry("event", event)?;
+        }
+        m.serialize_entry("path", &r.path.to_string_lossy())?;
+        m.serialize_entry("status", &r.status)?;
+        m.serialize_entry("skipped", &r.skipped)?;
+        m.serialize_entry("canary", &r.canary)?;
+        m.serialize_entry("from_version", &r.from_version)?;
+        m.serialize_entry("to_version", &r.to_version)?;
+        m.serialize_entry("applied", &r.applied)?;
+        m.serialize_entry(
+            "duration_us",
+            &u64::try_from(r.duration.as_micros()).unwrap_or(u64::MAX),
+        )?;
+        m.serialize_entry("backup", &r.backup.as_ref().map(|b| b.path.to_string_lossy()))?;
+        m.serialize_entry("error", &r.error.as_ref().map(ErrorLine))?;
+        m.end()
+    }
+}
+
+/// An error in a result's JSON object: kind, message, the migration it is about.
+struct ErrorLine<'a>(&'a Error);
+
+impl serde::Serialize for ErrorLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("kind", &self.0.kind())?;
+        m.serialize_entry("message", &self.0.to_string())?;
+        m.serialize_entry("migration", &self.0.migration())?;
+        m.end()
     }
 }
 

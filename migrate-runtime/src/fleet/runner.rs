@@ -1,93 +1,126 @@
-//! Running the fleet: a feeding loop on the caller's thread, `jobs` worker threads, and the sink that counts,
-//! journals and hands each result to the callback.
-//!
-//! Paths go to the workers through a channel bounded at `jobs`, so the iterator is pulled only as fast as databases
-//! finish; results come back unbounded (at most the jobs in flight wait there) and are dropped after the callback.
+//! Running the fleet: the entry points, the run on the caller's thread alone (one job) or with workers
+//! ([`super::pool`]), and the sink that counts, journals and hands each result to the callback.
 
 use super::journal::Journal;
 use super::result::{FileResult, FileStatus, SkipReason, Stopped, Summary};
 use super::{FailPolicy, Fleet, FleetError};
 use crate::error::{Error, ErrorKind};
+use crate::migrator::Migrator;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
-/// Paths queued per worker: enough that a worker rarely waits for the feeding thread to be scheduled (on a loaded
-/// machine that wait, once per database, cost more than the database), few enough to keep memory flat.
-const QUEUE_PER_JOB: usize = 16;
-
-struct Job {
-    path: PathBuf,
-    canary: bool,
+/// A database to migrate.
+pub(super) struct Job {
+    pub(super) path: PathBuf,
+    pub(super) canary: bool,
 }
 
-/// What a worker sends back: a result, or a job it did not start because the run is stopping.
-enum Msg {
-    // Boxed: the result carries the backup manifest and an error inline, and only the jobs in flight wait here.
-    Ran(Box<FileResult>),
-    NotRun(Job),
+/// Whether the run has stopped starting databases, and why; raised by whichever thread sees the failure first and
+/// read by every worker before it starts a database.
+pub(super) struct Halt(AtomicU8);
+
+impl Halt {
+    const RUNNING: u8 = 0;
+    const CANARY: u8 = 1;
+    const FIRST_FAILURE: u8 = 2;
+    /// The run's own failure (the journal) or a panic: stop, with no [`Stopped`] reason to report.
+    const ABORT: u8 = 3;
+
+    fn new() -> Halt {
+        Halt(AtomicU8::new(Halt::RUNNING))
+    }
+
+    /// Stops the run; the first reason given is the one reported.
+    pub(super) fn stop(&self, why: Option<Stopped>) {
+        let code = match why {
+            Some(Stopped::CanaryFailed) => Halt::CANARY,
+            Some(Stopped::FirstFailure) => Halt::FIRST_FAILURE,
+            None => Halt::ABORT,
+        };
+        let _ = self
+            .0
+            .compare_exchange(Halt::RUNNING, code, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    pub(super) fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst) != Halt::RUNNING
+    }
+
+    fn reason(&self) -> Option<Stopped> {
+        match self.0.load(Ordering::SeqCst) {
+            Halt::CANARY => Some(Stopped::CanaryFailed),
+            Halt::FIRST_FAILURE => Some(Stopped::FirstFailure),
+            _ => None,
+        }
+    }
+}
+
+/// Whether this result stops the run: a failed canary always, any failure under [`FailPolicy::Stop`].
+pub(super) fn halts(fail: FailPolicy, r: &FileResult) -> Option<Stopped> {
+    if r.status != FileStatus::Failed {
+        None
+    } else if r.canary {
+        Some(Stopped::CanaryFailed)
+    } else if fail == FailPolicy::Stop {
+        Some(Stopped::FirstFailure)
+    } else {
+        None
+    }
 }
 
 /// Everything a finished database goes through, on the caller's thread.
-struct Sink<'a, F> {
+pub(super) struct Sink<'a, F> {
     summary: Summary,
     journal: Option<Journal>,
     on_result: F,
+    pub(super) halt: &'a Halt,
+    /// The run's own failure (the journal, the listing): the run stops feeding and returns it.
+    pub(super) fatal: Option<FleetError>,
     fail: FailPolicy,
-    /// Set once the run stops starting databases; read by the workers.
-    stop: &'a AtomicBool,
-    stopped: Option<Stopped>,
-    /// A journal write failed: the run stops and returns it.
-    fatal: Option<FleetError>,
 }
 
 impl<F: FnMut(&FileResult)> Sink<'_, F> {
-    fn take(&mut self, msg: Msg) {
-        let r = match msg {
-            Msg::Ran(r) => *r,
-            Msg::NotRun(job) => FileResult::skipped(job.path, self.skip_reason(), job.canary),
-        };
-        if r.status == FileStatus::Failed && (r.canary || self.fail == FailPolicy::Stop) {
-            self.halt(if r.canary {
-                Stopped::CanaryFailed
-            } else {
-                Stopped::FirstFailure
-            });
+    pub(super) fn take(&mut self, r: FileResult) {
+        // Workers raise the halt themselves before reporting; this covers the caller's own databases.
+        if let Some(why) = halts(self.fail, &r) {
+            self.halt.stop(Some(why));
         }
         self.summary.count(&r);
         if let Some(j) = &mut self.journal
             && self.fatal.is_none()
-            && let Err(e) = j.record(&r, r.skipped.is_none_or(|s| s == SkipReason::Replica))
         {
-            self.fatal = Some(e);
-            self.stop.store(true, Ordering::SeqCst);
+            j.record(&r);
         }
         (self.on_result)(&r);
     }
 
-    fn halt(&mut self, why: Stopped) {
-        self.stopped.get_or_insert(why);
-        self.stop.store(true, Ordering::SeqCst);
-    }
-
-    fn skip_reason(&self) -> SkipReason {
-        match self.stopped {
+    /// A database the run did not start because it stopped first.
+    pub(super) fn not_run(&mut self, job: Job) {
+        let reason = match self.halt.reason() {
             Some(Stopped::CanaryFailed) => SkipReason::CanaryFailed,
             _ => SkipReason::StoppedAfterFailure,
-        }
+        };
+        self.take(FileResult::skipped(job.path, reason, job.canary));
     }
 
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
+    /// Writes the journal lines recorded so far (group commit: see [`Journal::flush`]).
+    pub(super) fn flush(&mut self) {
+        if let Some(j) = &mut self.journal
+            && self.fatal.is_none()
+            && let Err(e) = j.flush()
+        {
+            self.fatal = Some(e);
+            self.halt.stop(None);
+        }
     }
 }
 
 impl Fleet<'_> {
     /// Migrates every database `paths` yields; `on_result` gets each one's result as it finishes (on the calling
-    /// thread, in completion order). Returns the counts, or the run's own failure (the journal).
+    /// thread, in completion order; with more than one job, within 20 ms of the database finishing, plus the
+    /// callback's own time for the results ahead of it). Returns the counts, or the run's own failure (the journal).
     pub fn run<I, P, F>(&self, paths: I, on_result: F) -> Result<Summary, FleetError>
     where
         I: IntoIterator<Item = P>,
@@ -115,27 +148,30 @@ impl Fleet<'_> {
     {
         let started = Instant::now();
         let journal = self.journal.as_deref().map(Journal::open).transpose()?;
-        let stop = AtomicBool::new(false);
+        let halt = Halt::new();
         let mut sink = Sink {
             summary: Summary::default(),
             journal,
             on_result,
-            fail: self.fail,
-            stop: &stop,
-            stopped: None,
+            halt: &halt,
             fatal: None,
+            fail: self.fail,
         };
         let mut paths = paths;
         if self.jobs == 1 {
             self.run_inline(&mut paths, &mut sink);
         } else {
-            self.run_threads(&mut paths, &mut sink);
+            self.run_pool(&mut paths, &mut sink);
         }
         // Stopped early: every database not started is reported (and journaled) as skipped, without opening it.
-        if sink.stopped.is_some() && sink.fatal.is_none() {
-            for p in paths {
+        if halt.reason().is_some() && sink.fatal.is_none() {
+            for (i, p) in paths.enumerate() {
+                // The journal's buffer stays small however many files are left.
+                if i % 256 == 255 {
+                    sink.flush();
+                }
                 match p {
-                    Ok(path) => sink.take(Msg::NotRun(Job { path, canary: false })),
+                    Ok(path) => sink.not_run(Job { path, canary: false }),
                     Err(e) => {
                         sink.fatal.get_or_insert(e);
                         break;
@@ -143,7 +179,8 @@ impl Fleet<'_> {
                 }
             }
         }
-        sink.summary.stopped = sink.stopped;
+        sink.flush();
+        sink.summary.stopped = halt.reason();
         sink.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(e) = sink.fatal {
             return Err(e);
@@ -160,13 +197,15 @@ impl Fleet<'_> {
         I: Iterator<Item = Result<PathBuf, FleetError>>,
         F: FnMut(&FileResult),
     {
+        let mig = self.migrator();
         let mut started = 0usize;
-        while !sink.stopping() && sink.fatal.is_none() {
+        while !sink.halt.is_set() && sink.fatal.is_none() {
             match paths.next() {
                 Some(Ok(path)) => {
                     let canary = started < self.canary;
                     started += 1;
-                    sink.take(Msg::Ran(Box::new(self.migrate_one(path, canary))));
+                    sink.take(self.migrate_one(&mig, path, canary));
+                    sink.flush();
                 }
                 Some(Err(e)) => {
                     sink.fatal.get_or_insert(e);
@@ -176,107 +215,31 @@ impl Fleet<'_> {
         }
     }
 
-    /// `jobs` workers fed through a bounded channel; results come back to the caller's thread.
-    fn run_threads<I, F>(&self, paths: &mut I, sink: &mut Sink<'_, F>)
-    where
-        I: Iterator<Item = Result<PathBuf, FleetError>>,
-        F: FnMut(&FileResult),
-    {
-        let stop = sink.stop;
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(QUEUE_PER_JOB * self.jobs);
-        let job_rx = Mutex::new(job_rx);
-        std::thread::scope(|s| {
-            let (res_tx, res_rx) = mpsc::channel::<Msg>();
-            for _ in 0..self.jobs {
-                let res_tx = res_tx.clone();
-                let (job_rx, stop) = (&job_rx, &stop);
-                s.spawn(move || self.work(job_rx, stop, &res_tx));
-            }
-            drop(res_tx);
-            let mut in_flight = 0usize;
-            let send = |job: Job, sink: &mut Sink<'_, F>, in_flight: &mut usize| {
-                if job_tx.send(job).is_ok() {
-                    *in_flight += 1;
-                }
-                while let Ok(m) = res_rx.try_recv() {
-                    *in_flight -= 1;
-                    sink.take(m);
-                }
-            };
-            // The canaries, then a barrier: nothing else starts before every canary has finished.
-            for _ in 0..self.canary {
-                match paths.next() {
-                    Some(Ok(path)) => send(Job { path, canary: true }, sink, &mut in_flight),
-                    Some(Err(e)) => {
-                        sink.fatal.get_or_insert(e);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            drain(&res_rx, sink, &mut in_flight);
-            while !sink.stopping() && sink.fatal.is_none() {
-                match paths.next() {
-                    Some(Ok(path)) => send(Job { path, canary: false }, sink, &mut in_flight),
-                    Some(Err(e)) => {
-                        sink.fatal.get_or_insert(e);
-                    }
-                    None => break,
-                }
-            }
-            drop(job_tx);
-            drain(&res_rx, sink, &mut in_flight);
-        });
-    }
-
-    /// A worker: takes jobs until the channel closes; once the run is stopping, hands them back unstarted.
-    fn work(&self, jobs: &Mutex<Receiver<Job>>, stop: &AtomicBool, results: &mpsc::Sender<Msg>) {
-        loop {
-            // A poisoned lock means another worker panicked; the scope re-raises that panic.
-            let job = match jobs.lock() {
-                Ok(rx) => rx.recv(),
-                Err(_) => return,
-            };
-            let Ok(job) = job else { return };
-            let msg = if stop.load(Ordering::SeqCst) {
-                Msg::NotRun(job)
-            } else {
-                Msg::Ran(Box::new(self.migrate_one(job.path, job.canary)))
-            };
-            if results.send(msg).is_err() {
-                return;
-            }
-        }
-    }
-
     /// One database: open (never create), the migrator's run, and on failure the version it stayed at.
-    fn migrate_one(&self, path: PathBuf, canary: bool) -> FileResult {
+    pub(super) fn migrate_one(&self, mig: &Migrator<'_>, path: PathBuf, canary: bool) -> FileResult {
         let start = Instant::now();
         let mut r = FileResult::new(path, FileStatus::Failed, canary);
         match self.open(&r.path) {
             Err(e) => r.error = Some(e),
-            Ok(mut conn) => {
-                let mig = self.migrator();
-                match mig.run(&mut conn) {
-                    Ok(report) => {
-                        r.status = FileStatus::Done;
-                        r.from_version = Some(report.from_version);
-                        r.to_version = Some(report.to_version);
-                        r.applied = report.applied.len();
-                        r.backup = report.backup;
-                    }
-                    Err(e) => {
-                        let now = mig.status(&conn).ok().map(|s| s.current_version);
-                        r.from_version = now;
-                        r.to_version = now;
-                        if e.kind() == ErrorKind::Replica {
-                            r.status = FileStatus::Skipped;
-                            r.skipped = Some(SkipReason::Replica);
-                        }
-                        r.error = Some(e);
-                    }
+            Ok(mut conn) => match mig.run(&mut conn) {
+                Ok(report) => {
+                    r.status = FileStatus::Done;
+                    r.from_version = Some(report.from_version);
+                    r.to_version = Some(report.to_version);
+                    r.applied = report.applied.len();
+                    r.backup = report.backup;
                 }
-            }
+                Err(e) => {
+                    let now = mig.status(&conn).ok().map(|s| s.current_version);
+                    r.from_version = now;
+                    r.to_version = now;
+                    if e.kind() == ErrorKind::Replica {
+                        r.status = FileStatus::Skipped;
+                        r.skipped = Some(SkipReason::Replica);
+                    }
+                    r.error = Some(e);
+                }
+            },
         }
         r.duration = start.elapsed();
         r
@@ -313,18 +276,4 @@ pub fn glob_paths(pattern: &str) -> Result<impl Iterator<Item = Result<PathBuf, 
             source: std::io::Error::new(e.error().kind(), e.error().to_string()),
         })
     }))
-}
-
-/// Waits for every job in flight.
-fn drain<F: FnMut(&FileResult)>(rx: &Receiver<Msg>, sink: &mut Sink<'_, F>, in_flight: &mut usize) {
-    while *in_flight > 0 {
-        match rx.recv() {
-            Ok(m) => {
-                *in_flight -= 1;
-                sink.take(m);
-            }
-            // Every worker is gone (one panicked); the scope re-raises the panic.
-            Err(_) => return,
-        }
-    }
 }
