@@ -180,13 +180,19 @@ impl RunExtra {
     }
 }
 
-/// The run's fields, as `run.json` holds them (what `--json` output shows of a run).
-#[cfg(feature = "serde")]
-impl serde::Serialize for BackupRun {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
-    }
+/// `Serialize` as `run.json` holds each record (what `--json` output shows of a run), through the same JSON values
+/// the file is written from.
+macro_rules! serialize_as_written {
+    ($($t:ty),*) => {$(
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
+            }
+        }
+    )*};
 }
+serialize_as_written!(BackupRun, RunFile, RunExtra);
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> CatalogError {
     CatalogError::Io {
