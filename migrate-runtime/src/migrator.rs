@@ -458,22 +458,41 @@ impl<'m> Migrator<'m> {
         if !self.dry_run && self.refuse_replica {
             crate::replica::refuse_on_replica(conn)?;
         }
-        // Read before the history: if it is unchanged once the write lock is held, no other connection committed
-        // since the plan was made, and the plan stands without reading the history again.
-        let mut planned_at = data_version(conn)?;
-        let (mut actions, mut current) = self.plan_now(conn, &table, target)?;
+        // The plan is read in one read transaction: one shared lock and one look for a hot journal instead of one
+        // per statement (a fleet pays them per file), and one snapshot, so `data_version`, the history and the
+        // checks below agree. If `data_version` is unchanged once the write lock is held, no other connection
+        // committed since that snapshot, and the plan stands without reading the history again.
+        let (mut planned_at, mut actions, mut current) = {
+            // A caller already inside a transaction (a dry run in its own read) plans in that one.
+            let read = match conn.is_autocommit() {
+                true => Some(
+                    conn.unchecked_transaction()
+                        .map_err(|e| Error::db("starting the planning read (BEGIN)", None, e))?,
+                ),
+                false => None,
+            };
+            let c: &Connection = read.as_deref().unwrap_or(conn);
+            let planned_at = data_version(c)?;
+            let (actions, current) = self.plan_now(c, &table, target)?;
+            if self.set_requires {
+                requires::check(c, &table, self.migrations.set_name(), &actions)?;
+            }
+            // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at
+            // all (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
+            if current == 0 && !actions.is_empty() && !table.exists(c)? {
+                crate::adopt::refuse_foreign_history(c)?;
+            }
+            if let Some(read) = read {
+                // Nothing was written: ending it releases the snapshot.
+                read.commit()
+                    .map_err(|e| Error::db("ending the planning read (COMMIT)", None, e))?;
+            }
+            (planned_at, actions, current)
+        };
         if actions.is_empty() {
             trace::up_to_date(set, current);
         } else {
             trace::pending(set, current, target, actions.len());
-        }
-        if self.set_requires {
-            requires::check(conn, &table, self.migrations.set_name(), &actions)?;
-        }
-        // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at all
-        // (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
-        if current == 0 && !actions.is_empty() && !table.exists(conn)? {
-            crate::adopt::refuse_foreign_history(conn)?;
         }
         let per_migration = self.mode == Mode::PerMigration;
         let (mut retakes, mut attempts) = (0, 0);
