@@ -125,6 +125,20 @@ pub(crate) fn pretty(v: &Value) -> Vec<u8> {
     v.pretty(2).into_bytes()
 }
 
+/// `Serialize` (feature `serde`) for types with a `to_json(&self) -> Result<Value, String>`: through the same
+/// values their file is written from, so `--json` output and the file agree field for field.
+macro_rules! serialize_as_written {
+    ($($t:ty),*) => {$(
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_as_written;
+
 /// A JSON value as serde sees it, for the `Serialize` of types whose JSON form is written here (`BackupInfo`,
 /// `BackupRun`), so `--json` output and the files agree field for field.
 #[cfg(feature = "serde")]

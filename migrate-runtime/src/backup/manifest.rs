@@ -184,13 +184,8 @@ impl BackupInfo {
     }
 }
 
-/// The manifest's fields (what `--json` output shows of a backup).
-#[cfg(feature = "serde")]
-impl serde::Serialize for BackupInfo {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
-    }
-}
+// What `--json` output shows of a backup: the manifest's fields.
+crate::json::serialize_as_written!(BackupInfo);
 
 fn manifest_of(backup: &Path) -> PathBuf {
     let mut s = backup.as_os_str().to_owned();

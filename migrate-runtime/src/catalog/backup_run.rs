@@ -180,19 +180,8 @@ impl RunExtra {
     }
 }
 
-/// `Serialize` as `run.json` holds each record (what `--json` output shows of a run), through the same JSON values
-/// the file is written from.
-macro_rules! serialize_as_written {
-    ($($t:ty),*) => {$(
-        #[cfg(feature = "serde")]
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                crate::json::Ser(&self.to_json().map_err(serde::ser::Error::custom)?).serialize(s)
-            }
-        }
-    )*};
-}
-serialize_as_written!(BackupRun, RunFile, RunExtra);
+// What `--json` output shows of a run: each record as `run.json` holds it.
+crate::json::serialize_as_written!(BackupRun, RunFile, RunExtra);
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> CatalogError {
     CatalogError::Io {
