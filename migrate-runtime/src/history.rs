@@ -260,16 +260,24 @@ impl HistoryTable {
 
     /// Every row of this set, oldest first. `None` when the table does not exist.
     pub fn read_all(&self, conn: &Connection, set: &str) -> Result<Option<Vec<Row>>, Error> {
-        if !self.exists(conn)? {
-            return Ok(None);
-        }
         let ctx = || format!("reading history table {}", self.name);
         let sql = format!(
             "SELECT version, name, file, checksum, chain, applied_at, duration_us, kind FROM {} \
              WHERE set_name = ?1 ORDER BY version",
             self.q()
         );
-        let mut stmt = conn.prepare_cached(&sql).map_err(|e| Error::db(ctx(), None, e))?;
+        // Prepared first, and the catalogue asked only when that fails: a migrating run reads the history once per
+        // plan, and a lookup ahead of every read was one more statement per database for a fleet.
+        let mut stmt = match conn.prepare_cached(&sql) {
+            Ok(s) => s,
+            Err(e) => {
+                // As in `newest`: the table may have been created between the failed prepare and the lookup.
+                if !self.exists(conn)? {
+                    return Ok(None);
+                }
+                conn.prepare_cached(&sql).map_err(|_| Error::db(ctx(), None, e))?
+            }
+        };
         let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {

@@ -25,6 +25,7 @@
 //! [`Error::ForeignKeyViolation`]) and restores the previous setting afterwards, whatever happened.
 
 mod execute;
+mod planning;
 mod report;
 mod requires;
 
@@ -33,10 +34,9 @@ pub use report::{Applied, Mode, Policy, Report, Target};
 
 use crate::backup::{self as bk, BackupInfo, BackupOptions, BackupPolicy, Reason};
 use crate::error::Error;
-use crate::history::{self, HistoryTable, Newest};
-use crate::plan::{self, Action, Direction, Plan};
+use crate::history::{self, HistoryTable};
+use crate::plan::{self, Direction, Plan};
 use crate::repeat;
-use crate::stamp;
 use crate::status::{self, Status};
 use crate::table::Migrations;
 use crate::trace;
@@ -389,49 +389,6 @@ impl<'m> Migrator<'m> {
         }
     }
 
-    /// The launch check: the `user_version` stamp, else one indexed read of the newest history row. `Some(version)`
-    /// when the database is exactly at the target with the embedded chain, i.e. nothing to do.
-    pub(crate) fn fast_check(
-        &self,
-        conn: &Connection,
-        table: &HistoryTable,
-        target: u64,
-    ) -> Result<Option<u64>, Error> {
-        let set = self.migrations.set_name();
-        if self.header_stamp
-            && target > 0
-            && let Some(m) = self.migrations.get(target)
-            && stamp::read(conn)?
-                == stamp::value(
-                    &table.name,
-                    set,
-                    &stamp::stamp_chain(&m.chain(), self.migrations.repeat_digest()),
-                )
-        {
-            return Ok(Some(target));
-        }
-        match table.newest(conn, set)? {
-            Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
-            Newest::Row(v, chain) => {
-                // With repeatables, only the stamp says they are current too: the run checks them.
-                let up_to_date = u64::try_from(v).ok() == Some(target)
-                    && self.migrations.get(target).is_some_and(|m| m.chain() == chain)
-                    && self.migrations.repeat_digest().is_none();
-                Ok(up_to_date.then_some(target))
-            }
-            Newest::Corrupt => Ok(None),
-        }
-    }
-
-    /// The launch check alone (a catalog makes it for each file before deciding whether anything needs a lock or a
-    /// backup run): `Some(version)` when the database is at the target with the embedded chain.
-    pub(crate) fn is_current(&self, conn: &Connection) -> Result<Option<u64>, Error> {
-        let table = HistoryTable::new(&self.table)?;
-        let target = self.resolve_target()?;
-        self.fast_check(conn, &table, target)
-            .map_err(|e| explain_unreadable(conn, e))
-    }
-
     /// Runs the migration (or, with `dry_run`, plans it).
     pub fn run(&self, conn: &mut Connection) -> Result<Report, Error> {
         let mut span = trace::RunSpan::default();
@@ -446,48 +403,13 @@ impl<'m> Migrator<'m> {
     fn run_in(&self, conn: &mut Connection, span: &mut trace::RunSpan) -> Result<Report, Error> {
         let table = HistoryTable::new(&self.table)?;
         let target = self.resolve_target()?;
-        let checked = self
-            .fast_check(conn, &table, target)
-            .map_err(|e| explain_unreadable(conn, e))?;
         let set = self.migrations.set_name();
-        if let Some(v) = checked {
-            trace::up_to_date(set, v);
-            return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
-        }
-        // Only now, with work to do: a current replica launches as fast as a primary.
-        if !self.dry_run && self.refuse_replica {
-            crate::replica::refuse_on_replica(conn)?;
-        }
-        // The plan is read in one read transaction: one shared lock and one look for a hot journal instead of one
-        // per statement (a fleet pays them per file), and one snapshot, so `data_version`, the history and the
-        // checks below agree. If `data_version` is unchanged once the write lock is held, no other connection
-        // committed since that snapshot, and the plan stands without reading the history again.
-        let (mut planned_at, mut actions, mut current) = {
-            // A caller already inside a transaction (a dry run in its own read) plans in that one.
-            let read = match conn.is_autocommit() {
-                true => Some(
-                    conn.unchecked_transaction()
-                        .map_err(|e| Error::db("starting the planning read (BEGIN)", None, e))?,
-                ),
-                false => None,
-            };
-            let c: &Connection = read.as_deref().unwrap_or(conn);
-            let planned_at = data_version(c)?;
-            let (actions, current) = self.plan_now(c, &table, target)?;
-            if self.set_requires {
-                requires::check(c, &table, self.migrations.set_name(), &actions)?;
+        let (mut planned_at, mut actions, mut current, mut seen_facts) = match self.plan_read(conn, &table, target)? {
+            planning::Read::Current(v) => {
+                trace::up_to_date(set, v);
+                return Ok(Report::nothing(self.migrations, self.mode, self.dry_run, v));
             }
-            // Only here, never on the launch fast path: a run from version 1 ahead and no history table of ours at
-            // all (a database rolled back to 0 after `adopt` keeps the table, and the other tool's, and may migrate).
-            if current == 0 && !actions.is_empty() && !table.exists(c)? {
-                crate::adopt::refuse_foreign_history(c)?;
-            }
-            if let Some(read) = read {
-                // Nothing was written: ending it releases the snapshot.
-                read.commit()
-                    .map_err(|e| Error::db("ending the planning read (COMMIT)", None, e))?;
-            }
-            (planned_at, actions, current)
+            planning::Read::Plan(p) => (p.planned_at, p.actions, p.current, Some(p.seen)),
         };
         if actions.is_empty() {
             trace::up_to_date(set, current);
@@ -527,7 +449,11 @@ impl<'m> Migrator<'m> {
                 return Ok(report);
             }
             let versions = (report.from_version, report.to_version);
-            snapshot_dv = data_version(conn)?;
+            // Only a restore from the backup reads it, and without a backup policy there is none to restore.
+            snapshot_dv = match self.backup {
+                BackupPolicy::Off => planned_at,
+                _ => data_version(conn)?,
+            };
             report.backup = self.before_first_write(conn, &report.plan, versions, &mut report.backup_warnings)?;
             let Some(taken) = &report.backup else {
                 break report;
@@ -539,7 +465,10 @@ impl<'m> Migrator<'m> {
             if seen == planned_at {
                 break report;
             }
-            let (again, now) = self.plan_now(conn, &table, target)?;
+            let again = self.plan_now(conn, &table, target)?;
+            let (again, now) = (again.actions, again.current);
+            // Another connection committed: what the planning read saw may no longer hold.
+            seen_facts = None;
             if now == current && plan::public_plan(&again, per_migration, false) == report.plan {
                 planned_at = seen;
                 break report;
@@ -564,7 +493,7 @@ impl<'m> Migrator<'m> {
             (actions, current, planned_at) = (again, now, seen);
         };
         let mut report = report;
-        report.applied = match self.execute(conn, &table, target, actions, planned_at) {
+        report.applied = match self.execute(conn, &table, target, actions, planned_at, seen_facts) {
             Ok(applied) => applied,
             Err(e) => {
                 let failed = Failed {
@@ -580,15 +509,6 @@ impl<'m> Migrator<'m> {
         let rolled_back = report.plan.steps.iter().any(|s| s.direction == Direction::Down);
         report.repeatables = repeat::apply(conn, &table, self.migrations, self.header_stamp, rolled_back)?;
         Ok(report)
-    }
-
-    /// Reads the whole history and decides what to do. Returns the actions and the current version.
-    fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<(Vec<Action<'m>>, u64), Error> {
-        let rows = table.read_all(conn, self.migrations.set_name())?.unwrap_or_default();
-        let c = status::classify(self.migrations, rows);
-        let actions = self.planner().decide(conn, table, &c, target)?;
-        plan::refuse_history_writes(&actions, table)?;
-        Ok((actions, c.current))
     }
 
     /// Where the database stands (read-only).
@@ -659,23 +579,4 @@ struct Failed<'a> {
     plan: &'a Plan,
     table: &'a HistoryTable,
     snapshot_dv: i64,
-}
-
-/// SQLite refuses a database that an in-place restore was writing when it was interrupted ("file is not a
-/// database"); say that instead, with the backups that finish it (`backup::restore`). Looked at only after a failure,
-/// so the launch check pays nothing for it.
-fn explain_unreadable(conn: &Connection, e: Error) -> Error {
-    let Error::Database { source, .. } = &e else {
-        return e;
-    };
-    if crate::error::sqlite_code(source) != Some(rusqlite::ErrorCode::NotADatabase) {
-        return e;
-    }
-    match bk::db_file(conn) {
-        Some(path) if matches!(bk::inplace::is_torn(&path), Ok(true)) => Error::Backup(bk::inplace::interrupted(
-            &path,
-            "found when the launch check read the database".into(),
-        )),
-        _ => e,
-    }
 }

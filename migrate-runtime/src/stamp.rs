@@ -55,16 +55,32 @@ pub(crate) fn owned(
     if current == 0 {
         return Ok(Some(0));
     }
-    let ours = match table.newest(conn, set)? {
-        Newest::Row(_, chain) => {
-            current == value(&table.name, set, &chain)
-                || digests
-                    .iter()
-                    .any(|d| current == value(&table.name, set, &stamp_chain(&chain, Some(d))))
-        }
-        Newest::NoTable | Newest::Empty | Newest::Corrupt => false,
+    let newest = match table.newest(conn, set)? {
+        Newest::Row(_, chain) => Some(chain),
+        Newest::NoTable | Newest::Empty | Newest::Corrupt => None,
     };
-    Ok(ours.then_some(current))
+    Ok(owned_given(current, table, set, newest.as_ref(), digests))
+}
+
+/// [`owned`] from values already read in the same transaction: `current`, the `user_version` read, and `newest`,
+/// the chain of the set's newest history row (`None`: no row, or a corrupt one).
+pub(crate) fn owned_given(
+    current: i32,
+    table: &HistoryTable,
+    set: &str,
+    newest: Option<&Checksum>,
+    digests: &[Checksum],
+) -> Option<i32> {
+    if current == 0 {
+        return Some(0);
+    }
+    let ours = newest.is_some_and(|chain| {
+        current == value(&table.name, set, chain)
+            || digests
+                .iter()
+                .any(|d| current == value(&table.name, set, &stamp_chain(chain, Some(d))))
+    });
+    ours.then_some(current)
 }
 
 /// Whether `user_version` still holds `before`, the value [`owned`] read at the start of the transaction. A
@@ -95,6 +111,16 @@ pub(crate) fn write_covering(
         // A corrupt newest row: clear the stamp, so launches read the history and report it.
         Newest::NoTable | Newest::Empty | Newest::Corrupt => 0,
     };
+    set_user_version(conn, v)
+}
+
+/// [`write`] when the caller knows the chain of the set's newest row (it has just inserted that row, above every
+/// other version), which saves reading it back.
+pub(crate) fn write_known(conn: &Connection, table: &HistoryTable, set: &str, newest: &Checksum) -> Result<(), Error> {
+    set_user_version(conn, value(&table.name, set, newest))
+}
+
+fn set_user_version(conn: &Connection, v: i32) -> Result<(), Error> {
     // An integer formatted into the statement: PRAGMA takes no bound parameters.
     conn.execute_batch(&format!("PRAGMA main.user_version = {v}"))
         .map_err(|e| Error::db("writing PRAGMA user_version", None, e))

@@ -147,3 +147,36 @@ fn every_kind_of_commit_stamps() {
     three().baseline(&mut adopted, 2).unwrap();
     assert!(answered_from_header(&set(&[M1, M2, M2D]), &mut adopted));
 }
+
+#[test]
+fn an_out_of_order_migration_keeps_the_stamp_of_the_newest_row() {
+    // The unit that inserts version 2 under version 3 must stamp the newest row (3), not the row it just wrote.
+    let mut conn = Connection::open_in_memory().unwrap();
+    set(&[M1, M3, M3D]).migrate(&mut conn).unwrap();
+    let at3 = user_version(&conn);
+    assert_ne!(at3, 0);
+    let all = set(&[M1, M2, M2D, M3, M3D]);
+    let report = all.migrator().allow_out_of_order(true).run(&mut conn).unwrap();
+    assert_eq!(report.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [2]);
+    assert_eq!(history(&conn, "default"), [1, 2, 3]);
+    assert_eq!(user_version(&conn), at3);
+}
+
+#[test]
+fn a_migration_that_sets_user_version_keeps_its_value_after_a_planned_run() {
+    // The second run plans with the history table present (the unit reuses what the planning read saw); the
+    // migration's own `PRAGMA user_version` still wins over the stamp.
+    let mut conn = Connection::open_in_memory().unwrap();
+    three().migrate(&mut conn).unwrap();
+    let four = set(&[
+        M1,
+        M2,
+        M2D,
+        M3,
+        M3D,
+        ("0004_app_version.sql", "PRAGMA user_version = 42;\n"),
+    ]);
+    assert_eq!(four.migrate(&mut conn).unwrap().applied.len(), 1);
+    assert_eq!(user_version(&conn), 42);
+    assert_eq!(history(&conn, "default"), [1, 2, 3, 4]);
+}

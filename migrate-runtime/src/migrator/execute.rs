@@ -12,6 +12,19 @@ use crate::trace;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::time::Instant;
 
+/// What the planning read saw, handed to the first unit only. While `PRAGMA data_version` under the write lock equals
+/// the plan's, no other connection has committed since that read, so these still hold and the unit need not read
+/// them again (a fleet pays every statement once per database, each a new connection with nothing prepared).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Seen {
+    /// The history table exists: `CREATE TABLE IF NOT EXISTS` would do nothing.
+    pub(super) table: bool,
+    /// The version of the set's newest history row (`None`: no row).
+    pub(super) newest: Option<u64>,
+    /// What [`stamp::owned`] answers in that snapshot; `None` when it was not worked out.
+    pub(super) stamp_owned: Option<Option<i32>>,
+}
+
 /// One transactional unit of the current plan.
 struct Unit<'a> {
     table: &'a HistoryTable,
@@ -19,6 +32,8 @@ struct Unit<'a> {
     actions: &'a [Action<'a>],
     /// Some action of the unit is `foreign-keys=off`: enforcement is off around it and checked before commit.
     fk_off: bool,
+    /// What the planning read saw, for the run's first unit (see [`Seen`]).
+    seen: Option<Seen>,
 }
 
 enum UnitOutcome {
@@ -65,16 +80,21 @@ impl<'m> Migrator<'m> {
         target: u64,
         mut actions: Vec<Action<'m>>,
         planned_at: i64,
+        seen_at_plan: Option<Seen>,
     ) -> Result<Vec<Applied>, Error> {
         let per_migration = self.mode == Mode::PerMigration;
         let mut applied = Vec::new();
         // The `PRAGMA data_version` the current plan was made at; a different value under a lock means another
         // connection committed in between, and the history is read again.
         let mut seen = planned_at;
+        // Only the first unit runs in the planning read's state: every later one follows a commit (ours, which
+        // changed the history) or a re-plan (someone else's).
+        let mut seen_at_plan = seen_at_plan;
         let mut pos = 0;
         let mut replans = 0;
         while pos < actions.len() {
             let end = plan::unit_end(&actions, pos, per_migration);
+            let first = seen_at_plan.take();
             let outcome = if actions[pos].no_transaction() {
                 self.lone_unit(conn, table, &actions[pos], &mut seen)
             } else {
@@ -82,6 +102,7 @@ impl<'m> Migrator<'m> {
                     table,
                     actions: &actions[pos..end],
                     fk_off: actions[pos..end].iter().any(Action::foreign_keys_off),
+                    seen: first,
                 };
                 self.fk_unit(conn, &unit, &mut seen)
             };
@@ -96,7 +117,7 @@ impl<'m> Migrator<'m> {
                         "another connection committed before the write lock: plan read again",
                         replans,
                     );
-                    actions = self.plan_now(conn, table, target)?.0;
+                    actions = self.plan_now(conn, table, target)?.actions;
                     pos = 0;
                 }
                 Err(UnitFailure { error, blame }) => {
@@ -169,18 +190,21 @@ impl<'m> Migrator<'m> {
             // Dropping the transaction rolls it back; nothing was written.
             return Ok(UnitOutcome::Stale);
         }
-        table.create(&tx)?;
-        let stamp_before = if self.header_stamp {
-            stamp::owned(
+        if !unit.seen.is_some_and(|s| s.table) {
+            table.create(&tx)?;
+        }
+        let stamp_before = match unit.seen.and_then(|s| s.stamp_owned) {
+            Some(owned) => owned,
+            None if self.header_stamp => stamp::owned(
                 &tx,
                 table,
                 set,
                 &crate::repeat::stamp_digests(&tx, table, self.migrations)?,
-            )?
-        } else {
-            None
+            )?,
+            None => None,
         };
         let (done, new_rows) = self.run_steps(&tx, unit)?;
+        let newest_after = newest_inserted(unit, &new_rows);
         // Every schema change expires prepared statements, so a cached one-row insert between migrations would be
         // re-prepared once per migration; one multi-row insert at the end of the unit is prepared once.
         table.insert(&tx, set, &new_rows).map_err(|error| {
@@ -195,7 +219,10 @@ impl<'m> Migrator<'m> {
         }
         // A migration of the unit that set `user_version` made it the application's: leave it.
         if stamp::still_ours(&tx, stamp_before)? {
-            stamp::write(&tx, table, set)?;
+            match newest_after {
+                Some(chain) => stamp::write_known(&tx, table, set, &chain)?,
+                None => stamp::write(&tx, table, set)?,
+            }
         }
         // invariant: a unit holds at least one action (`plan::unit_end` returns more than its start).
         let last = unit.actions[unit.actions.len() - 1].at();
@@ -269,6 +296,16 @@ impl<'m> Migrator<'m> {
         span.done(us);
         Ok(applied_of(a, us))
     }
+}
+
+/// The chain of the set's newest history row once `new_rows` are in, when that is known without reading it back: a
+/// unit of ups only, its rows in rising versions, the last one above the newest row the planning read saw.
+fn newest_inserted(unit: &Unit<'_>, new_rows: &[NewRow<'_>]) -> Option<litemigrate_core::Checksum> {
+    let seen = unit.seen?;
+    let last = new_rows.last()?;
+    let ups_only = new_rows.len() == unit.actions.len() && unit.actions.iter().all(|a| matches!(a, Action::Up(_)));
+    let rising = new_rows.windows(2).all(|w| w[0].version < w[1].version);
+    (ups_only && rising && seen.newest.is_none_or(|v| last.version > v)).then_some(last.chain)
 }
 
 /// The savepoint around each step of a transactional unit. A step whose SQL or code ends the runner's transaction
