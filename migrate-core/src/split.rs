@@ -18,6 +18,41 @@ pub struct Statement<'a> {
     pub offset: usize,
 }
 
+impl Statement<'_> {
+    /// The statement's first keyword (`None` when it starts with something else, e.g. a parenthesis).
+    ///
+    /// ```
+    /// use litemigrate_core::{lex::Keyword, split::statements};
+    /// assert_eq!(statements("/* x */ pragma user_version = 3;")[0].keyword(), Some(Keyword::Pragma));
+    /// ```
+    pub fn keyword(&self) -> Option<Keyword> {
+        lex::significant(self.sql).next().and_then(|t| t.keyword())
+    }
+
+    /// Whether running the statement could end, or change the nesting of, the transaction it runs in: it starts with
+    /// `BEGIN`, `COMMIT`, `END`, `ROLLBACK`, `SAVEPOINT` or `RELEASE`. The runner guards a step with a savepoint only
+    /// when one of its statements may (a trigger's body starts with `CREATE`, so its `END` never counts).
+    ///
+    /// ```
+    /// use litemigrate_core::split::statements;
+    /// let s = statements("CREATE TABLE t(x); COMMIT; INSERT INTO t VALUES ('BEGIN');");
+    /// assert_eq!(s.iter().map(|s| s.controls_transaction()).collect::<Vec<_>>(), [false, true, false]);
+    /// ```
+    pub fn controls_transaction(&self) -> bool {
+        matches!(
+            self.keyword(),
+            Some(
+                Keyword::Begin
+                    | Keyword::Commit
+                    | Keyword::End
+                    | Keyword::Rollback
+                    | Keyword::Savepoint
+                    | Keyword::Release
+            )
+        )
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tok {
     Semi,

@@ -41,6 +41,8 @@ pub(crate) struct HistoryTable {
     newest_sql: Cow<'static, str>,
     /// Built on first use: the fast path never needs it, and a run inserts many rows.
     insert_sql: std::cell::OnceCell<String>,
+    /// Built on first use, like `insert_sql`: the history read of a plan (and of status, verify…).
+    read_sql: std::cell::OnceCell<String>,
 }
 
 const DEFAULT_NEWEST_SQL: &str =
@@ -178,6 +180,16 @@ pub struct Failure {
     pub failed_at: String,
 }
 
+/// What [`HistoryTable::scan_from_newest`] read.
+pub(crate) enum Scan {
+    /// No history table at all.
+    NoTable,
+    /// The newest row was enough (the caller's `enough` said so).
+    Enough,
+    /// Every row of the set, oldest first.
+    All(Vec<Row>),
+}
+
 /// Result of the launch check's single read.
 pub(crate) enum Newest {
     /// No history table at all.
@@ -203,6 +215,7 @@ impl HistoryTable {
                 "SELECT version, chain FROM {q} WHERE set_name = ?1 ORDER BY version DESC LIMIT 1"
             )),
             insert_sql: std::cell::OnceCell::new(),
+            read_sql: std::cell::OnceCell::new(),
         })
     }
 
@@ -260,30 +273,69 @@ impl HistoryTable {
 
     /// Every row of this set, oldest first. `None` when the table does not exist.
     pub fn read_all(&self, conn: &Connection, set: &str) -> Result<Option<Vec<Row>>, Error> {
+        match self.scan_from_newest(conn, set, |_, _| false)? {
+            Scan::NoTable => Ok(None),
+            Scan::All(rows) => Ok(Some(rows)),
+            Scan::Enough => unreachable!("a scan told never to stop stopped"), // invariant: `enough` is always false
+        }
+    }
+
+    /// The set's rows from the newest down, stopping at the newest when `enough(version, chain)` says it answers the question
+    /// (the launch check's "at the target with the embedded chain"): a database that is not current is planned from
+    /// the same statement that checked it, instead of one read for the check and one for the plan.
+    pub(crate) fn scan_from_newest(
+        &self,
+        conn: &Connection,
+        set: &str,
+        enough: impl FnOnce(u64, &Checksum) -> bool,
+    ) -> Result<Scan, Error> {
         let ctx = || format!("reading history table {}", self.name);
-        let sql = format!(
-            "SELECT version, name, file, checksum, chain, applied_at, duration_us, kind FROM {} \
-             WHERE set_name = ?1 ORDER BY version",
-            self.q()
-        );
-        // Prepared first, and the catalogue asked only when that fails: a migrating run reads the history once per
-        // plan, and a lookup ahead of every read was one more statement per database for a fleet.
-        let mut stmt = match conn.prepare_cached(&sql) {
+        let sql = self.read_sql.get_or_init(|| {
+            format!(
+                "SELECT version, name, file, checksum, chain, applied_at, duration_us, kind FROM {} \
+                 WHERE set_name = ?1 ORDER BY version DESC",
+                self.q()
+            )
+        });
+        // Prepared first, and the catalogue asked only when that fails: a lookup ahead of every read was one more
+        // statement per database for a fleet.
+        let mut stmt = match conn.prepare_cached(sql) {
             Ok(s) => s,
             Err(e) => {
                 // As in `newest`: the table may have been created between the failed prepare and the lookup.
                 if !self.exists(conn)? {
-                    return Ok(None);
+                    return Ok(Scan::NoTable);
                 }
-                conn.prepare_cached(&sql).map_err(|_| Error::db(ctx(), None, e))?
+                conn.prepare_cached(sql).map_err(|_| Error::db(ctx(), None, e))?
             }
         };
         let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
         let mut out = Vec::new();
+        if let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {
+            // Judged from the two columns `newest` reads, so a row that answers the launch check there answers it
+            // here, whatever its other columns hold; a row that does not is decoded in full like the rest.
+            let version = r
+                .get_ref(0)
+                .ok()
+                .and_then(|v| v.as_i64().ok())
+                .and_then(|v| u64::try_from(v).ok());
+            let chain = r
+                .get_ref(4)
+                .ok()
+                .and_then(|v| v.as_str().ok())
+                .and_then(|s| Checksum::from_str(s).ok());
+            if let (Some(version), Some(chain)) = (version, chain)
+                && enough(version, &chain)
+            {
+                return Ok(Scan::Enough);
+            }
+            out.push(self.decode(r)?);
+        }
         while let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {
             out.push(self.decode(r)?);
         }
-        Ok(Some(out))
+        out.reverse();
+        Ok(Scan::All(out))
     }
 
     fn decode(&self, r: &rusqlite::Row<'_>) -> Result<Row, Error> {
@@ -519,6 +571,7 @@ impl Default for HistoryTable {
             name: Cow::Borrowed(DEFAULT_TABLE),
             newest_sql: Cow::Borrowed(DEFAULT_NEWEST_SQL),
             insert_sql: std::cell::OnceCell::new(),
+            read_sql: std::cell::OnceCell::new(),
         }
     }
 }

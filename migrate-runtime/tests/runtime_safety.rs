@@ -401,3 +401,23 @@ fn a_migration_writing_the_configured_history_table_is_refused_before_anything_r
     let mut conn = Connection::open_in_memory().unwrap();
     ok.migrator().history_table("schema_history").run(&mut conn).unwrap();
 }
+
+/// Only steps that may leave the transaction get the savepoint: SQL that starts a statement with transaction control
+/// (here written into a set by hand, past the loader that refuses it) is still caught, as code is.
+#[test]
+fn sql_built_past_the_loader_that_leaves_the_transaction_is_caught() {
+    for sql in [
+        "CREATE TABLE a (x);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (x);\n",
+        "CREATE TABLE a (x);\nROLLBACK;\nBEGIN;\nCREATE TABLE b (x);\n",
+        "CREATE TABLE a (x);\nEND;\n",
+    ] {
+        let mut src = sources(&[BASE, ("0002_a.sql", "CREATE TABLE a (x);\n")]);
+        src[1].up.sql = sql.to_owned();
+        let set = Migrations::from_sources("default", src);
+        let mut conn = at_v1();
+        let err = set.migrate(&mut conn).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TransactionLeft, "{sql}: {err}");
+        assert_eq!(err.migration().unwrap().version, 2, "{sql}");
+        assert_eq!(history_rows(&conn), [1], "{sql}");
+    }
+}

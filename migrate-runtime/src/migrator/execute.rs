@@ -7,8 +7,10 @@ use crate::error::{At, Error, FkViolation};
 use crate::history::{self, HistoryTable, Kind, NewRow};
 use crate::plan::{self, Action, Direction};
 use crate::stamp;
-use crate::table::{CodeFn, Down, Migration, Up};
+use crate::table::{CodeFn, Down, Up};
 use crate::trace;
+use litemigrate_core::lex::Keyword;
+use litemigrate_core::split::Statement;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::time::Instant;
 
@@ -203,7 +205,7 @@ impl<'m> Migrator<'m> {
             )?,
             None => None,
         };
-        let (done, new_rows) = self.run_steps(&tx, unit)?;
+        let (done, new_rows, header) = self.run_steps(&tx, unit)?;
         let newest_after = newest_inserted(unit, &new_rows);
         // Every schema change expires prepared statements, so a cached one-row insert between migrations would be
         // re-prepared once per migration; one multi-row insert at the end of the unit is prepared once.
@@ -218,7 +220,12 @@ impl<'m> Migrator<'m> {
             check_foreign_keys(&tx, unit.actions)?;
         }
         // A migration of the unit that set `user_version` made it the application's: leave it.
-        if stamp::still_ours(&tx, stamp_before)? {
+        // Only a PRAGMA (or code) can have changed `user_version` since it was read.
+        let ours = match stamp_before {
+            Some(_) if !header => true,
+            before => stamp::still_ours(&tx, before)?,
+        };
+        if ours {
             match newest_after {
                 Some(chain) => stamp::write_known(&tx, table, set, &chain)?,
                 None => stamp::write(&tx, table, set)?,
@@ -238,20 +245,27 @@ impl<'m> Migrator<'m> {
     }
 
     /// Runs the unit's steps inside `tx`. Down steps delete their history row at once; the rows of up steps are
-    /// returned, to be inserted together after the unit's statements.
+    /// returned, to be inserted together after the unit's statements, with whether a step may have set
+    /// `user_version` (a `PRAGMA` statement, or code).
     fn run_steps<'u>(
         &self,
         tx: &Transaction<'_>,
         unit: &Unit<'u>,
-    ) -> Result<(Vec<Applied>, Vec<NewRow<'u>>), UnitFailure> {
+    ) -> Result<(Vec<Applied>, Vec<NewRow<'u>>, bool), UnitFailure> {
         let set = self.migrations.set_name();
         let mut done = Vec::with_capacity(unit.actions.len());
         let mut new_rows = Vec::with_capacity(unit.actions.len());
+        let mut header = false;
         for a in unit.actions {
             let span = trace::step(set, a);
-            open_step_guard(tx, a)?;
-            let step = run_action(tx, Some(tx), a).and_then(|us| {
-                close_step_guard(tx, a)?;
+            let body = Body::of(a);
+            header |= body.may_set_user_version();
+            let guarded = body.may_leave_transaction();
+            if guarded {
+                open_step_guard(tx, a)?;
+            }
+            let step = run_body(tx, Some(tx), a, &body).and_then(|us| {
+                close_step_guard(tx, a, guarded)?;
                 match a {
                     Action::Up(m) => new_rows.push(NewRow::of(m, Kind::ran(m), history::now(), us)),
                     _ => record(tx, unit.table, set, a, us)?,
@@ -267,7 +281,7 @@ impl<'m> Migrator<'m> {
             self.step_done(&a);
             done.push(a);
         }
-        Ok((done, new_rows))
+        Ok((done, new_rows, header))
     }
 
     fn run_no_tx(&self, conn: &mut Connection, table: &HistoryTable, a: &Action) -> Result<Applied, Error> {
@@ -275,7 +289,7 @@ impl<'m> Migrator<'m> {
         let span = trace::step(set, a);
         // The history table must exist before the statement runs, so the row can follow it.
         table.create(conn)?;
-        let us = run_action(conn, None, a)?;
+        let us = run_body(conn, None, a, &Body::of(a))?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::db("taking the write lock (BEGIN IMMEDIATE)", Some(a.at()), e))?;
@@ -308,9 +322,11 @@ fn newest_inserted(unit: &Unit<'_>, new_rows: &[NewRow<'_>]) -> Option<litemigra
     (ups_only && rising && seen.newest.is_none_or(|v| last.version > v)).then_some(last.chain)
 }
 
-/// The savepoint around each step of a transactional unit. A step whose SQL or code ends the runner's transaction
-/// (`COMMIT`, `END`, `ROLLBACK`, even followed by a new `BEGIN`) also ends this savepoint, which is how
-/// [`close_step_guard`] notices; the loader refuses such SQL, this catches code migrations and sets built without it.
+/// The savepoint around a step of a transactional unit that may end the runner's transaction: code, or SQL with a
+/// statement that starts with transaction control ([`Statement::controls_transaction`]). Such a step (`COMMIT`,
+/// `END`, `ROLLBACK`, even followed by a new `BEGIN`) also ends this savepoint, which is how [`close_step_guard`]
+/// notices; the loader refuses such SQL, this catches code migrations and sets built without it. Other SQL steps
+/// cannot leave the transaction and go without it (two statements less per step).
 const STEP_GUARD: &str = "migrate_step_guard";
 
 fn open_step_guard(tx: &Connection, a: &Action) -> Result<(), UnitFailure> {
@@ -319,13 +335,16 @@ fn open_step_guard(tx: &Connection, a: &Action) -> Result<(), UnitFailure> {
 }
 
 /// Fails with [`Error::TransactionLeft`] when the step left the unit's transaction, before its history row is
-/// written.
-fn close_step_guard(tx: &Connection, a: &Action) -> Result<(), Error> {
+/// written. `guarded`: the step ran inside the savepoint of [`open_step_guard`].
+fn close_step_guard(tx: &Connection, a: &Action, guarded: bool) -> Result<(), Error> {
     let left = |what| Error::TransactionLeft { at: a.at(), what };
     if tx.is_autocommit() {
         return Err(left(
             "a COMMIT, END or ROLLBACK left the connection outside any transaction",
         ));
+    }
+    if !guarded {
+        return Ok(());
     }
     match tx.execute_batch(&format!("RELEASE {}", litemigrate_core::sql::quote_ident(STEP_GUARD))) {
         Ok(()) => Ok(()),
@@ -333,6 +352,51 @@ fn close_step_guard(tx: &Connection, a: &Action) -> Result<(), Error> {
             "the runner's transaction was ended and a new one begun (e.g. `COMMIT; BEGIN;` or `ROLLBACK; BEGIN;`)",
         )),
         Err(e) => Err(Error::db("releasing the step savepoint", Some(a.at()), e)),
+    }
+}
+
+/// What a step runs: its SQL, split into statements once (to run them one by one and to see what they may do), or
+/// its code.
+enum Body<'a> {
+    Sql(Vec<Statement<'a>>),
+    Code(CodeFn),
+    /// A down with neither SQL nor code: the planner refuses it before anything runs.
+    Irreversible,
+}
+
+impl<'a> Body<'a> {
+    fn of(a: &'a Action<'_>) -> Body<'a> {
+        let sql = match a {
+            Action::Up(m) => match m.up() {
+                Up::Sql(sql) => sql,
+                Up::Code(f) => return Body::Code(f),
+            },
+            Action::Down(m) => match m.down() {
+                Some(Down::Sql(sql)) => sql,
+                Some(Down::Code(f)) => return Body::Code(f),
+                None => return Body::Irreversible,
+            },
+            Action::DownUnknown { sql, .. } => sql,
+        };
+        Body::Sql(litemigrate_core::split::statements(sql))
+    }
+
+    /// Whether running it may end the runner's transaction (see [`STEP_GUARD`]).
+    fn may_leave_transaction(&self) -> bool {
+        match self {
+            Body::Sql(stmts) => stmts.iter().any(Statement::controls_transaction),
+            Body::Code(_) => true,
+            Body::Irreversible => false,
+        }
+    }
+
+    /// Whether running it may set `user_version`: only a `PRAGMA` can, or code.
+    fn may_set_user_version(&self) -> bool {
+        match self {
+            Body::Sql(stmts) => stmts.iter().any(|s| s.keyword() == Some(Keyword::Pragma)),
+            Body::Code(_) => true,
+            Body::Irreversible => false,
+        }
     }
 }
 
@@ -372,55 +436,40 @@ fn applied_of(a: &Action, duration_us: u64) -> Applied {
     }
 }
 
-/// Runs one action's SQL or code; returns its duration in microseconds.
-fn run_action(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action) -> Result<u64, Error> {
+/// Runs one action's SQL (statement by statement, so a failure names the line in the file) or code; returns its
+/// duration in microseconds.
+fn run_body(conn: &Connection, tx: Option<&Transaction<'_>>, a: &Action, body: &Body<'_>) -> Result<u64, Error> {
     let start = Instant::now();
-    match a {
-        Action::Up(m) => match m.up() {
-            Up::Sql(sql) => exec_sql(conn, sql, m, Direction::Up)?,
-            Up::Code(f) => run_code(conn, tx, f, m)?,
-        },
-        Action::Down(m) => match m.down() {
-            Some(Down::Sql(sql)) => exec_sql(conn, sql, m, Direction::Down)?,
-            Some(Down::Code(f)) => run_code(conn, tx, f, m)?,
-            // invariant: the planner refuses irreversible migrations before anything runs.
-            None => {
-                return Err(Error::Irreversible {
-                    at: At::of(m),
-                    unknown: false,
-                });
-            }
-        },
-        Action::DownUnknown { at, sql } => {
-            for st in litemigrate_core::split::statements(sql) {
+    match body {
+        Body::Sql(stmts) => {
+            let down = a.direction() == Direction::Down;
+            for st in stmts {
                 conn.execute_batch(st.sql)
-                    .map_err(|e| Error::statement(at.clone(), st.line, true, e))?;
+                    .map_err(|e| Error::statement(a.at(), st.line, down, e))?;
             }
+        }
+        Body::Code(f) => run_code(conn, tx, *f, a)?,
+        // invariant: the planner refuses irreversible migrations before anything runs.
+        Body::Irreversible => {
+            return Err(Error::Irreversible {
+                at: a.at(),
+                unknown: false,
+            });
         }
     }
     Ok(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX))
 }
 
-/// Statement by statement, so a failure names the line in the file.
-fn exec_sql(conn: &Connection, sql: &str, m: &Migration, direction: Direction) -> Result<(), Error> {
-    let down = direction == Direction::Down;
-    for st in litemigrate_core::split::statements(sql) {
-        conn.execute_batch(st.sql)
-            .map_err(|e| Error::statement(At::of(m), st.line, down, e))?;
-    }
-    Ok(())
-}
-
-fn run_code(conn: &Connection, tx: Option<&Transaction<'_>>, f: CodeFn, m: &Migration) -> Result<(), Error> {
+fn run_code(conn: &Connection, tx: Option<&Transaction<'_>>, f: CodeFn, a: &Action) -> Result<(), Error> {
     if let Some(tx) = tx {
-        return f(tx).map_err(|source| Error::CodeFailed { at: At::of(m), source });
+        return f(tx).map_err(|source| Error::CodeFailed { at: a.at(), source });
     }
     // Only reachable if a table marks a code migration no-transaction, which the loader never does: give it a
     // transaction of its own rather than run it bare.
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-        .map_err(|e| Error::db("BEGIN IMMEDIATE", Some(At::of(m)), e))?;
-    f(&tx).map_err(|source| Error::CodeFailed { at: At::of(m), source })?;
-    tx.commit().map_err(|e| Error::db("committing", Some(At::of(m)), e))
+        .map_err(|e| Error::db("BEGIN IMMEDIATE", Some(a.at()), e))?;
+    f(&tx).map_err(|source| Error::CodeFailed { at: a.at(), source })?;
+    tx.commit().map_err(|e| Error::db("committing", Some(a.at()), e))
 }
 
 /// The history change of one step that writes it at once: the row of a no-transaction up, the deletion of a down.

@@ -5,10 +5,11 @@ use super::execute::{Seen, data_version};
 use super::{Migrator, requires};
 use crate::backup as bk;
 use crate::error::Error;
-use crate::history::{HistoryTable, Newest};
+use crate::history::{HistoryTable, Newest, Row, Scan};
 use crate::plan::{self, Action};
 use crate::stamp;
 use crate::status;
+use litemigrate_core::Checksum;
 use rusqlite::Connection;
 
 /// What the planning read found.
@@ -72,14 +73,19 @@ impl<'m> Migrator<'m> {
         match table.newest(conn, set)? {
             Newest::NoTable | Newest::Empty => Ok((target == 0).then_some(0)),
             Newest::Row(v, chain) => {
-                // With repeatables, only the stamp says they are current too: the run checks them.
-                let up_to_date = u64::try_from(v).ok() == Some(target)
-                    && self.migrations.get(target).is_some_and(|m| m.chain() == chain)
-                    && self.migrations.repeat_digest().is_none();
+                let up_to_date = u64::try_from(v).is_ok_and(|v| self.is_current_row(v, &chain, target));
                 Ok(up_to_date.then_some(target))
             }
             Newest::Corrupt => Ok(None),
         }
+    }
+
+    /// Whether a newest history row at `version` with `chain` means "at the target with the embedded chain".
+    fn is_current_row(&self, version: u64, chain: &Checksum, target: u64) -> bool {
+        // With repeatables, only the stamp says they are current too: the run checks them.
+        version == target
+            && self.migrations.get(target).is_some_and(|m| m.chain() == *chain)
+            && self.migrations.repeat_digest().is_none()
     }
 
     /// The launch check alone (a catalog makes it for each file before deciding whether anything needs a lock or a
@@ -115,19 +121,30 @@ impl<'m> Migrator<'m> {
             false => None,
         };
         let c: &Connection = read.as_deref().unwrap_or(conn);
-        if let Some(v) = self.row_check(c, table, target).map_err(|e| explain_unreadable(c, e))? {
-            if let Some(read) = read {
-                read.commit()
-                    .map_err(|e| Error::db("ending the planning read (COMMIT)", None, e))?;
+        // The launch check's row and the plan's history in one statement, from the newest row down: it stops there
+        // when that row says the database is current (what `row_check` decides from the same two columns).
+        let scan = table
+            .scan_from_newest(c, set, |version, chain| self.is_current_row(version, chain, target))
+            .map_err(|e| explain_unreadable(c, e))?;
+        let rows = match scan {
+            Scan::Enough => {
+                if let Some(read) = read {
+                    read.commit()
+                        .map_err(|e| Error::db("ending the planning read (COMMIT)", None, e))?;
+                }
+                return Ok(Read::Current(target));
             }
-            return Ok(Read::Current(v));
-        }
+            Scan::NoTable if target == 0 => return Ok(Read::Current(0)),
+            Scan::All(rows) if rows.is_empty() && target == 0 => return Ok(Read::Current(0)),
+            Scan::NoTable => None,
+            Scan::All(rows) => Some(rows),
+        };
         // Only now, with work to do: a current replica launches as fast as a primary.
         if !self.dry_run && self.refuse_replica {
             crate::replica::refuse_on_replica(c)?;
         }
         let planned_at = data_version(c)?;
-        let planned = self.plan_now(c, table, target)?;
+        let planned = self.plan_rows(c, table, target, rows)?;
         let (actions, current) = (planned.actions, planned.current);
         let seen = Seen {
             table: planned.table,
@@ -166,6 +183,17 @@ impl<'m> Migrator<'m> {
     /// Reads the whole history and decides what to do.
     pub(super) fn plan_now(&self, conn: &Connection, table: &HistoryTable, target: u64) -> Result<Planned<'m>, Error> {
         let rows = table.read_all(conn, self.migrations.set_name())?;
+        self.plan_rows(conn, table, target, rows)
+    }
+
+    /// Decides what to do from the history `rows` (oldest first; `None`: no history table).
+    fn plan_rows(
+        &self,
+        conn: &Connection,
+        table: &HistoryTable,
+        target: u64,
+        rows: Option<Vec<Row>>,
+    ) -> Result<Planned<'m>, Error> {
         let exists = rows.is_some();
         let rows = rows.unwrap_or_default();
         // Ordered by version: the last row is the one `HistoryTable::newest` reads.
