@@ -234,41 +234,41 @@ impl HistoryTable {
 
     /// The launch check's one indexed read. No allocation on success beyond the cached statement.
     pub fn newest(&self, conn: &Connection, set: &str) -> Result<Newest, Error> {
-        let mut stmt = match conn.prepare_cached(&self.newest_sql) {
-            Ok(s) => s,
-            Err(e) => {
-                // Preparing fails when the table does not exist; confirm with a catalogue lookup rather than
-                // trusting an error message. The lookup is a separate read, so another process may have created
-                // the table in between (seen with 16 concurrent launchers): then the schema changed under us and
-                // preparing again is the answer, not the first error.
-                if !self.exists(conn)? {
-                    return Ok(Newest::NoTable);
-                }
-                conn.prepare_cached(&self.newest_sql)
-                    .map_err(|_| Error::db(format!("reading history table {}", self.name), None, e))?
-            }
+        let ctx = || format!("reading history table {}", self.name);
+        let Some(mut stmt) = self.prepare_if_table(conn, &self.newest_sql)? else {
+            return Ok(Newest::NoTable);
         };
-        let mut rows = stmt
-            .query([set])
-            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))?;
-        let Some(row) = rows
-            .next()
-            .map_err(|e| Error::db(format!("reading history table {}", self.name), None, e))?
-        else {
+        let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
+        let Some(row) = rows.next().map_err(|e| Error::db(ctx(), None, e))? else {
             return Ok(Newest::Empty);
         };
-        let version = match row.get_ref(0).map(|v| v.as_i64()) {
-            Ok(Ok(v)) => v,
-            _ => return Ok(Newest::Corrupt),
-        };
-        let chain = match row.get_ref(1).map(|v| v.as_str()) {
-            Ok(Ok(s)) => match Checksum::from_str(s) {
-                Ok(c) => c,
-                Err(_) => return Ok(Newest::Corrupt),
-            },
-            _ => return Ok(Newest::Corrupt),
-        };
-        Ok(Newest::Row(version, chain))
+        Ok(match version_and_chain(row, 0, 1) {
+            Some((version, chain)) => Newest::Row(version, chain),
+            None => Newest::Corrupt,
+        })
+    }
+
+    /// Prepares `sql` (cached), which reads the history table; `None` when the table does not exist. Preparing
+    /// fails when it does not; that is confirmed with a catalogue lookup rather than by trusting an error message, and
+    /// only then, so a read costs no lookup when the table is there. The lookup is a separate read, so another process
+    /// may have created the table in between (seen with 16 concurrent launchers): then the schema changed under us
+    /// and preparing again is the answer, not the first error.
+    fn prepare_if_table<'c>(
+        &self,
+        conn: &'c Connection,
+        sql: &str,
+    ) -> Result<Option<rusqlite::CachedStatement<'c>>, Error> {
+        match conn.prepare_cached(sql) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => {
+                if !self.exists(conn)? {
+                    return Ok(None);
+                }
+                conn.prepare_cached(sql)
+                    .map(Some)
+                    .map_err(|_| Error::db(format!("reading history table {}", self.name), None, e))
+            }
+        }
     }
 
     /// Every row of this set, oldest first. `None` when the table does not exist.
@@ -297,34 +297,16 @@ impl HistoryTable {
                 self.q()
             )
         });
-        // Prepared first, and the catalogue asked only when that fails: a lookup ahead of every read was one more
-        // statement per database for a fleet.
-        let mut stmt = match conn.prepare_cached(sql) {
-            Ok(s) => s,
-            Err(e) => {
-                // As in `newest`: the table may have been created between the failed prepare and the lookup.
-                if !self.exists(conn)? {
-                    return Ok(Scan::NoTable);
-                }
-                conn.prepare_cached(sql).map_err(|_| Error::db(ctx(), None, e))?
-            }
+        let Some(mut stmt) = self.prepare_if_table(conn, sql)? else {
+            return Ok(Scan::NoTable);
         };
         let mut rows = stmt.query([set]).map_err(|e| Error::db(ctx(), None, e))?;
         let mut out = Vec::new();
         if let Some(r) = rows.next().map_err(|e| Error::db(ctx(), None, e))? {
             // Judged from the two columns `newest` reads, so a row that answers the launch check there answers it
             // here, whatever its other columns hold; a row that does not is decoded in full like the rest.
-            let version = r
-                .get_ref(0)
-                .ok()
-                .and_then(|v| v.as_i64().ok())
-                .and_then(|v| u64::try_from(v).ok());
-            let chain = r
-                .get_ref(4)
-                .ok()
-                .and_then(|v| v.as_str().ok())
-                .and_then(|s| Checksum::from_str(s).ok());
-            if let (Some(version), Some(chain)) = (version, chain)
+            if let Some((version, chain)) = version_and_chain(r, 0, 4)
+                && let Ok(version) = u64::try_from(version)
                 && enough(version, &chain)
             {
                 return Ok(Scan::Enough);
@@ -574,6 +556,14 @@ impl Default for HistoryTable {
             read_sql: std::cell::OnceCell::new(),
         }
     }
+}
+
+/// A history row's version and chain (columns `v` and `c`), or `None` when either does not decode: what the launch
+/// check judges a newest row by.
+fn version_and_chain(row: &rusqlite::Row<'_>, v: usize, c: usize) -> Option<(i64, Checksum)> {
+    let version = row.get_ref(v).ok()?.as_i64().ok()?;
+    let chain = Checksum::from_str(row.get_ref(c).ok()?.as_str().ok()?).ok()?;
+    Some((version, chain))
 }
 
 /// The failures table beside history table `history`: `<history>_failures`.
