@@ -102,14 +102,36 @@ fn killed_runner_then_rerun_finishes_every_file_and_the_journal() {
     let t = Tenants::new(n);
     let mut next = rng();
     let mut interrupted_midway = 0;
-    for _round in 0..8 {
-        let mut child = t.fleet().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(30 + next() % 400));
-        let finished = child.try_wait().unwrap().is_some();
+    for round in 0..8 {
+        let mut child = t.fleet().stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        // The pipe is read (or held open) until the kill, so the runner never blocks on or dies of its stdout.
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut ended_by_itself = false;
+        if round == 0 {
+            // A kill at a moment measured from the start: it may land before the first file, while the journal is
+            // opened or the files are listed.
+            std::thread::sleep(Duration::from_millis(next() % 40));
+        } else {
+            // A kill after a random number of reported files plus a random sliver of time: a random moment that
+            // still lands while the fleet runs on any machine, however fast, so the test reaches the branch it is
+            // named for. Each line is written after its file's transaction has ended.
+            let lines = 1 + next() as usize % (n / 2);
+            let mut line = String::new();
+            for _ in 0..lines {
+                line.clear();
+                if std::io::BufRead::read_line(&mut reader, &mut line).unwrap() == 0 {
+                    ended_by_itself = true;
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_micros(next() % 2_000));
+        }
+        ended_by_itself |= child.try_wait().unwrap().is_some();
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        drop(reader);
         let done = (0..n).filter(|&i| newest(&t.db(i)) == 2).count();
-        if !finished && done > 0 && done < n {
+        if !ended_by_itself && done > 0 && done < n {
             interrupted_midway += 1;
         }
         if done == n {
